@@ -1,0 +1,55 @@
+/**
+ * The one error family of voicelake. Every error has a stable `code` so callers can
+ * branch on it without parsing messages; `cause` carries the underlying error.
+ */
+export class VoicelakeError extends Error {
+  readonly code: string = 'VL_ERR';
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'VoicelakeError';
+  }
+}
+
+/** Options or environment variables that cannot be resolved into a valid config. */
+export class ConfigError extends VoicelakeError {
+  override readonly code = 'VL_ERR_CONFIG';
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ConfigError';
+  }
+}
+
+/** A destination answered with an error; `retryable` tells whether trying again can help. */
+export class DeliveryError extends VoicelakeError {
+  override readonly code = 'VL_ERR_DELIVERY';
+  constructor(
+    message: string,
+    readonly destination: string,
+    readonly retryable: boolean,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'DeliveryError';
+  }
+}
+
+/** The spool directory is unusable: locked by another process, or not writable. */
+export class SpoolError extends VoicelakeError {
+  override readonly code = 'VL_ERR_SPOOL';
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'SpoolError';
+  }
+}
+
+/** A lake query failed: bad SQL, an unknown named query, or no data where data was expected. */
+export class QueryError extends VoicelakeError {
+  override readonly code = 'VL_ERR_QUERY';
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'QueryError';
+  }
+}
+
+/** Every error class, for docs and the table-driven test. */
+export const ERROR_CLASSES = [VoicelakeError, ConfigError, DeliveryError, SpoolError, QueryError] as const;
