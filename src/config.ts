@@ -112,6 +112,7 @@ const schema = z.object({
         .string()
         .regex(/^\d{12}$/, 'must be a 12-digit account id')
         .optional(),
+      endpoint: z.url().optional(),
     })
     .optional(),
   cloudWatch: z
@@ -121,6 +122,7 @@ const schema = z.object({
       retentionDays: positiveInt.optional(),
       intervalMs: positiveInt,
       maxEventBytes: z.number().int().min(1024).max(1_048_576),
+      endpoint: z.url().optional(),
     })
     .optional(),
   local: z
@@ -135,7 +137,7 @@ const schema = z.object({
     .optional(),
   aws: z.object({
     region: z.string().min(1).optional(),
-    endpoint: z.string().url().optional(),
+    endpoint: z.url().optional(),
     forcePathStyle: z.boolean().optional(),
     connectionTimeoutMs: positiveInt.optional(),
     requestTimeoutMs: positiveInt.optional(),
@@ -176,6 +178,8 @@ export function resolveConfig(options: AnalyticsOptions = {}): ResolvedConfig {
           ...s3o,
           bucket,
           prefix: normalizePrefix(s3o.prefix ?? env.ANALYTICS_S3_PREFIX ?? ''),
+          endpoint:
+            options.aws?.endpoint ?? nonEmpty(env.AWS_ENDPOINT_URL_S3) ?? nonEmpty(env.AWS_ENDPOINT_URL),
         }
       : undefined;
   const cloudWatch =
@@ -185,6 +189,10 @@ export function resolveConfig(options: AnalyticsOptions = {}): ResolvedConfig {
           maxEventBytes: 262_144,
           ...cwo,
           logGroup,
+          endpoint:
+            options.aws?.endpoint ??
+            nonEmpty(env.AWS_ENDPOINT_URL_CLOUDWATCH_LOGS) ??
+            nonEmpty(env.AWS_ENDPOINT_URL),
           logStream: nonEmpty(cwo.logStream) ?? nonEmpty(env.ANALYTICS_LOG_STREAM) ?? defaultStream(),
         }
       : undefined;
@@ -208,7 +216,6 @@ export function resolveConfig(options: AnalyticsOptions = {}): ResolvedConfig {
     ...((nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION))
       ? { region: nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) }
       : {}),
-    ...(nonEmpty(env.AWS_ENDPOINT_URL) ? { endpoint: nonEmpty(env.AWS_ENDPOINT_URL) } : {}),
     ...options.aws,
   };
   const parsed = schema.safeParse({

@@ -50,7 +50,13 @@ export class Analytics {
     if (s3) {
       logger.info(`S3 analytics enabled: bucket=${s3.bucket}`);
       sinks.push(
-        new S3Sink({ ...s3, maxEvents: s3.maxBatchEvents, maxBytes: s3.maxBatchBytes, client: aws, logger }),
+        new S3Sink({
+          ...s3,
+          maxEvents: s3.maxBatchEvents,
+          maxBytes: s3.maxBatchBytes,
+          client: { ...aws, endpoint: s3.endpoint },
+          logger,
+        }),
       );
     } else if (cloudWatch) {
       logger.warn('S3 analytics disabled');
@@ -61,7 +67,9 @@ export class Analytics {
       logger.info(
         `CloudWatch analytics enabled: group=${cloudWatch.logGroup} stream=${cloudWatch.logStream}`,
       );
-      sinks.push(new CloudWatchSink({ ...cloudWatch, client: aws, logger }));
+      sinks.push(
+        new CloudWatchSink({ ...cloudWatch, client: { ...aws, endpoint: cloudWatch.endpoint }, logger }),
+      );
     } else if (s3) {
       logger.warn('CloudWatch analytics disabled: ANALYTICS_LOG_GROUP is not set');
     }

@@ -9,7 +9,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 export interface AwsClientConfig {
   /** `AWS_REGION` if unset. */
   readonly region?: string | undefined;
-  /** `AWS_ENDPOINT_URL` (or the per-service variable) if unset. */
+  /** Default: `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL_CLOUDWATCH_LOGS`, else `AWS_ENDPOINT_URL`, else AWS. */
   readonly endpoint?: string | undefined;
   /** Path-style S3 addressing; default true when an endpoint is set (moto, MinIO). */
   readonly forcePathStyle?: boolean | undefined;
@@ -73,7 +73,7 @@ export function acquireS3(config: AwsClientConfig) {
     () =>
       new S3Client({
         ...common(config),
-        forcePathStyle: config.forcePathStyle ?? Boolean(config.endpoint ?? process.env.AWS_ENDPOINT_URL),
+        forcePathStyle: config.forcePathStyle ?? config.endpoint !== undefined,
         // Some S3-compatible servers mishandle the newer default checksum headers.
         requestChecksumCalculation: 'WHEN_REQUIRED',
         responseChecksumValidation: 'WHEN_REQUIRED',

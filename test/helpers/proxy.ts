@@ -1,0 +1,87 @@
+/**
+ * An HTTP proxy between the SDK and moto that records every request (the
+ * "request-inspecting layer") and can simulate outages: refuse connections, or hang.
+ */
+import { createServer, request, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+
+export interface Recorded {
+  readonly method: string;
+  readonly path: string;
+  /** `X-Amz-Target` for JSON protocols, e.g. `Logs_20140328.PutLogEvents`. */
+  readonly target: string | undefined;
+  readonly body: Buffer;
+}
+
+export type ProxyMode = 'forward' | 'refuse' | 'hang';
+
+export interface InspectingProxy {
+  readonly endpoint: string;
+  readonly requests: Recorded[];
+  mode: ProxyMode;
+  close(): Promise<void>;
+}
+
+export async function startProxy(target: string): Promise<InspectingProxy> {
+  const upstream = new URL(target);
+  const sockets = new Set<Socket>();
+  const requests: Recorded[] = [];
+  const state: { mode: ProxyMode } = { mode: 'forward' };
+  const server: Server = createServer((req, res) => {
+    if (state.mode === 'refuse') {
+      req.socket.destroy();
+      return;
+    }
+    if (state.mode === 'hang') return;
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      requests.push({
+        method: req.method ?? 'GET',
+        path: req.url ?? '/',
+        target: req.headers['x-amz-target'] as string | undefined,
+        body,
+      });
+      const forward = request(
+        {
+          host: upstream.hostname,
+          port: upstream.port,
+          method: req.method,
+          path: req.url,
+          headers: { ...req.headers, host: upstream.host },
+        },
+        (up) => {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+        },
+      );
+      forward.on('error', () => res.destroy());
+      forward.end(body);
+    });
+  });
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    if (state.mode === 'refuse') s.destroy();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    requests,
+    get mode() {
+      return state.mode;
+    },
+    set mode(mode: ProxyMode) {
+      state.mode = mode;
+      if (mode !== 'forward') for (const s of sockets) s.destroy();
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
