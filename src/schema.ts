@@ -148,3 +148,24 @@ export function athenaColumns(): string {
     (c) => `  \`${c.name}\` ${KINDS[c.kind].athena} COMMENT '${c.doc.replace(/'/g, "''")}'`,
   ).join(',\n');
 }
+
+/** The schema as a Markdown table, for `docs/schema.md` (kept in sync by a test). */
+export function schemaMarkdown(): string {
+  const rows = ALL_COLUMNS.map(
+    (c) =>
+      `| \`${c.name}\` | ${ENVELOPE.some((e) => e.name === c.name) ? '(envelope)' : `\`${c.key}\``} | ${KINDS[c.kind].athena} | ${c.doc} |`,
+  );
+  return [
+    `# Event schema v${SCHEMA_VERSION}`,
+    '',
+    'Generated from `src/schema.ts` by `npm run docs`; do not edit by hand.',
+    '',
+    'Every stored event is one JSON line with these keys. Absent metrics are omitted (read as NULL).',
+    'In `track({ data })`, use the camelCase input key; any other key goes into `custom`.',
+    '',
+    '| Column | `data` key | Type | Meaning |',
+    '|---|---|---|---|',
+    ...rows,
+    '',
+  ].join('\n');
+}

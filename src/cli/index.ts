@@ -1,0 +1,23 @@
+/**
+ * The `voicelake` command. One file per subcommand; this file only wires them up and turns
+ * errors into one clear line and a non-zero exit code.
+ */
+import { Command } from 'commander';
+import { VoicelakeError } from '../errors.js';
+import { demoCommand } from './demo.js';
+
+const program = new Command()
+  .name('voicelake')
+  .description('Analytics for voice agents: CloudWatch Logs + a GZIP, Hive-partitioned S3 lake.')
+  .showHelpAfterError();
+
+program.addCommand(demoCommand());
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  const message =
+    error instanceof VoicelakeError ? `${error.code}: ${error.message}` : (error as Error).message;
+  process.stderr.write(`voicelake: ${message}\n`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,406 @@
+/**
+ * The mapping from LiveKit Agents session events to schema v1 events, and the per-call
+ * summary. Pure and structural: it does not import `@livekit/agents`, so `voicelake demo`
+ * uses the very same code and demo data has the same shape as real agent data.
+ */
+import type { TrackInput } from '../event.js';
+
+/** Anything with `track()`: an `Analytics` instance. */
+export interface Tracker {
+  track(input: TrackInput): unknown;
+}
+
+type Obj = Record<string, unknown>;
+
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+const bool = (v: unknown): boolean | undefined => (typeof v === 'boolean' ? v : undefined);
+
+/** A milliseconds field, or its pre-1.0.11 seconds name converted (`ttftMs` or `ttft`). */
+function ms(m: Obj, msKey: string, secondsKey: string): number | undefined {
+  const v = num(m[msKey]);
+  if (v !== undefined) return v;
+  const s = num(m[secondsKey]);
+  return s === undefined ? undefined : s * 1000;
+}
+
+/** Seconds (LiveKit `item.metrics`) to ms. */
+const secToMs = (v: unknown): number | undefined => {
+  const s = num(v);
+  return s === undefined ? undefined : Math.round(s * 1000 * 1000) / 1000;
+};
+
+/** Drop undefined values so only present metrics are stored. */
+function compact(data: Obj): Obj {
+  const out: Obj = {};
+  for (const [k, v] of Object.entries(data)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+/** p-th percentile (0-100) by linear interpolation; undefined for no values. */
+export function percentile(values: readonly number[], p: number): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = (p / 100) * (sorted.length - 1);
+  const lo = Math.floor(rank);
+  const hi = Math.ceil(rank);
+  const a = sorted[lo] as number;
+  const b = sorted[hi] as number;
+  return Math.round((a + (b - a) * (rank - lo)) * 1000) / 1000;
+}
+
+/** Map one `AgentMetrics` payload (`metrics_collected`) to event data; undefined for unknown types. */
+export function mapMetrics(m: Obj): { type: string; data: Obj } | undefined {
+  const type = str(m.type);
+  const meta = (m.metadata ?? {}) as Obj;
+  const model = { modelProvider: str(meta.modelProvider), modelName: str(meta.modelName) };
+  switch (type) {
+    case 'llm_metrics':
+      return {
+        type,
+        data: compact({
+          durationMs: ms(m, 'durationMs', 'duration'),
+          ttftMs: ms(m, 'ttftMs', 'ttft'),
+          promptTokens: num(m.promptTokens),
+          promptCachedTokens: num(m.promptCachedTokens),
+          completionTokens: num(m.completionTokens),
+          totalTokens: num(m.totalTokens),
+          tokensPerSecond: num(m.tokensPerSecond),
+          cancelled: bool(m.cancelled),
+          speechId: str(m.speechId),
+          ...model,
+        }),
+      };
+    case 'stt_metrics':
+      return {
+        type,
+        data: compact({
+          durationMs: ms(m, 'durationMs', 'duration'),
+          audioDurationMs: ms(m, 'audioDurationMs', 'audioDuration'),
+          streamed: bool(m.streamed),
+          ...model,
+        }),
+      };
+    case 'tts_metrics':
+      return {
+        type,
+        data: compact({
+          ttfbMs: ms(m, 'ttfbMs', 'ttfb'),
+          durationMs: ms(m, 'durationMs', 'duration'),
+          audioDurationMs: ms(m, 'audioDurationMs', 'audioDuration'),
+          charactersCount: num(m.charactersCount),
+          cancelled: bool(m.cancelled),
+          speechId: str(m.speechId),
+          ...model,
+        }),
+      };
+    case 'eou_metrics':
+      return {
+        type,
+        data: compact({
+          endOfUtteranceDelayMs: ms(m, 'endOfUtteranceDelayMs', 'endOfUtteranceDelay'),
+          transcriptionDelayMs: ms(m, 'transcriptionDelayMs', 'transcriptionDelay'),
+          onUserTurnCompletedDelayMs: ms(m, 'onUserTurnCompletedDelayMs', 'onUserTurnCompletedDelay'),
+          speechId: str(m.speechId),
+        }),
+      };
+    case 'vad_metrics':
+      return {
+        type,
+        data: compact({
+          idleTimeMs: ms(m, 'idleTimeMs', 'idleTime'),
+          inferenceDurationTotalMs: ms(m, 'inferenceDurationTotalMs', 'inferenceDurationTotal'),
+          inferenceCount: num(m.inferenceCount),
+        }),
+      };
+    case 'realtime_model_metrics':
+      return {
+        type,
+        data: compact({
+          durationMs: ms(m, 'durationMs', 'duration'),
+          ttftMs: ms(m, 'ttftMs', 'ttft'),
+          inputTokens: num(m.inputTokens),
+          outputTokens: num(m.outputTokens),
+          totalTokens: num(m.totalTokens),
+          tokensPerSecond: num(m.tokensPerSecond),
+          cancelled: bool(m.cancelled),
+          ...model,
+        }),
+      };
+    default:
+      return undefined;
+  }
+}
+
+/** Per-call accumulation for the `call_ended` summary. */
+interface Totals {
+  ttft: number[];
+  ttfb: number[];
+  eou: number[];
+  e2e: number[];
+  promptTokens: number;
+  promptCachedTokens: number;
+  completionTokens: number;
+  ttsCharacters: number;
+  sttAudioMs: number;
+  turns: number;
+  userTurns: number;
+  interruptions: number;
+  toolCalls: number;
+  toolErrors: number;
+  errors: number;
+}
+
+export interface CallRecorderOptions {
+  readonly callId: string;
+  readonly agentId?: string | undefined;
+}
+
+/**
+ * Turns one call's session events into tracked events and, at the end, the call summary.
+ * Each `on*` method takes the LiveKit payload as emitted (`createdAt` is the event time).
+ */
+export class CallRecorder {
+  #startedAt: number | undefined;
+  #ended = false;
+  #language: string | undefined;
+  #usage: unknown;
+  #lastUsageData: Obj | undefined;
+  readonly #t: Totals = {
+    ttft: [],
+    ttfb: [],
+    eou: [],
+    e2e: [],
+    promptTokens: 0,
+    promptCachedTokens: 0,
+    completionTokens: 0,
+    ttsCharacters: 0,
+    sttAudioMs: 0,
+    turns: 0,
+    userTurns: 0,
+    interruptions: 0,
+    toolCalls: 0,
+    toolErrors: 0,
+    errors: 0,
+  };
+
+  constructor(
+    private readonly tracker: Tracker,
+    private readonly options: CallRecorderOptions,
+  ) {}
+
+  #track(type: string, time: unknown, data: Obj): void {
+    this.tracker.track({
+      type,
+      callId: this.options.callId,
+      agentId: this.options.agentId,
+      time: num(time) ?? Date.now(),
+      data,
+    });
+  }
+
+  callStarted(time: number = Date.now(), data: Obj = {}): void {
+    this.#startedAt = time;
+    this.#track('call_started', time, data);
+  }
+
+  /** `user_input_transcribed`: remembers the language; the final turn comes from the chat item. */
+  userInputTranscribed(ev: Obj): void {
+    if (ev.isFinal === true) this.#language = str(ev.language) ?? this.#language;
+  }
+
+  /** `conversation_item_added`: a user or agent turn, with per-turn latencies (seconds → ms). */
+  conversationItemAdded(ev: Obj): void {
+    const item = (ev.item ?? {}) as Obj;
+    if (item.type !== undefined && item.type !== 'message') return;
+    const role = str(item.role);
+    const text = textOf(item);
+    const metrics = (item.metrics ?? {}) as Obj;
+    const time = num(ev.createdAt) ?? num(item.createdAt);
+    if (role === 'user') {
+      this.#t.userTurns++;
+      this.#track(
+        'user_turn',
+        time,
+        compact({
+          role,
+          transcript: text,
+          isFinal: true,
+          language: this.#language,
+          transcriptionDelayMs: secToMs(metrics.transcriptionDelay),
+          endOfUtteranceDelayMs: secToMs(metrics.endOfTurnDelay),
+          onUserTurnCompletedDelayMs: secToMs(metrics.onUserTurnCompletedDelay),
+        }),
+      );
+    } else if (role === 'assistant') {
+      const interrupted = item.interrupted === true;
+      const e2e = secToMs(metrics.e2eLatency);
+      this.#t.turns++;
+      if (interrupted) this.#t.interruptions++;
+      if (e2e !== undefined) this.#t.e2e.push(e2e);
+      this.#track(
+        'agent_turn',
+        time,
+        compact({
+          role,
+          text,
+          interrupted,
+          e2eLatencyMs: e2e,
+          llmNodeTtftMs: secToMs(metrics.llmNodeTtft),
+          ttsNodeTtfbMs: secToMs(metrics.ttsNodeTtfb),
+        }),
+      );
+    }
+  }
+
+  /** `metrics_collected`. */
+  metricsCollected(ev: Obj): void {
+    const metrics = (ev.metrics ?? {}) as Obj;
+    const mapped = mapMetrics(metrics);
+    if (mapped === undefined) return;
+    const d = mapped.data;
+    const t = this.#t;
+    if (mapped.type === 'llm_metrics' || mapped.type === 'realtime_model_metrics') {
+      if (typeof d.ttftMs === 'number' && d.ttftMs >= 0) t.ttft.push(d.ttftMs);
+      t.promptTokens += (d.promptTokens as number) ?? (d.inputTokens as number) ?? 0;
+      t.promptCachedTokens += (d.promptCachedTokens as number) ?? 0;
+      t.completionTokens += (d.completionTokens as number) ?? (d.outputTokens as number) ?? 0;
+    } else if (mapped.type === 'tts_metrics') {
+      if (typeof d.ttfbMs === 'number' && d.ttfbMs >= 0) t.ttfb.push(d.ttfbMs);
+      t.ttsCharacters += (d.charactersCount as number) ?? 0;
+    } else if (mapped.type === 'stt_metrics') {
+      t.sttAudioMs += (d.audioDurationMs as number) ?? 0;
+    } else if (mapped.type === 'eou_metrics') {
+      if (typeof d.endOfUtteranceDelayMs === 'number') t.eou.push(d.endOfUtteranceDelayMs);
+    }
+    this.#track(mapped.type, ev.createdAt ?? metrics.timestamp, d);
+  }
+
+  /** `function_tools_executed`: one `tool_call` per call, paired with its output by call id. */
+  functionToolsExecuted(ev: Obj): void {
+    const calls = (Array.isArray(ev.functionCalls) ? ev.functionCalls : []) as Obj[];
+    const outputs = (Array.isArray(ev.functionCallOutputs) ? ev.functionCallOutputs : []) as (
+      | Obj
+      | undefined
+    )[];
+    calls.forEach((call, i) => {
+      const output = outputs.find((o) => o && o.callId === call.callId) ?? outputs[i];
+      const isError = output?.isError === true;
+      this.#t.toolCalls++;
+      if (isError) this.#t.toolErrors++;
+      this.#track(
+        'tool_call',
+        ev.createdAt,
+        compact({
+          toolName: str(call.name),
+          toolCallId: str(call.callId),
+          isError,
+          argsBytes: sizeOf(call.args),
+          outputBytes: output ? sizeOf(output.output) : undefined,
+        }),
+      );
+    });
+  }
+
+  /** `error`. */
+  error(ev: Obj): void {
+    const err = (ev.error ?? {}) as Obj;
+    const inner = err.error;
+    this.#t.errors++;
+    this.#track(
+      'error',
+      ev.createdAt,
+      compact({
+        errorSource: sourceName(ev.source) ?? str(err.type),
+        errorType: str(err.type) ?? (inner instanceof Error ? inner.name : undefined),
+        recoverable: bool(err.recoverable),
+        message: (inner instanceof Error ? inner.message : str(inner)) ?? str(err.message) ?? str(err.label),
+      }),
+    );
+  }
+
+  /** `session_usage_updated`: kept for the summary. */
+  usageUpdated(ev: Obj): void {
+    this.#usage = ev.usage;
+  }
+
+  /** The summary the `call_ended` event would carry now. */
+  summary(endedAt: number = Date.now()): Obj {
+    const t = this.#t;
+    const usage = this.#usage ?? this.#lastUsageData;
+    return compact({
+      callDurationMs: this.#startedAt !== undefined ? Math.max(0, endedAt - this.#startedAt) : undefined,
+      turns: t.turns,
+      userTurns: t.userTurns,
+      interruptions: t.interruptions,
+      ttftP50Ms: percentile(t.ttft, 50),
+      ttftP95Ms: percentile(t.ttft, 95),
+      ttfbP50Ms: percentile(t.ttfb, 50),
+      ttfbP95Ms: percentile(t.ttfb, 95),
+      eouDelayP50Ms: percentile(t.eou, 50),
+      eouDelayP95Ms: percentile(t.eou, 95),
+      e2eLatencyP50Ms: percentile(t.e2e, 50),
+      e2eLatencyP95Ms: percentile(t.e2e, 95),
+      promptTokens: t.promptTokens,
+      promptCachedTokens: t.promptCachedTokens,
+      completionTokens: t.completionTokens,
+      ttsCharacters: t.ttsCharacters,
+      sttAudioMs: t.sttAudioMs,
+      toolCalls: t.toolCalls,
+      toolErrors: t.toolErrors,
+      errors: t.errors,
+      usageJson: usage === undefined ? undefined : safeJson(usage),
+    });
+  }
+
+  /** `close`: the `call_ended` event with the call summary. Only the first call records. */
+  callEnded(ev: Obj = {}, usage?: unknown): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    if (usage !== undefined) this.#lastUsageData = usage as Obj;
+    const time = num(ev.createdAt) ?? Date.now();
+    const err = ev.error as Obj | null | undefined;
+    this.#track(
+      'call_ended',
+      time,
+      compact({
+        ...this.summary(time),
+        closeReason: str(ev.reason),
+        message: err ? (str((err.error as Error | undefined)?.message) ?? str(err.type)) : undefined,
+      }),
+    );
+  }
+}
+
+function textOf(item: Obj): string | undefined {
+  if (typeof item.textContent === 'string') return item.textContent;
+  if (Array.isArray(item.content)) {
+    const parts = item.content.filter((c): c is string => typeof c === 'string');
+    return parts.length > 0 ? parts.join('\n') : undefined;
+  }
+  return str(item.content);
+}
+
+function sizeOf(value: unknown): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  return Buffer.byteLength(typeof value === 'string' ? value : (safeJson(value) ?? ''));
+}
+
+function safeJson(value: unknown): string | undefined {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return undefined;
+  }
+}
+
+function sourceName(source: unknown): string | undefined {
+  if (typeof source === 'string') return source;
+  if (source && typeof source === 'object') {
+    const label = (source as Obj).label;
+    if (typeof label === 'string') return label;
+    const name = (source as { constructor?: { name?: string } }).constructor?.name;
+    if (name && name !== 'Object') return name;
+  }
+  return undefined;
+}
