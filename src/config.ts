@@ -2,8 +2,8 @@
  * Options + environment → one validated, frozen config. Precedence: explicit option,
  * then environment variable, then default. Every default is stated on its option.
  */
-import { hostname } from 'node:os';
-import { resolve } from 'node:path';
+import { hostname, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
 import { normalizePrefix } from './lake/layout.js';
@@ -61,7 +61,28 @@ export interface LocalOptions {
   gzipLevel?: number;
 }
 
+export interface SpoolConfigOptions {
+  /**
+   * Spool directory, one per process. Default: `ANALYTICS_SPOOL_DIR` (`off` disables), else
+   * `<os temp dir>/voicelake-spool`, or `voicelake-spool-2` … `-8` when a live process holds it.
+   */
+  dir?: string;
+  /** Largest spool on disk; beyond it the oldest events are dropped (counted, logged). Default 1 GiB. */
+  maxBytes?: number;
+  /** Segment file size. Default 8 MiB. */
+  segmentBytes?: number;
+  /** Group commit interval (one write + fdatasync), ms. Default 50. */
+  commitIntervalMs?: number;
+  /** Recent events kept in memory for fast reads. Default 16 MiB. */
+  cacheBytes?: number;
+}
+
 export interface AnalyticsOptions {
+  /**
+   * The durable spool: events survive crashes and outages and are delivered after a restart.
+   * `false` keeps a bounded memory buffer instead (loss on crash is counted, not prevented).
+   */
+  spool?: SpoolConfigOptions | false;
   /** S3 lake; `false` disables it whatever the environment says. */
   s3?: S3Options | false;
   /** CloudWatch Logs; `false` disables it. */
@@ -148,6 +169,21 @@ const schema = z.object({
     .min(1024)
     .max(64 * 1_048_576),
   bufferBytes: z.number().int().min(1_048_576),
+  spool: z
+    .object({
+      dir: z.string().min(1),
+      /** True when the directory was chosen by default (a busy default falls back to the next slot). */
+      defaultDir: z.boolean(),
+      maxBytes: z.number().int().min(1_048_576),
+      segmentBytes: z.number().int().min(4096),
+      commitIntervalMs: z.number().int().min(1).max(10_000),
+      cacheBytes: z.number().int().min(0),
+    })
+    .refine(
+      (s) => s.segmentBytes * 2 <= s.maxBytes,
+      'spool.segmentBytes must be at most half of spool.maxBytes',
+    )
+    .optional(),
 });
 
 export type ResolvedConfig = Readonly<z.infer<typeof schema>> & { readonly logger: Logger };
@@ -218,7 +254,22 @@ export function resolveConfig(options: AnalyticsOptions = {}): ResolvedConfig {
       : {}),
     ...options.aws,
   };
+  const spoolEnv = nonEmpty(env.ANALYTICS_SPOOL_DIR);
+  const spoolOff = options.spool === false || (options.spool?.dir === undefined && spoolEnv === 'off');
+  const spoolDir = options.spool ? options.spool.dir : undefined;
+  const spool = spoolOff
+    ? undefined
+    : {
+        maxBytes: 1024 * 1_048_576,
+        segmentBytes: 8 * 1_048_576,
+        commitIntervalMs: 50,
+        cacheBytes: 16 * 1_048_576,
+        ...(options.spool || {}),
+        dir: resolve(spoolDir ?? spoolEnv ?? join(tmpdir(), 'voicelake-spool')),
+        defaultDir: spoolDir === undefined && spoolEnv === undefined,
+      };
   const parsed = schema.safeParse({
+    spool,
     s3,
     cloudWatch,
     local,

@@ -2,10 +2,12 @@
  * One destination's delivery loop: its own cursor into the log, its own batching timer,
  * its own retry timer and stats. Destinations never wait for one another.
  */
+import type { EventRecord } from './event.js';
 import type { EventLog } from './log.js';
 import type { Logger } from './logger.js';
 import { backoffMs, CONFIG_BACKOFF, describeError, TRANSIENT_BACKOFF } from './retry.js';
 import { emptyReport, type Plan, type SendReport, type Sink, type SinkOutcome } from './sinks/types.js';
+import type { Inflight } from './spool/cursors.js';
 
 /** What `flush()` could do for one destination. */
 export const FLUSH_OUTCOMES = {
@@ -51,6 +53,12 @@ export interface DestinationStats {
   truncated: number;
   /** Events not sent, by reason (CloudWatch: too_old, too_new, expired, rejected). */
   skipped: Record<string, number>;
+  /**
+   * Events sent again because an earlier attempt's outcome is unknown: a retry after a lost
+   * response, or a batch left in flight by a crashed process. The lake overwrites the same
+   * objects (no duplicates); CloudWatch may hold these events twice (at-least-once).
+   */
+  replayed: number;
   state: DestinationState;
   /** The last error, in one line, if the last attempt failed. */
   lastError: string | undefined;
@@ -71,8 +79,6 @@ export interface DestinationOptions {
   /** Longest time an event waits before its batch is sent, ms. */
   readonly intervalMs: number;
   readonly logger: Logger;
-  /** What a flush reports for events held while the destination fails. */
-  readonly heldOutcome: (mark: number) => Promise<FlushOutcome>;
   readonly random?: () => number;
 }
 
@@ -89,6 +95,7 @@ export class Destination {
   #retryTimer: NodeJS.Timeout | undefined;
   #waiters: Waiter[] = [];
   #configErrorLogged = false;
+  #replay: Inflight | undefined;
   readonly #abort = new AbortController();
   readonly #stats: Omit<DestinationStats, 'pending'>;
 
@@ -98,7 +105,9 @@ export class Destination {
     private readonly options: DestinationOptions,
   ) {
     this.name = sink.name;
-    this.#cursor = log.register(sink.name);
+    const registration = log.register(sink.name);
+    this.#cursor = registration.seq;
+    this.#replay = registration.inflight;
     this.#stats = {
       delivered: 0,
       retried: 0,
@@ -109,6 +118,7 @@ export class Destination {
       requests: 0,
       truncated: 0,
       skipped: {},
+      replayed: 0,
       state: DESTINATION_STATES.idle,
       lastError: undefined,
     };
@@ -140,7 +150,7 @@ export class Destination {
   /** Deliver everything below `mark` now; resolve once delivered, or held because the destination fails. */
   flush(mark: number): Promise<FlushOutcome> {
     if (this.#cursor >= mark) return Promise.resolve(FLUSH_OUTCOMES.delivered);
-    if (this.#closed) return this.options.heldOutcome(mark);
+    if (this.#closed) return this.log.held(mark);
     this.#drainTo = Math.max(this.#drainTo, mark);
     this.#clearTimers();
     const done = new Promise<FlushOutcome>((resolve) => {
@@ -191,17 +201,22 @@ export class Destination {
     try {
       while (!this.#closed) {
         if (this.#batch === undefined) {
-          if (this.#cursor < this.log.tail) {
-            this.#stats.dropped += this.log.tail - this.#cursor;
-            this.#cursor = this.log.tail;
+          if (this.#replay !== undefined) {
+            await this.#startReplay(this.#replay);
+            continue;
           }
           if (this.#cursor >= this.log.head) break;
           if (this.#cursor >= this.#drainTo && !this.#isFull()) break;
           const { maxEvents, maxBytes } = this.sink.limits;
-          const records = await this.log.read(this.#cursor, maxEvents, maxBytes);
+          const { start, records } = await this.log.read(this.#cursor, maxEvents, maxBytes);
+          if (start > this.#cursor) {
+            this.#skipTo(start);
+            continue;
+          }
           if (records.length === 0) break;
-          this.#batch = { end: this.#cursor + records.length, plan: this.sink.prepare(records) };
+          await this.#begin(this.#cursor, records);
         }
+        if (this.#batch === undefined) continue;
         this.#stats.state = DESTINATION_STATES.sending;
         const report = emptyReport();
         const outcome = await this.sink.send(this.#batch.plan, report, this.#abort.signal);
@@ -240,6 +255,52 @@ export class Destination {
     }
   }
 
+  /** Fix a batch's plan and record it in the log (durably, with a spool) before its first attempt. */
+  async #begin(start: number, records: readonly EventRecord[], meta?: unknown): Promise<void> {
+    const plan = this.sink.prepare(records, meta);
+    const end = start + records.length;
+    await this.log.beginBatch(this.name, { start, end, meta: plan.meta() });
+    this.#batch = { end, plan };
+  }
+
+  /** Resend the batch a previous process had in flight, with the same plan (same S3 keys). */
+  async #startReplay(inflight: Inflight): Promise<void> {
+    this.#replay = undefined;
+    const records: EventRecord[] = [];
+    let seq = Math.max(inflight.start, this.#cursor);
+    while (seq < inflight.end) {
+      const { start, records: chunk } = await this.log.read(
+        seq,
+        inflight.end - seq,
+        Number.POSITIVE_INFINITY,
+      );
+      if (start !== seq) {
+        // Records in the replayed range were lost (spool full or corrupt): replay what precedes the gap.
+        if (records.length > 0) break;
+        this.#skipTo(start);
+        seq = start;
+        continue;
+      }
+      if (chunk.length === 0) break;
+      records.push(...chunk.slice(0, inflight.end - start));
+      seq = start + chunk.length;
+    }
+    if (records.length === 0) return;
+    this.#stats.replayed += records.length;
+    this.options.logger.info(
+      { destination: this.name, events: records.length },
+      `${this.name}: replaying a batch left in flight by the previous process`,
+    );
+    await this.#begin(this.#cursor, records, inflight.meta);
+  }
+
+  #skipTo(seq: number): void {
+    if (seq <= this.#cursor) return;
+    this.#stats.dropped += seq - this.#cursor;
+    this.#cursor = seq;
+    this.log.ack(this.name, seq);
+  }
+
   #account(report: SendReport): void {
     const s = this.#stats;
     s.delivered += report.delivered;
@@ -247,6 +308,7 @@ export class Destination {
     s.storedBytes += report.storedBytes;
     s.requests += report.requests;
     s.truncated += report.truncated;
+    s.replayed += report.resent;
     for (const [reason, n] of Object.entries(report.skipped)) {
       s.skipped[reason] = (s.skipped[reason] ?? 0) + n;
       s.failed += n;
@@ -311,7 +373,7 @@ export class Destination {
       if (this.#cursor >= w.mark) {
         w.resolve(this.#stats.dropped > w.dropped ? FLUSH_OUTCOMES.dropped : FLUSH_OUTCOMES.delivered);
       } else if (this.#closed) {
-        void this.options.heldOutcome(w.mark).then(w.resolve);
+        void this.log.held(w.mark).then(w.resolve);
       } else {
         keep.push(w);
       }
@@ -323,6 +385,6 @@ export class Destination {
   #failWaiters(): void {
     const waiters = this.#waiters;
     this.#waiters = [];
-    for (const w of waiters) void this.options.heldOutcome(w.mark).then(w.resolve);
+    for (const w of waiters) void this.log.held(w.mark).then(w.resolve);
   }
 }

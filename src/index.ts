@@ -5,7 +5,13 @@
  * Internals (the log, the sinks, the batching) are deliberately not exported: they
  * may change without notice. Everything a user needs goes through `createAnalytics`.
  */
-export type { AnalyticsOptions, CloudWatchOptions, LocalOptions, S3Options } from './config.js';
+export type {
+  AnalyticsOptions,
+  CloudWatchOptions,
+  LocalOptions,
+  S3Options,
+  SpoolConfigOptions,
+} from './config.js';
 export type { DestinationStats, FlushOutcome } from './destination.js';
 export { ConfigError, DeliveryError, QueryError, SpoolError, VoicelakeError } from './errors.js';
 export type { RejectReason, TrackInput, TrackResult } from './event.js';
@@ -15,3 +21,6 @@ export type { AnalyticsStats, CloseResult, FlushResult } from './pipeline.js';
 export { Analytics, createAnalytics } from './pipeline.js';
 export type { EventRow, KnownData } from './schema.js';
 export { SCHEMA_VERSION } from './schema.js';
+export type { ShutdownOptions } from './shutdown.js';
+export { installShutdownHandlers } from './shutdown.js';
+export type { SpoolStats } from './spool/spool.js';

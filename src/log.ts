@@ -3,7 +3,22 @@
  * records, each with a sequence number, read by one cursor per destination.
  * `MemoryLog` is the bounded in-memory variant; the spool is the durable one.
  */
+import { FLUSH_OUTCOMES, type FlushOutcome } from './destination.js';
 import type { EventRecord } from './event.js';
+import type { Inflight } from './spool/cursors.js';
+
+export interface ReadResult {
+  /** Sequence number of `records[0]`; above the requested one if records were dropped or corrupt. */
+  readonly start: number;
+  readonly records: readonly EventRecord[];
+}
+
+export interface Registration {
+  /** First sequence number the destination has not delivered. */
+  readonly seq: number;
+  /** A batch that was being sent when the previous process stopped, to replay as it was planned. */
+  readonly inflight?: Inflight;
+}
 
 export interface EventLog {
   /** Sequence number the next appended record gets. */
@@ -17,13 +32,17 @@ export interface EventLog {
   /** Append one record. Synchronous and cheap: the hot path calls it. */
   append(record: EventRecord): void;
   /** Up to `maxEvents` records / `maxBytes` bytes starting at `from` (clamped to `tail`). */
-  read(from: number, maxEvents: number, maxBytes: number): Promise<readonly EventRecord[]>;
+  read(from: number, maxEvents: number, maxBytes: number): Promise<ReadResult>;
   /** Bytes of the records in [from, to). */
   bytesBetween(from: number, to: number): number;
   /** A destination has delivered everything below `seq`. */
   ack(destination: string, seq: number): void;
-  /** Register a destination's cursor; returns the sequence it resumes from. */
-  register(destination: string): number;
+  /** Register a destination's cursor; returns where it resumes. */
+  register(destination: string): Registration;
+  /** Record the batch a destination is about to send (durably, for a spool) before its first attempt. */
+  beginBatch(destination: string, inflight: Inflight): Promise<void>;
+  /** What `flush()` reports for events below `mark` held while their destination fails. */
+  held(mark: number): Promise<FlushOutcome>;
   close(): Promise<void>;
 }
 
@@ -53,9 +72,15 @@ export class MemoryLog implements EventLog {
     return this.#totalBytes - this.#offsetOf(this.#tail);
   }
 
-  register(destination: string): number {
+  register(destination: string): Registration {
     this.#cursors.set(destination, this.#tail);
-    return this.#tail;
+    return { seq: this.#tail };
+  }
+
+  async beginBatch(): Promise<void> {}
+
+  async held(): Promise<FlushOutcome> {
+    return FLUSH_OUTCOMES.buffered;
   }
 
   append(record: EventRecord): void {
@@ -68,16 +93,17 @@ export class MemoryLog implements EventLog {
     }
   }
 
-  async read(from: number, maxEvents: number, maxBytes: number): Promise<readonly EventRecord[]> {
+  async read(from: number, maxEvents: number, maxBytes: number): Promise<ReadResult> {
     const out: EventRecord[] = [];
     let bytes = 0;
-    for (let seq = Math.max(from, this.#tail); seq < this.head && out.length < maxEvents; seq++) {
+    const start = Math.max(from, this.#tail);
+    for (let seq = start; seq < this.head && out.length < maxEvents; seq++) {
       const record = this.#records[this.#start + seq - this.#tail] as EventRecord;
       if (out.length > 0 && bytes + record.bytes > maxBytes) break;
       bytes += record.bytes;
       out.push(record);
     }
-    return out;
+    return { start, records: out };
   }
 
   bytesBetween(from: number, to: number): number {

@@ -3,13 +3,15 @@
  * log; each destination drains the log on its own schedule.
  */
 import { type AnalyticsOptions, type ResolvedConfig, resolveConfig } from './config.js';
-import { Destination, type DestinationStats, FLUSH_OUTCOMES, type FlushOutcome } from './destination.js';
+import { Destination, type DestinationStats, type FlushOutcome } from './destination.js';
+import { SpoolError } from './errors.js';
 import { normalizeEvent, REJECT_REASONS, type RejectReason, type TrackResult } from './event.js';
 import { type EventLog, MemoryLog } from './log.js';
 import { CloudWatchSink } from './sinks/cloudwatch.js';
 import { LocalSink } from './sinks/local.js';
 import { S3Sink } from './sinks/s3.js';
 import type { Sink } from './sinks/types.js';
+import { Spool, type SpoolStats } from './spool/spool.js';
 
 export interface AnalyticsStats {
   /** Events accepted by `track()`. */
@@ -18,6 +20,8 @@ export interface AnalyticsStats {
   rejected: Partial<Record<RejectReason, number>>;
   /** Per destination: `s3`, `cloudwatch`, `local`. */
   destinations: Record<string, DestinationStats>;
+  /** The durable spool, when enabled. */
+  spool?: SpoolStats;
 }
 
 export interface FlushResult {
@@ -35,6 +39,7 @@ export interface CloseResult extends FlushResult {
 export class Analytics {
   readonly config: ResolvedConfig;
   readonly #log: EventLog;
+  readonly #spool: Spool | undefined;
   readonly #destinations: Destination[];
   #accepted = 0;
   readonly #rejected: Partial<Record<RejectReason, number>> = {};
@@ -44,7 +49,8 @@ export class Analytics {
   constructor(options: AnalyticsOptions = {}) {
     this.config = resolveConfig(options);
     const { logger } = this.config;
-    this.#log = new MemoryLog(this.config.bufferBytes);
+    this.#log = openLog(this.config);
+    this.#spool = this.#log instanceof Spool ? this.#log : undefined;
     const sinks: Sink[] = [];
     const { s3, cloudWatch, local, aws } = this.config;
     if (s3) {
@@ -96,7 +102,6 @@ export class Analytics {
         new Destination(sink, this.#log, {
           intervalMs: intervals[sink.name] ?? 1000,
           logger,
-          heldOutcome: async () => FLUSH_OUTCOMES.buffered,
         }),
     );
   }
@@ -156,7 +161,9 @@ export class Analytics {
       if (pending > 0) {
         this.config.logger.warn(
           { destination: d.name, events: pending },
-          `${pending} events were not delivered to ${d.name} before close; without a spool they are lost`,
+          this.#spool
+            ? `${pending} events were not delivered to ${d.name} before close; they are kept in the spool at ${this.config.spool?.dir} and the next start delivers them`
+            : `${pending} events were not delivered to ${d.name} before close; without a spool they are lost`,
         );
       }
     }
@@ -169,6 +176,7 @@ export class Analytics {
       accepted: this.#accepted,
       rejected: { ...this.#rejected },
       destinations: Object.fromEntries(this.#destinations.map((d) => [d.name, d.stats()])),
+      ...(this.#spool ? { spool: this.#spool.stats() } : {}),
     };
   }
 
@@ -176,6 +184,34 @@ export class Analytics {
     this.#rejected[reason] = (this.#rejected[reason] ?? 0) + 1;
     return { accepted: false, reason, message };
   }
+}
+
+/**
+ * The spool when configured, else a bounded memory buffer. An explicit spool directory that
+ * another process holds is an error; a busy default directory falls back to the next slot.
+ */
+function openLog(config: ResolvedConfig): EventLog {
+  const { spool, logger } = config;
+  if (spool === undefined) return new MemoryLog(config.bufferBytes);
+  const slots = spool.defaultDir ? 8 : 1;
+  for (let slot = 1; slot <= slots; slot++) {
+    const dir = slot === 1 ? spool.dir : `${spool.dir}-${slot}`;
+    try {
+      const opened = Spool.open({ ...spool, dir, logger });
+      logger.info(`Analytics spool enabled: dir=${dir}`);
+      return opened;
+    } catch (error) {
+      if (!spool.defaultDir) throw error;
+      if (!(error instanceof SpoolError) || slot === slots) {
+        logger.warn(
+          { error: (error as Error).message },
+          'no usable default spool directory; events are buffered in memory only (set ANALYTICS_SPOOL_DIR)',
+        );
+        return new MemoryLog(config.bufferBytes);
+      }
+    }
+  }
+  return new MemoryLog(config.bufferBytes);
 }
 
 /** Create the analytics pipeline. With no options, everything comes from the environment. */

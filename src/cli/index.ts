@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import { VoicelakeError } from '../errors.js';
 import { demoCommand } from './demo.js';
+import { spoolCommand } from './spool.js';
 
 const program = new Command()
   .name('voicelake')
@@ -12,6 +13,7 @@ const program = new Command()
   .showHelpAfterError();
 
 program.addCommand(demoCommand());
+program.addCommand(spoolCommand());
 
 try {
   await program.parseAsync(process.argv);

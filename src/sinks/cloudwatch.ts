@@ -31,6 +31,7 @@ interface CwPart {
   readonly events: LogEvent[];
   readonly bytes: number;
   done: boolean;
+  attempts: number;
 }
 
 class CloudWatchPlan implements Plan {
@@ -42,6 +43,10 @@ class CloudWatchPlan implements Plan {
   ) {}
   get done(): boolean {
     return this.parts.every((p) => p.done);
+  }
+  /** Nothing to keep: CloudWatch cannot deduplicate, a replay resends (counted as replayed). */
+  meta(): undefined {
+    return undefined;
   }
 }
 
@@ -69,6 +74,7 @@ export class CloudWatchSink implements Sink<CloudWatchPlan> {
       events,
       bytes: events.reduce((n, e) => n + e.bytes, 0),
       done: false,
+      attempts: 0,
     }));
     const skipped = b.tooOld + b.tooNew > 0 ? { too_old: b.tooOld, too_new: b.tooNew } : undefined;
     return new CloudWatchPlan(parts, skipped, b.truncated);
@@ -127,6 +133,8 @@ export class CloudWatchSink implements Sink<CloudWatchPlan> {
 
   async #put(part: CwPart, report: SendReport, abortSignal: AbortSignal): Promise<void> {
     report.requests++;
+    // A part sent before may have landed although its response was lost: CloudWatch may hold it twice.
+    if (part.attempts++ > 0) report.resent += part.events.length;
     const out = await this.#client.send(
       new PutLogEventsCommand({
         logGroupName: this.options.logGroup,

@@ -14,10 +14,12 @@ import type { Plan, SendReport, SinkOutcome } from './types.js';
 const gzip = promisify(gzipCb);
 
 export interface LakePart {
+  readonly partition: string;
   readonly key: string;
   readonly records: readonly EventRecord[];
   readonly rawBytes: number;
   done: boolean;
+  attempts: number;
 }
 
 export class LakePlan implements Plan {
@@ -25,14 +27,23 @@ export class LakePlan implements Plan {
   get done(): boolean {
     return this.parts.every((p) => p.done);
   }
+  /** Partition → key: enough to rebuild the same plan from the same records. */
+  meta(): { keys: Record<string, string> } {
+    return { keys: Object.fromEntries(this.parts.map((p) => [p.partition, p.key])) };
+  }
 }
 
-/** Group records by partition, in arrival order within each, one fresh key per partition. */
+/**
+ * Group records by partition, in arrival order within each, one fresh key per partition,
+ * or the saved key when replaying a plan (`meta` from `LakePlan.meta()`).
+ */
 export function planLake(
   records: readonly EventRecord[],
   prefix: string,
+  meta?: unknown,
   now: number = Date.now(),
 ): LakePlan {
+  const saved = (meta as { keys?: Record<string, string> } | undefined)?.keys ?? {};
   const groups = new Map<string, EventRecord[]>();
   for (const record of records) {
     const partition = partitionPath(record.timeMs);
@@ -47,7 +58,8 @@ export function planLake(
   for (const [partition, group] of groups) {
     let rawBytes = 0;
     for (const r of group) rawBytes += r.bytes + 1;
-    parts.push({ key: objectKey(prefix, partition, now), records: group, rawBytes, done: false });
+    const key = saved[partition] ?? objectKey(prefix, partition, now);
+    parts.push({ partition, key, records: group, rawBytes, done: false, attempts: 0 });
   }
   return new LakePlan(parts);
 }
@@ -80,6 +92,7 @@ export async function sendLakePlan(
       try {
         const body = await gzipPart(part, gzipLevel);
         report.requests++;
+        if (part.attempts++ > 0) report.resent += part.records.length;
         await put(part.key, body, signal);
         part.done = true;
         report.delivered += part.records.length;

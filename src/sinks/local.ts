@@ -27,8 +27,8 @@ export class LocalSink implements Sink<LakePlan> {
     this.limits = { maxEvents: options.maxEvents, maxBytes: options.maxBytes };
   }
 
-  prepare(records: readonly EventRecord[]): LakePlan {
-    return planLake(records, this.options.prefix);
+  prepare(records: readonly EventRecord[], meta?: unknown): LakePlan {
+    return planLake(records, this.options.prefix, meta);
   }
 
   send(plan: LakePlan, report: SendReport, signal: AbortSignal): Promise<SinkOutcome> {

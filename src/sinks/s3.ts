@@ -35,8 +35,8 @@ export class S3Sink implements Sink<LakePlan> {
     this.#release = release;
   }
 
-  prepare(records: readonly EventRecord[]): LakePlan {
-    return planLake(records, this.options.prefix);
+  prepare(records: readonly EventRecord[], meta?: unknown): LakePlan {
+    return planLake(records, this.options.prefix, meta);
   }
 
   send(plan: LakePlan, report: SendReport, signal: AbortSignal): Promise<SinkOutcome> {

@@ -30,11 +30,15 @@ export interface SendReport {
   skipped: Record<string, number>;
   /** Messages truncated to fit the destination's event size limit. */
   truncated: number;
+  /** Records sent again after an attempt whose outcome is unknown (a retry of the same part). */
+  resent: number;
 }
 
 export interface Plan {
   /** True once every part is delivered. */
   readonly done: boolean;
+  /** What must be persisted to replay this plan identically after a crash (e.g. S3 keys). */
+  meta(): unknown;
 }
 
 export interface Sink<P extends Plan = Plan> {
@@ -42,8 +46,8 @@ export interface Sink<P extends Plan = Plan> {
   readonly name: string;
   /** Batch limits for one plan. */
   readonly limits: { readonly maxEvents: number; readonly maxBytes: number };
-  /** Split records into requests. Keys and ordering are decided here, once. */
-  prepare(records: readonly EventRecord[]): P;
+  /** Split records into requests. Keys and ordering are decided here, once; `meta` replays a saved plan. */
+  prepare(records: readonly EventRecord[], meta?: unknown): P;
   /** Execute the parts of `plan` not yet delivered. */
   send(plan: P, report: SendReport, signal: AbortSignal): Promise<SinkOutcome>;
   /** Release clients and sockets. */
@@ -51,5 +55,5 @@ export interface Sink<P extends Plan = Plan> {
 }
 
 export function emptyReport(): SendReport {
-  return { delivered: 0, bytes: 0, storedBytes: 0, requests: 0, skipped: {}, truncated: 0 };
+  return { delivered: 0, bytes: 0, storedBytes: 0, requests: 0, skipped: {}, truncated: 0, resent: 0 };
 }

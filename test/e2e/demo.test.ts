@@ -18,7 +18,9 @@ describe('voicelake demo', () => {
     // Prepare
     const dir = mkdtempSync(join(tmpdir(), 'vl-demo-'));
     // Act
-    const { stdout } = await run(process.execPath, [cli, 'demo', '--calls', '200', '--data-dir', dir]);
+    const { stdout } = await run(process.execPath, [cli, 'demo', '--calls', '200', '--data-dir', dir], {
+      env: { ...process.env, ANALYTICS_SPOOL_DIR: `${dir}.spool` },
+    });
     // Assess
     const files = readdirSync(dir, { recursive: true })
       .map(String)

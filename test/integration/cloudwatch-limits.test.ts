@@ -7,6 +7,7 @@ import { createAnalytics } from '../../src/index.js';
 import { silentLogger } from '../../src/logger.js';
 import { clients, readLogGroup, uniqueName } from '../helpers/aws.js';
 import { type InspectingProxy, startProxy } from '../helpers/proxy.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const HOUR = 3_600_000;
 const endpoint = inject('motoEndpoint');
@@ -32,6 +33,7 @@ describe('PutLogEvents requests respect every CloudWatch limit', () => {
       cloudWatch: { logGroup },
       aws: { endpoint: proxy.endpoint, region: 'us-east-1' },
       logger: silentLogger,
+      spool: { dir: tempDir('vl-spool') },
     });
     const now = Date.now();
     let seed = 7;

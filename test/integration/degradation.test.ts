@@ -7,6 +7,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { awsEnv, clients, readLogGroup, uniqueName } from '../helpers/aws.js';
 import { freePort } from '../helpers/net.js';
 import { logMessages, resultOf, runNode } from '../helpers/process.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const endpoint = inject('motoEndpoint');
 const { logs } = clients(endpoint);
@@ -25,6 +26,7 @@ describe('graceful degradation', () => {
     const logGroup = uniqueName('/voicelake/no-bucket');
     // Act
     const run = await runNode(producer, {
+      ANALYTICS_SPOOL_DIR: tempDir('vl-spool'),
       ...awsEnv(endpoint),
       ANALYTICS_LOG_GROUP: logGroup,
       VL_EVENTS: '700',
@@ -44,6 +46,7 @@ describe('graceful degradation', () => {
     const logGroup = uniqueName('/voicelake/missing-bucket');
     // Act
     const run = await runNode(producer, {
+      ANALYTICS_SPOOL_DIR: tempDir('vl-spool'),
       ...awsEnv(endpoint),
       ANALYTICS_S3_BUCKET: uniqueName('vl-does-not-exist'),
       ANALYTICS_LOG_GROUP: logGroup,
@@ -68,6 +71,7 @@ describe('graceful degradation', () => {
     const closedPort = await freePort();
     // Act
     const run = await runNode(producer, {
+      ANALYTICS_SPOOL_DIR: tempDir('vl-spool'),
       ...awsEnv(endpoint),
       AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${closedPort}`,
       ANALYTICS_S3_BUCKET: 'vl-refused',

@@ -17,6 +17,7 @@ import {
   shell,
   uniqueName,
 } from '../helpers/aws.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const endpoint = inject('motoEndpoint');
 const { s3, logs } = clients(endpoint);
@@ -34,6 +35,7 @@ describe('dual write to S3 and CloudWatch (moto)', () => {
     const analytics = createAnalytics({
       env: { ...awsEnv(endpoint), ANALYTICS_S3_BUCKET: bucket, ANALYTICS_LOG_GROUP: logGroup },
       logger: silentLogger,
+      spool: { dir: tempDir('vl-spool') },
     });
     // 5,000 events over 3 distinct event days (yesterday's and the day before's, and today's).
     const now = Date.now();

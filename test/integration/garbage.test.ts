@@ -27,7 +27,12 @@ describe('track() with garbage', () => {
   it('never throws, keeps every valid neighbour, and counts each rejection by reason', async () => {
     // Prepare
     const dir = mkdtempSync(join(tmpdir(), 'vl-garbage-'));
-    const analytics = createAnalytics({ local: { dir }, logger: silentLogger, env: {} });
+    const analytics = createAnalytics({
+      local: { dir },
+      logger: silentLogger,
+      env: {},
+      spool: { dir: `${dir}.spool` },
+    });
     const circular: Record<string, unknown> = { a: 1 };
     circular.self = circular;
     const garbage: unknown[] = [
