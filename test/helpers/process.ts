@@ -49,3 +49,43 @@ export function logMessages(stderr: string): { level: number; msg: string }[] {
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as { level: number; msg: string });
 }
+
+/** Start a Node script and keep its handle, for tests that signal it. */
+export function startNode(script: string, env: Record<string, string>) {
+  const child = spawn(process.execPath, [script], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => {
+    stdout += c.toString();
+  });
+  child.stderr.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>(
+    (resolve) => {
+      child.on('close', (code, signal) => resolve({ code, signal, at: Date.now() }));
+    },
+  );
+  return {
+    child,
+    exited,
+    get stdout() {
+      return stdout;
+    },
+    get stderr() {
+      return stderr;
+    },
+    /** Resolve when stdout contains `text`. */
+    async waitFor(text: string, timeoutMs = 60_000): Promise<void> {
+      const deadline = Date.now() + timeoutMs;
+      while (!stdout.includes(text)) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for "${text}"\n${stderr}`);
+        if (child.exitCode !== null) throw new Error(`process exited before "${text}"\n${stderr}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+  };
+}
