@@ -73,7 +73,7 @@ export interface SpoolConfigOptions {
   segmentBytes?: number;
   /** Group commit interval (one write + fdatasync), ms. Default 50. */
   commitIntervalMs?: number;
-  /** Recent events kept in memory for fast reads. Default 16 MiB. */
+  /** Recent events kept in memory for fast reads. Default 4 MiB. */
   cacheBytes?: number;
 }
 
@@ -263,7 +263,7 @@ export function resolveConfig(options: AnalyticsOptions = {}): ResolvedConfig {
         maxBytes: 1024 * 1_048_576,
         segmentBytes: 8 * 1_048_576,
         commitIntervalMs: 50,
-        cacheBytes: 16 * 1_048_576,
+        cacheBytes: 4 * 1_048_576,
         ...(options.spool || {}),
         dir: resolve(spoolDir ?? spoolEnv ?? join(tmpdir(), 'voicelake-spool')),
         defaultDir: spoolDir === undefined && spoolEnv === undefined,
