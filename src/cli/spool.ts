@@ -32,7 +32,7 @@ export function spoolCommand(): Command {
         return;
       }
       const lines = [
-        `spool ${status.dir}: ${formatCount(status.records)} events in ${status.segments} segments, ${formatBytes(status.diskBytes)} on disk${status.owner ? `, owned by pid ${status.owner}` : ''}`,
+        `spool ${status.dir}: ${formatCount(status.records)} events in ${status.segments} segment${status.segments === 1 ? '' : 's'}, ${formatBytes(status.diskBytes)} on disk${status.owner ? `, owned by pid ${status.owner}` : ''}`,
         '',
         `${'destination'.padEnd(12)} ${'pending'.padStart(10)} ${'bytes'.padStart(11)} ${'oldest'.padStart(9)}  in flight`,
         ...status.destinations.map(
