@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import { VoicelakeError } from '../errors.js';
 import { demoCommand } from './demo.js';
+import { queryCommand } from './query.js';
 import { spoolCommand } from './spool.js';
 
 const program = new Command()
@@ -13,6 +14,7 @@ const program = new Command()
   .showHelpAfterError();
 
 program.addCommand(demoCommand());
+program.addCommand(queryCommand());
 program.addCommand(spoolCommand());
 
 try {

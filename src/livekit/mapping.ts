@@ -24,6 +24,12 @@ function ms(m: Obj, msKey: string, secondsKey: string): number | undefined {
   return s === undefined ? undefined : s * 1000;
 }
 
+/** A latency in ms; LiveKit reports -1 for "never happened" (e.g. no first token), stored as absent. */
+function latency(m: Obj, msKey: string, secondsKey: string): number | undefined {
+  const v = ms(m, msKey, secondsKey);
+  return v !== undefined && v >= 0 ? v : undefined;
+}
+
 /** Seconds (LiveKit `item.metrics`) to ms. */
 const secToMs = (v: unknown): number | undefined => {
   const s = num(v);
@@ -60,7 +66,7 @@ export function mapMetrics(m: Obj): { type: string; data: Obj } | undefined {
         type,
         data: compact({
           durationMs: ms(m, 'durationMs', 'duration'),
-          ttftMs: ms(m, 'ttftMs', 'ttft'),
+          ttftMs: latency(m, 'ttftMs', 'ttft'),
           promptTokens: num(m.promptTokens),
           promptCachedTokens: num(m.promptCachedTokens),
           completionTokens: num(m.completionTokens),
@@ -85,7 +91,7 @@ export function mapMetrics(m: Obj): { type: string; data: Obj } | undefined {
       return {
         type,
         data: compact({
-          ttfbMs: ms(m, 'ttfbMs', 'ttfb'),
+          ttfbMs: latency(m, 'ttfbMs', 'ttfb'),
           durationMs: ms(m, 'durationMs', 'duration'),
           audioDurationMs: ms(m, 'audioDurationMs', 'audioDuration'),
           charactersCount: num(m.charactersCount),
@@ -118,7 +124,7 @@ export function mapMetrics(m: Obj): { type: string; data: Obj } | undefined {
         type,
         data: compact({
           durationMs: ms(m, 'durationMs', 'duration'),
-          ttftMs: ms(m, 'ttftMs', 'ttft'),
+          ttftMs: latency(m, 'ttftMs', 'ttft'),
           inputTokens: num(m.inputTokens),
           outputTokens: num(m.outputTokens),
           totalTokens: num(m.totalTokens),
@@ -165,7 +171,6 @@ export class CallRecorder {
   #ended = false;
   #language: string | undefined;
   #usage: unknown;
-  #lastUsageData: Obj | undefined;
   readonly #t: Totals = {
     ttft: [],
     ttfb: [],
@@ -311,7 +316,8 @@ export class CallRecorder {
       'error',
       ev.createdAt,
       compact({
-        errorSource: sourceName(ev.source) ?? str(err.type),
+        errorSource: str(err.type)?.replace(/_error$/, '') ?? sourceName(ev.source),
+        errorLabel: sourceName(ev.source) ?? str(err.label),
         errorType: str(err.type) ?? (inner instanceof Error ? inner.name : undefined),
         recoverable: bool(err.recoverable),
         message: (inner instanceof Error ? inner.message : str(inner)) ?? str(err.message) ?? str(err.label),
@@ -327,7 +333,7 @@ export class CallRecorder {
   /** The summary the `call_ended` event would carry now. */
   summary(endedAt: number = Date.now()): Obj {
     const t = this.#t;
-    const usage = this.#usage ?? this.#lastUsageData;
+    const usage = this.#usage;
     return compact({
       callDurationMs: this.#startedAt !== undefined ? Math.max(0, endedAt - this.#startedAt) : undefined,
       turns: t.turns,
@@ -357,7 +363,7 @@ export class CallRecorder {
   callEnded(ev: Obj = {}, usage?: unknown): void {
     if (this.#ended) return;
     this.#ended = true;
-    if (usage !== undefined) this.#lastUsageData = usage as Obj;
+    if (usage !== undefined) this.#usage = usage;
     const time = num(ev.createdAt) ?? Date.now();
     const err = ev.error as Obj | null | undefined;
     this.#track(
@@ -397,8 +403,17 @@ function safeJson(value: unknown): string | undefined {
 function sourceName(source: unknown): string | undefined {
   if (typeof source === 'string') return source;
   if (source && typeof source === 'object') {
+    // LiveKit's LLM/STT/TTS instances expose `label()` as a method.
     const label = (source as Obj).label;
     if (typeof label === 'string') return label;
+    if (typeof label === 'function') {
+      try {
+        const value = (label as () => unknown).call(source);
+        if (typeof value === 'string') return value;
+      } catch {
+        // Fall through to the class name.
+      }
+    }
     const name = (source as { constructor?: { name?: string } }).constructor?.name;
     if (name && name !== 'Object') return name;
   }
