@@ -82,21 +82,21 @@ describe('instrumentSession on a real AgentSession', () => {
     });
     const { session, agent } = makeSession();
     // Count what the session emits, independently of voicelake.
-    session.on('metrics_collected', (ev) => {
+    session.on(voice.AgentSessionEventTypes.MetricsCollected, (ev) => {
       if (ev.metrics.type === 'llm_metrics') {
         counted.llm++;
         if (ev.metrics.ttftMs >= 0) counted.ttft.push(ev.metrics.ttftMs);
       }
     });
-    session.on('function_tools_executed', (ev) => {
+    session.on(voice.AgentSessionEventTypes.FunctionToolsExecuted, (ev) => {
       counted.tools += ev.functionCalls.length;
     });
-    session.on('conversation_item_added', (ev) => {
+    session.on(voice.AgentSessionEventTypes.ConversationItemAdded, (ev) => {
       if (ev.item.type !== 'message') return;
       if (ev.item.role === 'assistant') counted.agentTurns++;
       if (ev.item.role === 'user') counted.userTurns++;
     });
-    listenersBefore = Object.fromEntries(SESSION_EVENTS.map((e) => [e, session.listenerCount(e)]));
+    listenersBefore = Object.fromEntries(SESSION_EVENTS.map((e) => [e, session.listenerCount(e as never)]));
     const ctx = fakeCtx();
     // Act
     instrumentSession(session, { analytics, ctx });
@@ -104,7 +104,7 @@ describe('instrumentSession on a real AgentSession', () => {
     for (const input of ['hello', 'where is my order', 'thanks', 'bye'])
       await session.run({ userInput: input }).wait();
     await session.close();
-    listenersAfter = Object.fromEntries(SESSION_EVENTS.map((e) => [e, session.listenerCount(e)]));
+    listenersAfter = Object.fromEntries(SESSION_EVENTS.map((e) => [e, session.listenerCount(e as never)]));
     for (const cb of ctx.callbacks) await cb();
     const closed = await analytics.close({ timeoutMs: 30_000 });
     expect(closed.undelivered).toEqual({ s3: 0, cloudwatch: 0, local: 0 });
@@ -211,19 +211,21 @@ describe('detach and shutdown', () => {
       env: {},
     });
     const { session } = makeSession();
-    const before = Object.fromEntries(SESSION_EVENTS.map((e) => [e, session.listenerCount(e)]));
+    const before = Object.fromEntries(SESSION_EVENTS.map((e) => [e, session.listenerCount(e as never)]));
     const detach = instrumentSession(session, { analytics, callId: 'c-detach' });
-    const during = SESSION_EVENTS.map((e) => session.listenerCount(e));
+    const during = SESSION_EVENTS.map((e) => session.listenerCount(e as never));
     // Act
     detach();
-    session.emit('metrics_collected', {
+    session.emit(voice.AgentSessionEventTypes.MetricsCollected, {
       type: 'metrics_collected',
       createdAt: Date.now(),
       metrics: { type: 'llm_metrics', ttftMs: 100 } as never,
     });
     // Assess
     expect(during.every((n, i) => n === (before[SESSION_EVENTS[i] as string] ?? 0) + 1)).toBe(true);
-    expect(Object.fromEntries(SESSION_EVENTS.map((e) => [e, session.listenerCount(e)]))).toEqual(before);
+    expect(Object.fromEntries(SESSION_EVENTS.map((e) => [e, session.listenerCount(e as never)]))).toEqual(
+      before,
+    );
     expect(analytics.stats().accepted).toBe(1); // call_started only
     await analytics.close();
   });
