@@ -97,19 +97,15 @@ function normalizeUnsafe(input: unknown, maxEventBytes: number, now: number): No
   if (e.agentId !== undefined && e.agentId !== null && !isId(e.agentId, MAX_ID_LENGTH)) {
     return reject(REJECT_REASONS.invalidAgentId, `agentId must be a string of 1-${MAX_ID_LENGTH} characters`);
   }
-  const timeMs = toTimeMs(e.time, now);
+  // Whole milliseconds, as Date keeps them.
+  const timeMs = Math.trunc(toTimeMs(e.time, now));
   if (!(timeMs >= MIN_TIME && timeMs < MAX_TIME)) {
     return reject(REJECT_REASONS.invalidTime, 'time must be a Date, epoch ms or ISO string in [2000, 2100)');
   }
   const eventId = uuidv7();
-  const out: Record<string, unknown> = {
-    event_id: eventId,
-    event_type: e.type,
-    event_time: new Date(timeMs).toISOString(),
-    call_id: e.callId,
-    agent_id: e.agentId ?? null,
-    schema_version: SCHEMA_VERSION,
-  };
+  // The line is assembled as a string: cheaper than building an object for JSON.stringify.
+  // Ids and times need no escaping; user strings go through JSON.stringify.
+  let line = `{"event_id":"${eventId}","event_type":${JSON.stringify(e.type)},"event_time":"${isoTime(timeMs)}","call_id":${JSON.stringify(e.callId)},"agent_id":${typeof e.agentId === 'string' ? JSON.stringify(e.agentId) : 'null'},"schema_version":${SCHEMA_VERSION}`;
   const data = e.data;
   if (data !== undefined && data !== null) {
     if (typeof data !== 'object' || Array.isArray(data)) {
@@ -132,28 +128,52 @@ function normalizeUnsafe(input: unknown, maxEventBytes: number, now: number): No
         continue;
       }
       if (value === null) continue;
-      const ok =
-        column.kind === 'string'
-          ? typeof value === 'string'
-          : column.kind === 'boolean'
-            ? typeof value === 'boolean'
-            : typeof value === 'number' && Number.isFinite(value);
-      if (!ok) {
-        return reject(
-          REJECT_REASONS.invalidField,
-          `data.${key} must be a ${column.kind}, got ${describe(value)}`,
-        );
+      if (column.kind === 'string') {
+        if (typeof value !== 'string') return invalidField(key, column.kind, value);
+        line += `,"${column.name}":${JSON.stringify(value)}`;
+      } else if (column.kind === 'boolean') {
+        if (typeof value !== 'boolean') return invalidField(key, column.kind, value);
+        line += `,"${column.name}":${value}`;
+      } else {
+        if (typeof value !== 'number' || !Number.isFinite(value))
+          return invalidField(key, column.kind, value);
+        // String(n) equals JSON for finite numbers (and writes -0 as 0).
+        line += `,"${column.name}":${column.kind === 'double' ? value : Math.round(value)}`;
       }
-      out[column.name] = column.kind === 'bigint' ? Math.round(value as number) : value;
     }
-    if (custom !== undefined) out.custom = JSON.stringify(custom);
+    if (custom !== undefined) line += `,"custom":${JSON.stringify(JSON.stringify(custom))}`;
   }
-  const line = JSON.stringify(out);
+  line += '}';
   const bytes = Buffer.byteLength(line);
   if (bytes > maxEventBytes) {
     return reject(REJECT_REASONS.tooLarge, `event is ${bytes} bytes, over the ${maxEventBytes}-byte limit`);
   }
   return { ok: true, record: { line, bytes, timeMs }, eventId };
+}
+
+function invalidField(key: string, kind: string, value: unknown): Normalized {
+  return reject(REJECT_REASONS.invalidField, `data.${key} must be a ${kind}, got ${describe(value)}`);
+}
+
+let cachedDay = -1;
+let cachedDayPrefix = '';
+const pad2 = (n: number): string => (n < 10 ? `0${n}` : `${n}`);
+
+/** `toISOString()` for an integer epoch ms, with the date part cached: ~10x cheaper on the hot path. */
+export function isoTime(ms: number): string {
+  let t = ms % 86_400_000;
+  const day = ms - t;
+  if (day !== cachedDay) {
+    cachedDay = day;
+    cachedDayPrefix = new Date(day).toISOString().slice(0, 11);
+  }
+  const h = Math.floor(t / 3_600_000);
+  t -= h * 3_600_000;
+  const m = Math.floor(t / 60_000);
+  t -= m * 60_000;
+  const sec = Math.floor(t / 1000);
+  const milli = t - sec * 1000;
+  return `${cachedDayPrefix}${pad2(h)}:${pad2(m)}:${pad2(sec)}.${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`;
 }
 
 function describe(value: unknown): string {
