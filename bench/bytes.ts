@@ -1,0 +1,29 @@
+/**
+ * 5. Bytes: stored bytes per event and the compression achieved on demo calls, batch gzip
+ * (voicelake: one object per partition and batch) beside per-event gzip (the seed's design).
+ */
+import { gzipSync } from 'node:zlib';
+import { normalizeEvent } from '../src/event.js';
+import { demoEvents, type Options, round } from './common.js';
+
+export function bytes(options: Options) {
+  const inputs = demoEvents(options.quick ? 20 : 1000, 5);
+  const lines: string[] = [];
+  for (const input of inputs) {
+    const n = normalizeEvent(input, 1 << 20, Date.now());
+    if (n.ok) lines.push(n.record.line);
+  }
+  const raw = lines.reduce((s, l) => s + Buffer.byteLength(l) + 1, 0);
+  const batch = gzipSync(`${lines.join('\n')}\n`).length;
+  const perEvent = lines.reduce((s, l) => s + gzipSync(l).length, 0);
+  return {
+    events: lines.length,
+    calls: options.quick ? 20 : 1000,
+    rawBytesPerEvent: round(raw / lines.length, 1),
+    batchGzipBytesPerEvent: round(batch / lines.length, 1),
+    perEventGzipBytesPerEvent: round(perEvent / lines.length, 1),
+    batchReductionPct: round((1 - batch / raw) * 100, 1),
+    perEventReductionPct: round((1 - perEvent / raw) * 100, 1),
+    storedBytesPerCall: round(batch / (options.quick ? 20 : 1000), 0),
+  };
+}
