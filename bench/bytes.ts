@@ -4,6 +4,7 @@
  */
 import { gzipSync } from 'node:zlib';
 import { normalizeEvent } from '../src/event.js';
+import { DEFAULT_GZIP_LEVEL } from '../src/sinks/lake.js';
 import { demoEvents, type Options, round } from './common.js';
 
 export function bytes(options: Options) {
@@ -14,15 +15,19 @@ export function bytes(options: Options) {
     if (n.ok) lines.push(n.record.line);
   }
   const raw = lines.reduce((s, l) => s + Buffer.byteLength(l) + 1, 0);
-  const batch = gzipSync(`${lines.join('\n')}\n`).length;
-  const perEvent = lines.reduce((s, l) => s + gzipSync(l).length, 0);
+  const ndjson = `${lines.join('\n')}\n`;
+  const batch = gzipSync(ndjson, { level: DEFAULT_GZIP_LEVEL }).length;
+  const batchLevel6 = gzipSync(ndjson, { level: 6 }).length;
+  const perEvent = lines.reduce((s, l) => s + gzipSync(l, { level: 6 }).length, 0);
   return {
     events: lines.length,
     calls: options.quick ? 20 : 1000,
     rawBytesPerEvent: round(raw / lines.length, 1),
     batchGzipBytesPerEvent: round(batch / lines.length, 1),
     perEventGzipBytesPerEvent: round(perEvent / lines.length, 1),
+    gzipLevel: DEFAULT_GZIP_LEVEL,
     batchReductionPct: round((1 - batch / raw) * 100, 1),
+    batchLevel6ReductionPct: round((1 - batchLevel6 / raw) * 100, 1),
     perEventReductionPct: round((1 - perEvent / raw) * 100, 1),
     storedBytesPerCall: round(batch / (options.quick ? 20 : 1000), 0),
   };

@@ -50,7 +50,8 @@ Reproduce: \`npm ci && npm run bench\` (about ${Math.max(1, Math.round(r.duratio
 | Benchmark | voicelake | Baseline | Ratio | Target | |
 |---|---|---|---|---|---|
 | 1. Hot path, median per call | ${n(h.trackNsMedian)} ns | pino: ${n(h.pinoNsMedian)} ns | ${h.ratioMedian}× | ≤ 1.0× | ${mark(h.ratioMedian <= 1)} |
-| 2. Local lake throughput | ${n(t.eventsPerSecond)} events/s | stringify + gzip: ${n(t.limitEventsPerSecond)} events/s | ${t.ratio}× | ≥ 0.5× | ${mark(t.ratio >= 0.5)} |
+| 2. Local lake throughput, spool on (default) | ${n(t.eventsPerSecond)} events/s | stringify + gzip: ${n(t.limitEventsPerSecond)} events/s | ${t.ratio}× | ≥ 0.5× | ${mark(t.ratio >= 0.5)} |
+| 2. Local lake throughput, spool off | ${n(t.noSpoolEventsPerSecond)} events/s | stringify + gzip: ${n(t.limitEventsPerSecond)} events/s | ${t.noSpoolRatio}× | ≥ 0.5× | ${mark(t.noSpoolRatio >= 0.5)} |
 | 3. S3 + CloudWatch throughput | ${n(s.voicelakeEventsPerSecond)} events/s | seed design: ${n(s.seedEventsPerSecond)} events/s | ${s.ratio}× | ≥ 50× | ${mark(s.ratio >= 50)} |
 | 3. S3 requests per 10,000 calls | ${n(s.s3RequestsPer10kCalls.voicelake)} | seed design: ${n(s.s3RequestsPer10kCalls.seed)} | 1/${Math.round(s.s3RequestsPer10kCalls.seed / Math.max(1, s.s3RequestsPer10kCalls.voicelake))} | ≤ 1/100 | ${mark(s.s3RequestsPer10kCalls.voicelake * 100 <= s.s3RequestsPer10kCalls.seed)} |
 | 4. Event-loop delay p99 at 2,000 events/s | ${l.at2k.p99Ms} ms | idle: ${l.idle.p99Ms} ms | | ≤ 5 ms | ${mark(l.at2k.p99Ms <= 5)} |
@@ -77,13 +78,22 @@ spool's frames, checksums, writes and fsyncs happen in the 50 ms group commit, n
 
 ## 2. Throughput to the local lake
 
-${n(t.events)} events tracked, then \`close()\`: spool, gzip in zlib's thread pool, atomic files.
+${n(t.events)} events tracked (yielding to the event loop every 1,000), then \`close()\`: the wall
+time until every event is in a gzip file in the lake. gzip level ${t.gzipLevel} (the default) on both sides.
 
-| | events/s | MB/s (raw NDJSON) |
-|---|---|---|
-| voicelake, end to end | ${n(t.eventsPerSecond)} | ${t.mbPerSecond} |
-| physical limit: \`JSON.stringify\` + \`gzipSync\` in a loop | ${n(t.limitEventsPerSecond)} | ${t.limitMbPerSecond} |
-| ratio | ${t.ratio}× | |
+| | events/s | MB/s (raw NDJSON) | ratio to the limit |
+|---|---|---|---|
+| voicelake, spool on (the default) | ${n(t.eventsPerSecond)} | ${t.mbPerSecond} | ${t.ratio}× |
+| voicelake, spool off | ${n(t.noSpoolEventsPerSecond)} | ${t.noSpoolMbPerSecond} | ${t.noSpoolRatio}× |
+| physical limit: \`JSON.stringify\` + \`gzipSync\` in a loop, one thread | ${n(t.limitEventsPerSecond)} | ${t.limitMbPerSecond} | 1× |
+
+What bounds it. The limit serializes input objects and compresses them; voicelake also
+validates each event against the schema, gives it a UUIDv7 and an ISO time (~${Math.round(h.trackNsMedian / 1000)} µs per
+\`track()\`, section 1). With the spool on, every event is also framed with a CRC32, written and
+fsynced in group commits, and read back for delivery once it leaves the 4 MiB memory cache: that
+durability is the gap between the two voicelake rows. gzip runs in zlib's thread pool, so on two
+cores compression overlaps with tracking; what remains on the event loop is the per-event work
+above.
 
 ## 3. Against the seed's design
 

@@ -10,10 +10,19 @@ export function normalizePrefix(prefix: string): string {
   return trimmed === '' ? '' : `${trimmed}/`;
 }
 
-/** `year=YYYY/month=MM/day=DD/` for an epoch-ms event time. */
+const DAY_MS = 86_400_000;
+let cachedDay = Number.NaN;
+let cachedPartition = '';
+
+/** `year=YYYY/month=MM/day=DD/` for an epoch-ms event time (the last day is cached: batches are mostly one day). */
 export function partitionPath(timeMs: number): string {
-  const iso = new Date(timeMs).toISOString();
-  return `year=${iso.slice(0, 4)}/month=${iso.slice(5, 7)}/day=${iso.slice(8, 10)}/`;
+  const day = Math.floor(timeMs / DAY_MS);
+  if (day !== cachedDay) {
+    const iso = new Date(day * DAY_MS).toISOString();
+    cachedPartition = `year=${iso.slice(0, 4)}/month=${iso.slice(5, 7)}/day=${iso.slice(8, 10)}/`;
+    cachedDay = day;
+  }
+  return cachedPartition;
 }
 
 /** A new object key for one partition's batch. Decided once per batch, reused on every retry. */

@@ -23,6 +23,8 @@ export interface CloudWatchSinkOptions {
   readonly logStream: string;
   readonly retentionDays?: number | undefined;
   readonly maxEventBytes: number;
+  /** Bytes per PutLogEvents request (≤ 1 MiB); smaller requests block the event loop for less. */
+  readonly maxBatchBytes: number;
   readonly client: AwsClientConfig;
   readonly logger: Logger;
 }
@@ -52,12 +54,16 @@ class CloudWatchPlan implements Plan {
 
 export class CloudWatchSink implements Sink<CloudWatchPlan> {
   readonly name = 'cloudwatch';
-  readonly limits = { maxEvents: CW_LIMITS.maxBatchEvents, maxBytes: CW_LIMITS.maxBatchBytes };
+  readonly limits: { maxEvents: number; maxBytes: number };
   readonly #client: CloudWatchLogsClient;
   readonly #release: () => void;
   #streamReady = false;
 
   constructor(private readonly options: CloudWatchSinkOptions) {
+    this.limits = {
+      maxEvents: CW_LIMITS.maxBatchEvents,
+      maxBytes: Math.min(options.maxBatchBytes, CW_LIMITS.maxBatchBytes),
+    };
     const { client, release } = acquireCloudWatch(options.client);
     this.#client = client;
     this.#release = release;

@@ -223,40 +223,47 @@ export class Spool implements EventLog {
 
   async read(from: number, maxEvents: number, maxBytes: number): Promise<ReadResult> {
     const start = Math.max(from, this.tail);
-    if (start >= this.#head) return { start, records: [] };
-    if (start >= this.#recentBase) {
-      const records: EventRecord[] = [];
-      let bytes = 0;
-      for (let seq = start; seq < this.#head && records.length < maxEvents; seq++) {
-        const r = this.#recent[this.#recentStart + seq - this.#recentBase] as EventRecord;
-        if (records.length > 0 && bytes + r.bytes > maxBytes) break;
-        bytes += r.bytes;
-        records.push(r);
-      }
-      return { start, records };
-    }
-    const segment = this.#segmentOf(start);
-    if (segment === undefined) return { start: this.tail, records: [] };
-    const index = start - segment.start;
-    let decoded = await this.#decode(segment);
-    if (index >= decoded.length) {
-      // The cached decode may predate later writes to this segment: read it again.
-      this.#decoded.delete(segment.start);
-      decoded = await this.#decode(segment);
-    }
-    if (index >= decoded.length) {
-      // A corrupt stretch: the records between here and the next segment are gone.
-      const next = this.#segments[this.#segments.indexOf(segment) + 1]?.start ?? this.#recentBase;
-      return { start: Math.max(next, start + 1), records: [] };
-    }
     const records: EventRecord[] = [];
     let bytes = 0;
-    const limit = Math.min(decoded.length, Math.max(0, this.#recentBase - segment.start));
-    for (let i = index; i < limit && records.length < maxEvents; i++) {
-      const r = decoded[i] as EventRecord;
-      if (records.length > 0 && bytes + r.bytes > maxBytes) break;
+    let seq = start;
+    /** Take one record if it fits; false when the batch is full. */
+    const take = (r: EventRecord): boolean => {
+      if (records.length >= maxEvents || (records.length > 0 && bytes + r.bytes > maxBytes)) return false;
       bytes += r.bytes;
       records.push(r);
+      seq++;
+      return true;
+    };
+    // Older records come from their segment files (across segments), newer ones from memory.
+    while (seq < this.#recentBase && seq < this.#head) {
+      const segment = this.#segmentOf(seq);
+      if (segment === undefined) break;
+      const index = seq - segment.start;
+      let decoded = await this.#decode(segment);
+      if (index >= decoded.length) {
+        // The cached decode may predate later writes to this segment: read it again.
+        this.#decoded.delete(segment.start);
+        decoded = await this.#decode(segment);
+      }
+      if (index >= decoded.length) {
+        // A corrupt stretch: the records from here to the next segment are gone.
+        if (records.length > 0) return { start, records };
+        const next = this.#segments[this.#segments.indexOf(segment) + 1]?.start ?? this.#recentBase;
+        return { start: Math.max(next, seq + 1), records: [] };
+      }
+      const limit = Math.min(decoded.length, this.#recentBase - segment.start);
+      let full = false;
+      for (let i = index; i < limit; i++) {
+        if (!take(decoded[i] as EventRecord)) {
+          full = true;
+          break;
+        }
+      }
+      if (full) return { start, records };
+      if (seq < segment.start + segment.count && seq < this.#recentBase) break;
+    }
+    while (seq < this.#head && seq >= this.#recentBase) {
+      if (!take(this.#recent[this.#recentStart + seq - this.#recentBase] as EventRecord)) break;
     }
     return { start, records };
   }

@@ -15,10 +15,20 @@ export interface Recorded {
 
 export type ProxyMode = 'forward' | 'refuse' | 'hang';
 
+/** Answer requests whose X-Amz-Target ends with `target` with an AWS JSON error, `times` times. */
+export interface Fault {
+  target: string;
+  status: number;
+  type: string;
+  times: number;
+}
+
 export interface InspectingProxy {
   readonly endpoint: string;
   readonly requests: Recorded[];
   mode: ProxyMode;
+  /** Faults injected before forwarding; each counts down its `times`. */
+  faults: Fault[];
   close(): Promise<void>;
 }
 
@@ -27,6 +37,7 @@ export async function startProxy(target: string): Promise<InspectingProxy> {
   const sockets = new Set<Socket>();
   const requests: Recorded[] = [];
   const state: { mode: ProxyMode } = { mode: 'forward' };
+  const faults: Fault[] = [];
   const server: Server = createServer((req, res) => {
     if (state.mode === 'refuse') {
       req.socket.destroy();
@@ -43,6 +54,14 @@ export async function startProxy(target: string): Promise<InspectingProxy> {
         target: req.headers['x-amz-target'] as string | undefined,
         body,
       });
+      const target = req.headers['x-amz-target'] as string | undefined;
+      const fault = faults.find((f) => f.times > 0 && target?.endsWith(f.target));
+      if (fault) {
+        fault.times--;
+        res.writeHead(fault.status, { 'content-type': 'application/x-amz-json-1.1' });
+        res.end(JSON.stringify({ __type: fault.type, message: 'injected by the test proxy' }));
+        return;
+      }
       const forward = request(
         {
           host: upstream.hostname,
@@ -71,6 +90,7 @@ export async function startProxy(target: string): Promise<InspectingProxy> {
   return {
     endpoint: `http://127.0.0.1:${port}`,
     requests,
+    faults,
     get mode() {
       return state.mode;
     },

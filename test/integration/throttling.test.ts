@@ -1,0 +1,49 @@
+/**
+ * CloudWatch throttling is retried, never fatal: a proxy answers PutLogEvents with
+ * ThrottlingException several times in a row, and every event still arrives.
+ */
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { createAnalytics } from '../../src/index.js';
+import { silentLogger } from '../../src/logger.js';
+import { clients, readLogGroup, uniqueName } from '../helpers/aws.js';
+import { startProxy } from '../helpers/proxy.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const endpoint = inject('motoEndpoint');
+const { logs } = clients(endpoint);
+
+describe('ThrottlingException from PutLogEvents', async () => {
+  const proxy = await startProxy(endpoint);
+  afterAll(() => proxy.close());
+
+  it('is retried with backoff until every event is in the stream', async () => {
+    // Prepare: more throttles than the SDK's own 3 attempts, so voicelake's retry must act.
+    const logGroup = uniqueName('/voicelake/throttle');
+    proxy.faults.push({ target: '.PutLogEvents', status: 400, type: 'ThrottlingException', times: 7 });
+    const analytics = createAnalytics({
+      s3: false,
+      local: false,
+      cloudWatch: { logGroup },
+      aws: { endpoint: proxy.endpoint, region: 'us-east-1' },
+      spool: { dir: tempDir('vl-spool') },
+      logger: silentLogger,
+      env: {},
+    });
+    // Act
+    for (let i = 0; i < 300; i++) analytics.track({ type: 'llm_metrics', callId: 'c', data: { ttftMs: i } });
+    const first = await analytics.flush();
+    const deadline = Date.now() + 30_000;
+    while (analytics.stats().destinations.cloudwatch?.pending !== 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await analytics.close({ timeoutMs: 10_000 });
+    // Assess
+    const cw = analytics.stats().destinations.cloudwatch;
+    expect(first.destinations.cloudwatch).toBe('persisted');
+    expect(proxy.faults[0]?.times).toBe(0);
+    expect(cw?.retried).toBeGreaterThanOrEqual(2);
+    expect(cw?.delivered).toBe(300);
+    expect(cw?.failed).toBe(0);
+    expect(await readLogGroup(logs, logGroup)).toHaveLength(300);
+  }, 60_000);
+});
