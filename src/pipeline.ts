@@ -157,12 +157,14 @@ export class Analytics {
     for (const d of this.#destinations) {
       const pending = d.stats().pending;
       undelivered[d.name] = pending;
-      destinations[d.name] = flushed?.destinations[d.name] ?? (pending === 0 ? 'delivered' : 'buffered');
+      destinations[d.name] =
+        flushed?.destinations[d.name] ??
+        (pending === 0 ? 'delivered' : this.#spool ? 'persisted' : 'buffered');
       if (pending > 0) {
         this.config.logger.warn(
           { destination: d.name, events: pending },
           this.#spool
-            ? `${pending} events were not delivered to ${d.name} before close; they are kept in the spool at ${this.config.spool?.dir} and the next start delivers them`
+            ? `${pending} events were not delivered to ${d.name} before close; they are kept in the spool at ${this.#spool.stats().dir} and the next start delivers them`
             : `${pending} events were not delivered to ${d.name} before close; without a spool they are lost`,
         );
       }
