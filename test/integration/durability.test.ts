@@ -176,4 +176,39 @@ describe('durability', () => {
     expect(drain.code, drain.stderr).toBe(0);
     expect(await lakeSeqs(bucket)).toEqual(range(tracked));
   }, 120_000);
+
+  it('a second process on the same spool directory gets a clear SpoolError, not corruption', async () => {
+    // Prepare: a live producer owns the spool.
+    const { env } = setup();
+    proxy.mode = 'forward';
+    const owner = startNode(agent, { ...env, VL_MODE: 'shutdown', VL_RATE: '100' });
+    await owner.waitFor('READY');
+    // Act
+    const second = await runNode(resolve(import.meta.dirname, '../fixtures/open-spool.mjs'), env);
+    owner.child.kill('SIGTERM');
+    await owner.exited;
+    const third = await runNode(resolve(import.meta.dirname, '../fixtures/open-spool.mjs'), env);
+    // Assess
+    expect(resultOf(second.stdout)).toMatchObject({
+      opened: false,
+      name: 'SpoolError',
+      code: 'VL_ERR_SPOOL',
+      message: expect.stringContaining(`in use by process ${owner.child.pid}`),
+    });
+    expect(resultOf(third.stdout)).toEqual({ opened: true });
+  }, 60_000);
+
+  it('a pending retry never keeps the process alive: no close(), destinations down, the process exits', async () => {
+    // Prepare
+    const { env } = setup();
+    proxy.mode = 'refuse';
+    // Act
+    const run = await runNode(resolve(import.meta.dirname, '../fixtures/no-close.mjs'), env, 20_000);
+    proxy.mode = 'forward';
+    // Assess
+    expect(run.code, run.stderr).toBe(0);
+    const result = resultOf<{ flush: { destinations: Record<string, string> }; stats: Stats }>(run.stdout);
+    expect(result.flush.destinations).toEqual({ s3: 'persisted', cloudwatch: 'persisted' });
+    expect(result.stats.destinations.s3?.pending).toBe(200);
+  }, 30_000);
 });
