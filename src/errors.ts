@@ -19,20 +19,6 @@ export class ConfigError extends VoicelakeError {
   }
 }
 
-/** A destination answered with an error; `retryable` tells whether trying again can help. */
-export class DeliveryError extends VoicelakeError {
-  override readonly code = 'VL_ERR_DELIVERY';
-  constructor(
-    message: string,
-    readonly destination: string,
-    readonly retryable: boolean,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-    this.name = 'DeliveryError';
-  }
-}
-
 /** The spool directory is unusable: locked by another process, or not writable. */
 export class SpoolError extends VoicelakeError {
   override readonly code = 'VL_ERR_SPOOL';
@@ -52,4 +38,4 @@ export class QueryError extends VoicelakeError {
 }
 
 /** Every error class, for docs and the table-driven test. */
-export const ERROR_CLASSES = [VoicelakeError, ConfigError, DeliveryError, SpoolError, QueryError] as const;
+export const ERROR_CLASSES = [VoicelakeError, ConfigError, SpoolError, QueryError] as const;

@@ -13,7 +13,7 @@ export type {
   SpoolConfigOptions,
 } from './config.js';
 export type { DestinationStats, FlushOutcome } from './destination.js';
-export { ConfigError, DeliveryError, QueryError, SpoolError, VoicelakeError } from './errors.js';
+export { ConfigError, QueryError, SpoolError, VoicelakeError } from './errors.js';
 export type { RejectReason, TrackInput, TrackResult } from './event.js';
 export { REJECT_REASONS } from './event.js';
 export type { Logger } from './logger.js';
