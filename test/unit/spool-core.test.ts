@@ -1,0 +1,158 @@
+/**
+ * The spool on its own: framing, recovery, rollover, deletion, drop-oldest, in-flight plans
+ * and the lock.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, ftruncateSync, openSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { EventRecord } from '../../src/event.js';
+import { silentLogger } from '../../src/logger.js';
+import { decodeFrames, encodeFrames } from '../../src/spool/frame.js';
+import { Spool } from '../../src/spool/spool.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const rec = (i: number, pad = 50): EventRecord => {
+  const line = JSON.stringify({ i, s: 'é🎙'.repeat(pad) });
+  return { line, bytes: Buffer.byteLength(line), timeMs: 1_700_000_000_000 + i };
+};
+const open = (dir: string, extra: Partial<Parameters<typeof Spool.open>[0]> = {}) =>
+  Spool.open({
+    dir,
+    maxBytes: 64 * 1024 * 1024,
+    segmentBytes: 1024 * 1024,
+    commitIntervalMs: 5,
+    cacheBytes: 1024 * 1024,
+    logger: silentLogger,
+    ...extra,
+  });
+const ids = (records: readonly EventRecord[]) => records.map((r) => JSON.parse(r.line).i as number);
+
+describe('frames', () => {
+  it('round-trip, and decoding stops at a torn or corrupt frame', () => {
+    const records = [rec(1), rec(2), rec(3)];
+    const buf = encodeFrames(records);
+    expect(decodeFrames(buf).records).toEqual(records);
+    expect(decodeFrames(buf.subarray(0, buf.length - 3)).records).toEqual(records.slice(0, 2));
+    const flipped = Buffer.from(buf);
+    const second = decodeFrames(buf).offsets[1] as number;
+    flipped[second + 20] = (flipped[second + 20] as number) ^ 0xff;
+    expect(decodeFrames(flipped).records).toEqual(records.slice(0, 1));
+  });
+});
+
+describe('Spool', () => {
+  it('reads back what it holds, persists it, and recovers it after a reopen', async () => {
+    // Prepare
+    const dir = tempDir('vl-spool-unit');
+    const first = open(dir);
+    first.register('s3');
+    for (let i = 0; i < 1000; i++) first.append(rec(i));
+    // Act
+    expect(await first.held(1000)).toBe('persisted');
+    first.ack('s3', 400);
+    await first.close();
+    const second = open(dir);
+    const registration = second.register('s3');
+    const read = await second.read(registration.seq, 10_000, 64 * 1024 * 1024);
+    // Assess
+    expect(registration.seq).toBe(400);
+    expect(read.start).toBe(400);
+    expect(ids(read.records)).toEqual(Array.from({ length: 600 }, (_, k) => 400 + k));
+    await second.close();
+  });
+
+  it('rolls segments, reads across them from disk, and deletes segments every destination passed', async () => {
+    const dir = tempDir('vl-spool-unit');
+    const spool = open(dir, { segmentBytes: 64 * 1024, cacheBytes: 1024 });
+    spool.register('a');
+    spool.register('b');
+    for (let i = 0; i < 3000; i++) spool.append(rec(i));
+    await spool.held(3000);
+    const segments = readdirSync(dir).filter((f) => f.startsWith('seg-')).length;
+    expect(segments).toBeGreaterThan(5);
+    const all = await spool.read(0, 10_000, 64 * 1024 * 1024);
+    expect(ids(all.records)).toEqual(Array.from({ length: 3000 }, (_, k) => k));
+    spool.ack('a', 3000);
+    spool.ack('b', 1500);
+    await spool.held(3000);
+    await new Promise((r) => setTimeout(r, 50));
+    const after = readdirSync(dir).filter((f) => f.startsWith('seg-')).length;
+    expect(after).toBeLessThan(segments);
+    expect(spool.tail).toBeLessThanOrEqual(1500);
+    spool.ack('b', 3000);
+    await spool.close();
+    expect(readdirSync(dir).filter((f) => f.startsWith('seg-'))).toEqual([]);
+    // Numbering continues after the cursors, not from zero.
+    const reopened = open(dir);
+    expect(reopened.head).toBe(3000);
+    expect(reopened.register('a').seq).toBe(3000);
+    await reopened.close();
+  });
+
+  it('truncates a torn tail on open and keeps every complete record', async () => {
+    const dir = tempDir('vl-spool-unit');
+    const spool = open(dir);
+    spool.register('s3');
+    for (let i = 0; i < 100; i++) spool.append(rec(i));
+    await spool.held(100);
+    await spool.close();
+    const segment = join(dir, readdirSync(dir).find((f) => f.startsWith('seg-')) as string);
+    const fd = openSync(segment, 'r+');
+    ftruncateSync(fd, statSync(segment).size - 7);
+    closeSync(fd);
+    const reopened = open(dir);
+    reopened.register('s3');
+    const read = await reopened.read(0, 1000, 64 * 1024 * 1024);
+    expect(ids(read.records)).toEqual(Array.from({ length: 99 }, (_, k) => k));
+    expect(reopened.stats().corruptTails).toBe(1);
+    await reopened.close();
+  });
+
+  it('drops the oldest segments when full, counts them, and reports the gap to a reader', async () => {
+    const dir = tempDir('vl-spool-unit');
+    const spool = open(dir, { maxBytes: 256 * 1024, segmentBytes: 32 * 1024 });
+    spool.register('s3');
+    for (let i = 0; i < 5000; i++) spool.append(rec(i));
+    await spool.held(5000);
+    expect(spool.stats().dropped).toBeGreaterThan(0);
+    expect(spool.heldBytes).toBeLessThanOrEqual(256 * 1024);
+    const read = await spool.read(0, 10, 1 << 20);
+    expect(read.start).toBe(spool.tail);
+    expect(read.start).toBe(spool.stats().dropped);
+    await spool.close();
+  });
+
+  it('hands back an in-flight batch, with its plan, after a reopen', async () => {
+    const dir = tempDir('vl-spool-unit');
+    const spool = open(dir);
+    spool.register('s3');
+    for (let i = 0; i < 10; i++) spool.append(rec(i));
+    await spool.beginBatch('s3', { start: 0, end: 10, meta: { keys: { p: ['k1'] } } });
+    await spool.close();
+    const reopened = open(dir);
+    expect(reopened.register('s3')).toEqual({
+      seq: 0,
+      inflight: { start: 0, end: 10, meta: { keys: { p: ['k1'] } } },
+    });
+    await reopened.close();
+  });
+
+  it('refuses a second owner in this process and a live other process, and takes over a dead one', async () => {
+    const dir = tempDir('vl-spool-unit');
+    const spool = open(dir);
+    expect(() => open(dir)).toThrow(expect.objectContaining({ code: 'VL_ERR_SPOOL' }));
+    await spool.close();
+
+    const sleeper = spawn('sleep', ['30']);
+    try {
+      writeFileSync(join(dir, 'LOCK'), `${sleeper.pid}\n`);
+      expect(() => open(dir)).toThrow(new RegExp(`in use by process ${sleeper.pid}`));
+    } finally {
+      sleeper.kill();
+    }
+    writeFileSync(join(dir, 'LOCK'), '999999\n');
+    const takeover = open(dir);
+    await takeover.close();
+  });
+});
