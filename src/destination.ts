@@ -239,6 +239,15 @@ export class Destination {
         this.log.ack(this.name, this.#cursor);
         this.#onSuccess();
       }
+    } catch (error) {
+      // A local failure (spool read, plan persistence): never let it escape as an unhandled
+      // rejection; retry like any transient failure.
+      if (!this.#closed) {
+        this.#onFailure({
+          kind: 'retry-later',
+          error: error instanceof Error ? error : new Error(String(error)),
+        });
+      }
     } finally {
       this.#running = false;
       if (!this.#closed && this.#stats.state === DESTINATION_STATES.sending)

@@ -116,6 +116,20 @@ describe('Destination', () => {
     expect(destination.stats()).toMatchObject({ failed: 4, pending: 0, skipped: { rejected: 4 } });
   });
 
+  it('turns a local failure (here, planning throws) into a retry, never an unhandled rejection', async () => {
+    const prepare = sink.prepare.bind(sink);
+    let calls = 0;
+    sink.prepare = (records) => {
+      if (calls++ === 0) throw new Error('disk on fire');
+      return prepare(records);
+    };
+    append(3);
+    expect(await destination.flush(log.head)).toBe('buffered');
+    expect(destination.stats()).toMatchObject({ state: 'retrying', lastError: 'Error: disk on fire' });
+    await vi.advanceTimersByTimeAsync(100);
+    expect(destination.stats()).toMatchObject({ delivered: 3, pending: 0 });
+  });
+
   it('aborts an in-flight send on stop and leaves no timer behind', async () => {
     sink.script.push({ kind: 'retry-later', error: new Error('timeout') });
     append(2);
