@@ -17,6 +17,8 @@ export const REJECT_REASONS = {
   unserializable: 'unserializable',
   tooLarge: 'too_large',
   closed: 'closed',
+  /** A bug or resource exhaustion inside voicelake; the message says what. */
+  internalError: 'internal_error',
 } as const;
 export type RejectReason = (typeof REJECT_REASONS)[keyof typeof REJECT_REASONS];
 

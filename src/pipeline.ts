@@ -114,9 +114,14 @@ export class Analytics {
     if (this.#closing !== undefined) return this.#reject(REJECT_REASONS.closed, 'analytics is closed');
     const n = normalizeEvent(input, this.config.maxEventBytes, Date.now());
     if (!n.ok) return this.#reject(n.reason, n.message);
-    this.#log.append(n.record);
-    this.#accepted++;
-    for (const d of this.#destinations) d.onAppend();
+    try {
+      this.#log.append(n.record);
+      this.#accepted++;
+      for (const d of this.#destinations) d.onAppend();
+    } catch (error) {
+      // Never reached in normal operation; if it is, the agent must not be the one to pay.
+      return this.#reject(REJECT_REASONS.internalError, `could not record the event: ${(error as Error)?.message}`);
+    }
     return { accepted: true, eventId: n.eventId };
   }
 

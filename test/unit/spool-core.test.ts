@@ -10,6 +10,7 @@ import type { EventRecord } from '../../src/event.js';
 import { silentLogger } from '../../src/logger.js';
 import { decodeFrames, encodeFrames } from '../../src/spool/frame.js';
 import { Spool } from '../../src/spool/spool.js';
+import { spoolStatus } from '../../src/spool/status.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const rec = (i: number, pad = 50): EventRecord => {
@@ -121,6 +122,30 @@ describe('Spool', () => {
     expect(read.start).toBe(spool.tail);
     expect(read.start).toBe(spool.stats().dropped);
     await spool.close();
+  });
+
+  it('reports pending events, bytes and the oldest age per destination (spool status)', async () => {
+    const dir = tempDir('vl-spool-unit');
+    const spool = open(dir);
+    spool.register('s3');
+    spool.register('cloudwatch');
+    for (let i = 0; i < 100; i++) spool.append(rec(i));
+    spool.ack('cloudwatch', 60);
+    await spool.held(100);
+    await new Promise((r) => setTimeout(r, 30));
+    const status = spoolStatus(dir, 1_700_000_000_000 + 10_000);
+    expect(status.owner).toBe(process.pid);
+    expect(status.records).toBe(100);
+    const byName = Object.fromEntries(status.destinations.map((d) => [d.destination, d]));
+    expect(byName.s3).toMatchObject({ events: 100, oldestAgeMs: 10_000 });
+    expect(byName.cloudwatch).toMatchObject({ events: 40, oldestAgeMs: 10_000 - 60 });
+    expect(byName.s3?.bytes).toBe(
+      Array.from({ length: 100 }, (_, i) => rec(i).bytes).reduce((a, b) => a + b, 0),
+    );
+    await spool.close();
+    expect(() => spoolStatus(join(dir, 'missing'))).toThrow(
+      expect.objectContaining({ code: 'VL_ERR_SPOOL' }),
+    );
   });
 
   it('hands back an in-flight batch, with its plan, after a reopen', async () => {
