@@ -120,7 +120,10 @@ export class Analytics {
       for (const d of this.#destinations) d.onAppend();
     } catch (error) {
       // Never reached in normal operation; if it is, the agent must not be the one to pay.
-      return this.#reject(REJECT_REASONS.internalError, `could not record the event: ${(error as Error)?.message}`);
+      return this.#reject(
+        REJECT_REASONS.internalError,
+        `could not record the event: ${(error as Error)?.message}`,
+      );
     }
     return { accepted: true, eventId: n.eventId };
   }

@@ -8,31 +8,27 @@ export interface RunResult {
   elapsedMs: number;
 }
 
-/** Run a Node script in a real child process with a clean, explicit environment. */
-export function runNode(script: string, env: Record<string, string>, timeoutMs = 60_000): Promise<RunResult> {
+/** Run a Node script in a real child process with a clean, explicit environment, to its exit. */
+export async function runNode(
+  script: string,
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+): Promise<RunResult> {
   const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${script} did not exit within ${timeoutMs} ms\n${stderr}`));
+  const run = startNode(script, env);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      run.child.kill('SIGKILL');
+      reject(new Error(`${script} did not exit within ${timeoutMs} ms\n${run.stderr}`));
     }, timeoutMs);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr, elapsedMs: Date.now() - started });
-    });
   });
+  try {
+    const { code, signal } = await Promise.race([run.exited, timeout]);
+    return { code, signal, stdout: run.stdout, stderr: run.stderr, elapsedMs: Date.now() - started };
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The `RESULT {...}` line a fixture prints. */
