@@ -5,7 +5,7 @@
  * them. The backlog lives on disk: memory holds only a bounded cache of recent records.
  */
 import { closeSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
-import { type FileHandle, open, readFile, unlink } from 'node:fs/promises';
+import { type FileHandle, open, readFile, truncate, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FLUSH_OUTCOMES, type FlushOutcome } from '../destination.js';
 import { SpoolError } from '../errors.js';
@@ -37,6 +37,8 @@ interface Segment {
   size: number;
   readonly path: string;
   handle?: FileHandle | undefined;
+  /** Bytes of the file known to hold complete frames: a failed write is cut back to this. */
+  writtenBytes: number;
 }
 
 export interface SpoolStats {
@@ -99,6 +101,8 @@ export class Spool implements EventLog {
   #corruptRecords = 0;
   #writeErrors = 0;
   #closed = false;
+  /** Segments written to since their last fdatasync (kept across a failed commit). */
+  readonly #unsynced = new Set<Segment>();
 
   private constructor(options: SpoolOptions, lock: SpoolLock, cursors: CursorFile) {
     this.#o = options;
@@ -149,7 +153,7 @@ export class Spool implements EventLog {
           'spool segment had a torn or corrupt tail; truncated after the last complete record',
         );
       }
-      this.#segments.push({ start, count, globalStart, size, path });
+      this.#segments.push({ start, count, globalStart, size, path, writtenBytes: size });
       globalStart += size;
     }
     const last = this.#segments[this.#segments.length - 1];
@@ -204,6 +208,7 @@ export class Spool implements EventLog {
         globalStart: this.#totalBytes,
         size: 0,
         path: join(this.#o.dir, segmentName(this.#head)),
+        writtenBytes: 0,
       };
       this.#segments.push(segment);
     }
@@ -383,7 +388,9 @@ export class Spool implements EventLog {
       const oldest = this.#segments.shift() as Segment;
       this.#dropped += oldest.count;
       this.#decoded.delete(oldest.start);
+      this.#unsynced.delete(oldest);
       void oldest.handle?.close();
+      oldest.handle = undefined;
       void unlink(oldest.path).catch(() => undefined);
       this.#o.logger.warn(
         { dir: this.#o.dir, droppedEvents: oldest.count, maxBytes: this.#o.maxBytes },
@@ -413,7 +420,7 @@ export class Spool implements EventLog {
   async #doCommit(): Promise<void> {
     const target = this.#head;
     try {
-      const touched = new Set<Segment>();
+      const touched = this.#unsynced;
       let seq = Math.max(this.#written, this.tail);
       while (seq < target) {
         const segment = this.#segmentOf(seq);
@@ -423,12 +430,24 @@ export class Spool implements EventLog {
         for (let s = seq; s < end; s++) {
           records.push(this.#recent[this.#recentStart + s - this.#recentBase] as EventRecord);
         }
-        segment.handle ??= await open(segment.path, 'a');
-        await segment.handle.write(encodeFrames(records));
+        const frames = encodeFrames(records);
+        try {
+          segment.handle ??= await open(segment.path, 'a');
+          await segment.handle.write(frames);
+        } catch (error) {
+          // Cut a partial write back to the last complete frame, so a retry appends cleanly.
+          await segment.handle?.close().catch(() => undefined);
+          segment.handle = undefined;
+          await truncate(segment.path, segment.writtenBytes).catch(() => undefined);
+          throw error;
+        }
+        segment.writtenBytes += frames.length;
+        this.#written = end;
         touched.add(segment);
         seq = end;
       }
       for (const s of touched) await s.handle?.datasync();
+      touched.clear();
       this.#written = Math.max(this.#written, target);
       this.#durable = Math.max(this.#durable, target);
       // Close handles of segments no longer written to.
@@ -494,7 +513,9 @@ export class Spool implements EventLog {
       if (next.start > min) break;
       this.#segments.shift();
       this.#decoded.delete(oldest.start);
+      this.#unsynced.delete(oldest);
       await oldest.handle?.close();
+      oldest.handle = undefined;
       await unlink(oldest.path).catch(() => undefined);
     }
   }
