@@ -15,11 +15,17 @@ export interface Recorded {
 
 export type ProxyMode = 'forward' | 'refuse' | 'hang';
 
-/** Answer requests whose X-Amz-Target ends with `target` with an AWS JSON error, `times` times. */
+/**
+ * A fault for matching requests, `times` times: requests whose X-Amz-Target ends with `target`
+ * (JSON protocols) or whose path matches `path` (S3) get an AWS JSON error, or, with `reset`,
+ * a dropped connection.
+ */
 export interface Fault {
-  target: string;
-  status: number;
-  type: string;
+  target?: string;
+  path?: RegExp;
+  status?: number;
+  type?: string;
+  reset?: boolean;
   times: number;
 }
 
@@ -55,10 +61,18 @@ export async function startProxy(target: string): Promise<InspectingProxy> {
         body,
       });
       const target = req.headers['x-amz-target'] as string | undefined;
-      const fault = faults.find((f) => f.times > 0 && target?.endsWith(f.target));
+      const fault = faults.find(
+        (f) =>
+          f.times > 0 &&
+          ((f.target !== undefined && target?.endsWith(f.target)) || f.path?.test(req.url ?? '') === true),
+      );
       if (fault) {
         fault.times--;
-        res.writeHead(fault.status, { 'content-type': 'application/x-amz-json-1.1' });
+        if (fault.reset) {
+          req.socket.destroy();
+          return;
+        }
+        res.writeHead(fault.status ?? 500, { 'content-type': 'application/x-amz-json-1.1' });
         res.end(JSON.stringify({ __type: fault.type, message: 'injected by the test proxy' }));
         return;
       }

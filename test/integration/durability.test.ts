@@ -7,7 +7,15 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createAnalytics } from '../../src/index.js';
 import { silentLogger } from '../../src/logger.js';
-import { awsEnv, clients, createBucket, readLake, readLogGroup, uniqueName } from '../helpers/aws.js';
+import {
+  awsEnv,
+  clients,
+  createBucket,
+  listKeys,
+  readLake,
+  readLogGroup,
+  uniqueName,
+} from '../helpers/aws.js';
 import { freePort } from '../helpers/net.js';
 import { resultOf, runNode, startNode } from '../helpers/process.js';
 import { type InspectingProxy, startProxy } from '../helpers/proxy.js';
@@ -211,4 +219,42 @@ describe('durability', () => {
     expect(result.flush.destinations).toEqual({ s3: 'persisted', cloudwatch: 'persisted' });
     expect(result.stats.destinations.s3?.pending).toBe(200);
   }, 30_000);
+
+  it('a batch half-written when the process stops is replayed with the same keys: each event once', async () => {
+    // Prepare: one batch spanning two event days; the second day's PutObject keeps failing.
+    const spoolDir = tempDir('vl-spool');
+    const bucket = uniqueName('vl-half');
+    await createBucket(s3, bucket);
+    proxy.mode = 'forward';
+    proxy.faults.push({ path: /day(=|%3D)02/, reset: true, times: 1_000 });
+    const options = {
+      s3: { bucket },
+      cloudWatch: false as const,
+      local: false as const,
+      aws: { endpoint: proxy.endpoint, region: 'us-east-1' },
+      spool: { dir: spoolDir },
+      logger: silentLogger,
+      env: {},
+    };
+    const first = createAnalytics(options);
+    for (let i = 0; i < 400; i++) {
+      first.track({ type: 't', callId: 'c', time: Date.UTC(2026, 0, 1 + (i % 2), 12), data: { seq: i } });
+    }
+    // Act
+    const firstClose = await first.close({ timeoutMs: 2000 });
+    const keysAfterFirst = await listKeys(s3, bucket);
+    (proxy.faults.at(-1) as { times: number }).times = 0;
+    const second = createAnalytics(options);
+    const secondClose = await second.close({ timeoutMs: 30_000 });
+    // Assess
+    expect(firstClose.undelivered).toEqual({ s3: 400 });
+    expect(keysAfterFirst).toHaveLength(1);
+    expect(keysAfterFirst[0]).toContain('day=01/');
+    expect(secondClose.undelivered).toEqual({ s3: 0 });
+    expect(second.stats().destinations.s3?.replayed).toBe(400);
+    const keys = await listKeys(s3, bucket);
+    expect(keys).toHaveLength(2);
+    expect(keys).toContain(keysAfterFirst[0]);
+    expect(await lakeSeqs(bucket)).toEqual(range(400));
+  }, 60_000);
 });
