@@ -38,9 +38,14 @@ async function phase(proxy: InspectingProxy, seconds: number, spoolDir: string, 
   const warm = samples.filter((s) => s.t >= warmFrom);
   const first = warm[0] ?? samples[0];
   const last = samples[samples.length - 1];
+  const maxIn = (from: number, to: number) =>
+    Math.max(...samples.filter((x) => x.t >= from && x.t < to).map((x) => x.rss));
+  const lastThirdGrowth = maxIn((2 * seconds) / 3, seconds + 1) - maxIn(seconds / 3, (2 * seconds) / 3);
   return {
     seconds,
     events: tracked,
+    /** Peak RSS in the last third of the run minus the peak in the middle third: ~0 when flat. */
+    rssGrowthLastThirdMiB: round(lastThirdGrowth / MiB, 1),
     rssWarmMiB: round((first?.rss ?? 0) / MiB, 1),
     rssEndMiB: round((last?.rss ?? 0) / MiB, 1),
     rssMaxMiB: round(Math.max(...warm.map((s) => s.rss)) / MiB, 1),

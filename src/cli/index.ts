@@ -2,6 +2,7 @@
  * The `voicelake` command. One file per subcommand; this file only wires them up and turns
  * errors into one clear line and a non-zero exit code.
  */
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { VoicelakeError } from '../errors.js';
 import { demoCommand } from './demo.js';
@@ -11,6 +12,10 @@ import { spoolCommand } from './spool.js';
 const program = new Command()
   .name('voicelake')
   .description('Analytics for voice agents: CloudWatch Logs + a GZIP, Hive-partitioned S3 lake.')
+  .version(
+    (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string })
+      .version,
+  )
   .showHelpAfterError();
 
 program.addCommand(demoCommand());
