@@ -14,6 +14,7 @@ const MiB = 1024 * 1024;
 interface Sample {
   t: number;
   rss: number;
+  heapUsed: number;
   spoolBytes: number;
 }
 
@@ -31,6 +32,7 @@ async function phase(proxy: InspectingProxy, seconds: number, spoolDir: string, 
       VL_SECONDS: String(seconds),
     },
     (seconds + 120) * 1000,
+    ['--expose-gc'],
   );
   if (run.code !== 0) throw new Error(`memory phase failed: ${run.stderr}`);
   const { samples, tracked } = resultOf<{ samples: Sample[]; tracked: number }>(run.stdout);
@@ -38,14 +40,19 @@ async function phase(proxy: InspectingProxy, seconds: number, spoolDir: string, 
   const warm = samples.filter((s) => s.t >= warmFrom);
   const first = warm[0] ?? samples[0];
   const last = samples[samples.length - 1];
-  const maxIn = (from: number, to: number) =>
-    Math.max(...samples.filter((x) => x.t >= from && x.t < to).map((x) => x.rss));
-  const lastThirdGrowth = maxIn((2 * seconds) / 3, seconds + 1) - maxIn(seconds / 3, (2 * seconds) / 3);
+  const maxIn = (from: number, to: number, key: 'rss' | 'heapUsed') =>
+    Math.max(...samples.filter((x) => x.t >= from && x.t < to).map((x) => x[key]));
+  const growth = (key: 'rss' | 'heapUsed') =>
+    maxIn((2 * seconds) / 3, seconds + 1, key) - maxIn(seconds / 3, (2 * seconds) / 3, key);
+  const lastThirdGrowth = growth('rss');
   return {
     seconds,
     events: tracked,
     /** Peak RSS in the last third of the run minus the peak in the middle third: ~0 when flat. */
     rssGrowthLastThirdMiB: round(lastThirdGrowth / MiB, 1),
+    /** The same for the heap after a full GC each sample: what is really retained. */
+    heapGrowthLastThirdMiB: round(growth('heapUsed') / MiB, 1),
+    heapEndMiB: round((last?.heapUsed ?? 0) / MiB, 1),
     rssWarmMiB: round((first?.rss ?? 0) / MiB, 1),
     rssEndMiB: round((last?.rss ?? 0) / MiB, 1),
     rssMaxMiB: round(Math.max(...warm.map((s) => s.rss)) / MiB, 1),

@@ -13,9 +13,10 @@ export async function runNode(
   script: string,
   env: Record<string, string>,
   timeoutMs = 60_000,
+  nodeArgs: string[] = [],
 ): Promise<RunResult> {
   const started = Date.now();
-  const run = startNode(script, env);
+  const run = startNode(script, env, nodeArgs);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
@@ -47,8 +48,8 @@ export function logMessages(stderr: string): { level: number; msg: string }[] {
 }
 
 /** Start a Node script and keep its handle, for tests that signal it. */
-export function startNode(script: string, env: Record<string, string>) {
-  const child = spawn(process.execPath, [script], {
+export function startNode(script: string, env: Record<string, string>, nodeArgs: string[] = []) {
+  const child = spawn(process.execPath, [...nodeArgs, script], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
