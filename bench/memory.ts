@@ -4,19 +4,12 @@
  */
 import { resolve } from 'node:path';
 import { awsEnv } from '../test/helpers/aws.js';
-import { resultOf, runNode } from '../test/helpers/process.js';
+import { type MemorySample, resultOf, runNode } from '../test/helpers/process.js';
 import type { InspectingProxy } from '../test/helpers/proxy.js';
 import { type Options, round } from './common.js';
 
 const agent = resolve(import.meta.dirname, '../test/fixtures/agent.mjs');
 const MiB = 1024 * 1024;
-
-interface Sample {
-  t: number;
-  rss: number;
-  heapUsed: number;
-  spoolBytes: number;
-}
 
 async function phase(proxy: InspectingProxy, seconds: number, spoolDir: string, bucket: string) {
   const run = await runNode(
@@ -35,7 +28,7 @@ async function phase(proxy: InspectingProxy, seconds: number, spoolDir: string, 
     ['--expose-gc'],
   );
   if (run.code !== 0) throw new Error(`memory phase failed: ${run.stderr}`);
-  const { samples, tracked } = resultOf<{ samples: Sample[]; tracked: number }>(run.stdout);
+  const { samples, tracked } = resultOf<{ samples: MemorySample[]; tracked: number }>(run.stdout);
   const warmFrom = Math.max(1, Math.floor(seconds / 3));
   const warm = samples.filter((s) => s.t >= warmFrom);
   const first = warm[0] ?? samples[0];

@@ -32,6 +32,17 @@ export async function runNode(
   }
 }
 
+/** One per-second sample of `test/fixtures/agent.mjs` in memory mode. */
+export interface MemorySample {
+  /** Seconds since the start. */
+  t: number;
+  rss: number;
+  /** Heap after a full GC when the process runs with --expose-gc. */
+  heapUsed: number;
+  spoolBytes: number;
+  tracked: number;
+}
+
 /** The `RESULT {...}` line a fixture prints. */
 export function resultOf<T>(stdout: string): T {
   const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));

@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { awsEnv, uniqueName } from '../helpers/aws.js';
-import { resultOf, runNode } from '../helpers/process.js';
+import { type MemorySample, resultOf, runNode } from '../helpers/process.js';
 import { startProxy } from '../helpers/proxy.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -17,14 +17,6 @@ const agent = resolve(import.meta.dirname, '../fixtures/agent.mjs');
 const cli = resolve(import.meta.dirname, '../../bin/voicelake.js');
 const SECONDS = Number(process.env.VL_OUTAGE_SECONDS ?? 60);
 const MiB = 1024 * 1024;
-
-interface Sample {
-  t: number;
-  rss: number;
-  heapUsed: number;
-  spoolBytes: number;
-  tracked: number;
-}
 
 describe(`a ${SECONDS} s outage at 2,000 events/s`, async () => {
   const proxy = await startProxy(endpoint);
@@ -56,10 +48,10 @@ describe(`a ${SECONDS} s outage at 2,000 events/s`, async () => {
       const text = await run(process.execPath, [cli, 'spool', 'status', '--spool-dir', spoolDir]);
       // Assess
       expect(result.code, result.stderr).toBe(0);
-      const { samples, tracked } = resultOf<{ samples: Sample[]; tracked: number }>(result.stdout);
+      const { samples, tracked } = resultOf<{ samples: MemorySample[]; tracked: number }>(result.stdout);
       expect(tracked).toBeGreaterThan(SECONDS * 2000 * 0.9);
-      const warm = samples.find((s) => s.t >= Math.min(15, SECONDS / 3)) as Sample;
-      const last = samples[samples.length - 1] as Sample;
+      const warm = samples.find((s) => s.t >= Math.min(15, SECONDS / 3)) as MemorySample;
+      const last = samples[samples.length - 1] as MemorySample;
       const peak = Math.max(...samples.filter((s) => s.t >= warm.t).map((s) => s.rss));
       console.log(
         `outage memory: rss ${(warm.rss / MiB).toFixed(0)} MiB at ${warm.t}s, peak ${(peak / MiB).toFixed(0)} MiB, ` +
