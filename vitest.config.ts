@@ -10,7 +10,7 @@ export default defineConfig({
     pool: 'forks',
     coverage: {
       provider: 'v8',
-      include: ['src/**/*.ts'],
+      include: ['packages/*/src/**/*.ts'],
       reporter: ['text-summary'],
       // In-process coverage only: the CLI and fixtures that tests run as child processes are not counted.
       thresholds: { lines: 82, functions: 78, branches: 68, statements: 80 },

@@ -3,8 +3,8 @@
  * (voicelake: one object per partition and batch) beside per-event gzip (the seed's design).
  */
 import { gzipSync } from 'node:zlib';
-import { normalizeEvent } from '../src/event.js';
-import { DEFAULT_GZIP_LEVEL } from '../src/sinks/lake.js';
+import { DEFAULTS } from '../packages/voicelake/src/config/defaults.js';
+import { normalizeEvent } from '../packages/voicelake/src/event.js';
 import { demoEvents, type Options, round } from './common.js';
 
 export function bytes(options: Options) {
@@ -16,7 +16,7 @@ export function bytes(options: Options) {
   }
   const raw = lines.reduce((s, l) => s + Buffer.byteLength(l) + 1, 0);
   const ndjson = `${lines.join('\n')}\n`;
-  const batch = gzipSync(ndjson, { level: DEFAULT_GZIP_LEVEL }).length;
+  const batch = gzipSync(ndjson, { level: DEFAULTS.s3.gzipLevel }).length;
   const batchLevel6 = gzipSync(ndjson, { level: 6 }).length;
   const perEvent = lines.reduce((s, l) => s + gzipSync(l, { level: 6 }).length, 0);
   return {
@@ -25,7 +25,7 @@ export function bytes(options: Options) {
     rawBytesPerEvent: round(raw / lines.length, 1),
     batchGzipBytesPerEvent: round(batch / lines.length, 1),
     perEventGzipBytesPerEvent: round(perEvent / lines.length, 1),
-    gzipLevel: DEFAULT_GZIP_LEVEL,
+    gzipLevel: DEFAULTS.s3.gzipLevel,
     batchReductionPct: round((1 - batch / raw) * 100, 1),
     batchLevel6ReductionPct: round((1 - batchLevel6 / raw) * 100, 1),
     perEventReductionPct: round((1 - perEvent / raw) * 100, 1),

@@ -1,7 +1,7 @@
 /** Shared helpers for the benchmarks: timing, stats, realistic events, machine info. */
 import { cpus, totalmem } from 'node:os';
-import { generateCalls } from '../src/demo/generator.js';
-import type { TrackInput } from '../src/event.js';
+import { generateCalls } from '../packages/voicelake/src/demo/generator.js';
+import type { TrackInput } from '../packages/voicelake/src/event.js';
 
 export interface Options {
   /** Smoke mode for CI: tiny sizes, checks only that every benchmark produces numbers. */

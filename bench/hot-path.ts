@@ -6,8 +6,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { createAnalytics } from '../src/index.js';
-import { silentLogger } from '../src/logger.js';
+import { createAnalytics } from '../packages/voicelake/src/index.js';
+import { silentLogger } from '../packages/voicelake/src/logger.js';
 import { demoEvents, type Options, round, summarize } from './common.js';
 
 export async function hotPath(options: Options) {

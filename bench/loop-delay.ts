@@ -3,8 +3,8 @@
  * CloudWatch active at 2,000 and 20,000 events/s; during the flush of a large batch.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { createAnalytics } from '../src/index.js';
-import { silentLogger } from '../src/logger.js';
+import { createAnalytics } from '../packages/voicelake/src/index.js';
+import { silentLogger } from '../packages/voicelake/src/logger.js';
 import { demoEvents, type Options, round, sleep } from './common.js';
 
 type Phase = { p50Ms: number; p99Ms: number; maxMs: number; events: number };

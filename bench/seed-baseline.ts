@@ -10,10 +10,10 @@ import {
   PutLogEventsCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { normalizeEvent } from '../src/event.js';
-import { createAnalytics } from '../src/index.js';
-import { objectKey, partitionPath } from '../src/lake/layout.js';
-import { silentLogger } from '../src/logger.js';
+import { normalizeEvent } from '../packages/voicelake/src/event.js';
+import { createAnalytics } from '../packages/voicelake/src/index.js';
+import { objectKey, partitionPath } from '../packages/voicelake/src/lake/layout.js';
+import { silentLogger } from '../packages/voicelake/src/logger.js';
 import { demoEvents, type Options, round } from './common.js';
 
 export async function seedBaseline(options: Options, endpoint: string, spoolDir: string) {

@@ -7,10 +7,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import type { TrackInput } from '../src/event.js';
-import { createAnalytics } from '../src/index.js';
-import { silentLogger } from '../src/logger.js';
-import { DEFAULT_GZIP_LEVEL } from '../src/sinks/lake.js';
+import { DEFAULTS } from '../packages/voicelake/src/config/defaults.js';
+import type { TrackInput } from '../packages/voicelake/src/event.js';
+import { createAnalytics } from '../packages/voicelake/src/index.js';
+import { silentLogger } from '../packages/voicelake/src/logger.js';
 import { demoEvents, type Options, round } from './common.js';
 
 export async function throughput(options: Options) {
@@ -26,13 +26,13 @@ export async function throughput(options: Options) {
     batchBytes += line.length + 1;
     if (batchBytes >= 16 * 1024 * 1024) {
       raw += batchBytes;
-      gzipSync(`${batch.join('\n')}\n`, { level: DEFAULT_GZIP_LEVEL });
+      gzipSync(`${batch.join('\n')}\n`, { level: DEFAULTS.s3.gzipLevel });
       batch = [];
       batchBytes = 0;
     }
   }
   raw += batchBytes;
-  gzipSync(`${batch.join('\n')}\n`, { level: DEFAULT_GZIP_LEVEL });
+  gzipSync(`${batch.join('\n')}\n`, { level: DEFAULTS.s3.gzipLevel });
   const limitSeconds = (performance.now() - t0) / 1000;
 
   const withSpool = await endToEnd(events, true);
@@ -40,7 +40,7 @@ export async function throughput(options: Options) {
   const limitEventsPerSecond = events.length / limitSeconds;
   return {
     events: events.length,
-    gzipLevel: DEFAULT_GZIP_LEVEL,
+    gzipLevel: DEFAULTS.s3.gzipLevel,
     seconds: round(withSpool.seconds),
     eventsPerSecond: round(withSpool.eventsPerSecond, 0),
     mbPerSecond: round(withSpool.mbPerSecond),

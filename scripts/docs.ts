@@ -1,5 +1,6 @@
 // Regenerate docs derived from code: `npm run docs`.
 import { writeFileSync } from 'node:fs';
-import { schemaMarkdown } from '../src/schema.js';
+import { GENERATED } from './doc-gen.js';
 
-writeFileSync(new URL('../docs/schema.md', import.meta.url), schemaMarkdown());
+for (const [path, make] of Object.entries(GENERATED))
+  writeFileSync(new URL(`../${path}`, import.meta.url), make());

@@ -8,10 +8,10 @@ import { join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { KEY_PATTERN } from '../../src/lake/layout.js';
+import { KEY_PATTERN } from '../../packages/voicelake/src/lake/layout.js';
 
 const run = promisify(execFile);
-const cli = resolve(import.meta.dirname, '../../bin/voicelake.js');
+const cli = resolve(import.meta.dirname, '../../packages/cli/bin/voicelake.js');
 
 describe('voicelake demo', () => {
   it('writes 200 calls into .json.gz files whose lines match their year=/month=/day= partition', async () => {

@@ -4,14 +4,13 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { gunzipSync } from 'node:zlib';
 import {
   CloudWatchLogsClient,
   DescribeLogStreamsCommand,
   GetLogEventsCommand,
   type OutputLogEvent,
 } from '@aws-sdk/client-cloudwatch-logs';
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 
 const run = promisify(execFile);
 
@@ -58,24 +57,6 @@ export async function listKeys(s3: S3Client, bucket: string): Promise<string[]> 
     token = page.NextContinuationToken;
   } while (token);
   return keys;
-}
-
-/** Every NDJSON line of every object in the bucket, parsed, with the key it came from. */
-export async function readLake(
-  s3: S3Client,
-  bucket: string,
-): Promise<{ key: string; event: Record<string, unknown> }[]> {
-  const out: { key: string; event: Record<string, unknown> }[] = [];
-  for (const key of await listKeys(s3, bucket)) {
-    const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    const body = Buffer.from(
-      await (object.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
-    );
-    for (const line of gunzipSync(body).toString('utf8').split('\n')) {
-      if (line !== '') out.push({ key, event: JSON.parse(line) as Record<string, unknown> });
-    }
-  }
-  return out;
 }
 
 /** Every event of every stream of a log group. */

@@ -2,9 +2,11 @@
  * No PutLogEvents request breaks a limit: a proxy between the SDK and moto records every
  * request body, and each is checked against the published limits.
  */
+
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createAnalytics } from '../../src/index.js';
-import { silentLogger } from '../../src/logger.js';
+import { seededRandom } from '../../packages/voicelake/src/demo/generator.js';
+import { createAnalytics } from '../../packages/voicelake/src/index.js';
+import { silentLogger } from '../../packages/voicelake/src/logger.js';
 import { clients, readLogGroup, uniqueName } from '../helpers/aws.js';
 import { type InspectingProxy, startProxy } from '../helpers/proxy.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -36,11 +38,7 @@ describe('PutLogEvents requests respect every CloudWatch limit', () => {
       spool: { dir: tempDir('vl-spool') },
     });
     const now = Date.now();
-    let seed = 7;
-    const random = () => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return seed / 2 ** 31;
-    };
+    const random = seededRandom(7);
     // Act
     for (let i = 0; i < 25_000; i++) {
       const time = now - Math.floor(random() * 72 * HOUR);

@@ -3,20 +3,20 @@
  * Hive partitions by event date) and in CloudWatch Logs, checked with the AWS CLI too.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createAnalytics } from '../../src/index.js';
-import { KEY_PATTERN } from '../../src/lake/layout.js';
-import { silentLogger } from '../../src/logger.js';
+import { createAnalytics } from '../../packages/voicelake/src/index.js';
+import { KEY_PATTERN } from '../../packages/voicelake/src/lake/layout.js';
+import { silentLogger } from '../../packages/voicelake/src/logger.js';
 import {
   awsCli,
   awsEnv,
   clients,
   createBucket,
   listKeys,
-  readLake,
   readLogGroup,
   shell,
   uniqueName,
 } from '../helpers/aws.js';
+import { readLake } from '../helpers/lake.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const endpoint = inject('motoEndpoint');

@@ -5,17 +5,10 @@
 import { closeSync, ftruncateSync, openSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createAnalytics } from '../../src/index.js';
-import { silentLogger } from '../../src/logger.js';
-import {
-  awsEnv,
-  clients,
-  createBucket,
-  listKeys,
-  readLake,
-  readLogGroup,
-  uniqueName,
-} from '../helpers/aws.js';
+import { createAnalytics } from '../../packages/voicelake/src/index.js';
+import { silentLogger } from '../../packages/voicelake/src/logger.js';
+import { awsEnv, clients, createBucket, listKeys, readLogGroup, uniqueName } from '../helpers/aws.js';
+import { readLake } from '../helpers/lake.js';
 import { freePort } from '../helpers/net.js';
 import { resultOf, runNode, startNode } from '../helpers/process.js';
 import { type InspectingProxy, startProxy } from '../helpers/proxy.js';
@@ -151,7 +144,7 @@ describe('durability', () => {
     const closed = await second.close({ timeoutMs: 30_000 });
     // Assess
     expect(closed.undelivered).toEqual({ s3: 0 });
-    expect(second.stats().spool?.corruptTails).toBe(1);
+    expect(second.stats().spool).toMatchObject({ mode: 'disk', corruptTails: 1 });
     expect(await lakeSeqs(bucket)).toEqual(range(999));
   });
 

@@ -2,26 +2,13 @@
  * `track()` given garbage neither throws nor affects the events around it, and every
  * refusal is counted by reason.
  */
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { createAnalytics } from '../../src/index.js';
-import { silentLogger } from '../../src/logger.js';
-
-function readLocalLake(dir: string): Record<string, unknown>[] {
-  return readdirSync(dir, { recursive: true })
-    .map(String)
-    .filter((f) => f.endsWith('.json.gz'))
-    .flatMap((f) =>
-      gunzipSync(readFileSync(join(dir, f)))
-        .toString('utf8')
-        .trimEnd()
-        .split('\n')
-        .map((l) => JSON.parse(l) as Record<string, unknown>),
-    );
-}
+import { createAnalytics } from '../../packages/voicelake/src/index.js';
+import { silentLogger } from '../../packages/voicelake/src/logger.js';
+import { readLocalLake } from '../helpers/lake.js';
 
 describe('track() with garbage', () => {
   it('never throws, keeps every valid neighbour, and counts each rejection by reason', async () => {
@@ -67,7 +54,7 @@ describe('track() with garbage', () => {
     await analytics.close();
     // Assess
     expect(valid).toHaveLength(garbage.length * 2);
-    const stored = readLocalLake(dir);
+    const stored = readLocalLake(dir).map((l) => l.event);
     expect(stored.map((e) => e.event_id).sort()).toEqual([...valid].sort());
     expect(analytics.stats().rejected).toEqual({
       not_an_object: 5,

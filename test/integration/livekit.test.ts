@@ -8,11 +8,12 @@ import { promisify } from 'node:util';
 import { initializeLogger, llm, voice } from '@livekit/agents';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
-import { createAnalytics } from '../../src/index.js';
-import { openLake } from '../../src/lake/query.js';
-import { instrumentSession, percentile, SESSION_EVENTS } from '../../src/livekit/index.js';
-import { silentLogger } from '../../src/logger.js';
-import { clients, createBucket, readLake, readLogGroup, uniqueName } from '../helpers/aws.js';
+import { openLake } from '../../packages/cli/src/lake/duckdb.js';
+import { createAnalytics } from '../../packages/voicelake/src/index.js';
+import { instrumentSession, percentile, SESSION_EVENTS } from '../../packages/voicelake/src/livekit/index.js';
+import { silentLogger } from '../../packages/voicelake/src/logger.js';
+import { clients, createBucket, readLogGroup, uniqueName } from '../helpers/aws.js';
+import { readLake } from '../helpers/lake.js';
 import { startProxy } from '../helpers/proxy.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -20,7 +21,7 @@ initializeLogger({ pretty: false, level: 'silent' });
 const endpoint = inject('motoEndpoint');
 const { s3, logs } = clients(endpoint);
 const run = promisify(execFile);
-const cli = resolve(import.meta.dirname, '../../bin/voicelake.js');
+const cli = resolve(import.meta.dirname, '../../packages/cli/bin/voicelake.js');
 
 function fakeCtx() {
   const callbacks: (() => Promise<void>)[] = [];

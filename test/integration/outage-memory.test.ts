@@ -14,7 +14,7 @@ import { tempDir } from '../helpers/tmp.js';
 const run = promisify(execFile);
 const endpoint = inject('motoEndpoint');
 const agent = resolve(import.meta.dirname, '../fixtures/agent.mjs');
-const cli = resolve(import.meta.dirname, '../../bin/voicelake.js');
+const cli = resolve(import.meta.dirname, '../../packages/cli/bin/voicelake.js');
 const SECONDS = Number(process.env.VL_OUTAGE_SECONDS ?? 60);
 const MiB = 1024 * 1024;
 
@@ -78,7 +78,7 @@ describe(`a ${SECONDS} s outage at 2,000 events/s`, async () => {
       const parsed = JSON.parse(status.stdout) as { destinations: { destination: string; events: number }[] };
       const pending = Object.fromEntries(parsed.destinations.map((d) => [d.destination, d.events]));
       expect(pending).toEqual({ s3: tracked, cloudwatch: tracked });
-      expect(text.stdout).toMatch(/^s3\s+[\d,]+\s+[\d.]+ MiB\s+[\d.]+ (s|min)\s+/m);
+      expect(text.stdout).toMatch(/^\s+s3\s+[\d,]+\s+[\d.]+ MiB\s+[\d.]+ (s|min)\s+/m);
     },
     (SECONDS + 120) * 1000,
   );

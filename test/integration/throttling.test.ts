@@ -3,8 +3,8 @@
  * ThrottlingException several times in a row, and every event still arrives.
  */
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { createAnalytics } from '../../src/index.js';
-import { silentLogger } from '../../src/logger.js';
+import { createAnalytics } from '../../packages/voicelake/src/index.js';
+import { silentLogger } from '../../packages/voicelake/src/logger.js';
 import { clients, readLogGroup, uniqueName } from '../helpers/aws.js';
 import { startProxy } from '../helpers/proxy.js';
 import { tempDir } from '../helpers/tmp.js';

@@ -1,14 +1,28 @@
 /**
  * Vitest global setup: a real moto server for the whole run (see helpers/moto.ts), so
- * `npm test` alone works on a fresh machine with Python 3.
+ * `npm test` alone works on a fresh machine with Python 3. Every temporary directory of the
+ * run (tests, fixtures, child processes, default spools) goes under one private directory
+ * that is removed afterwards: the suite leaves nothing behind in the OS temp dir.
  */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startMoto } from '../helpers/moto.js';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const root = mkdtempSync(join(tmpdir(), 'voicelake-test-'));
+  const state = join(root, 'state');
+  mkdirSync(state, { mode: 0o700 });
+  // Workers and the processes they start inherit these.
+  process.env.TMPDIR = root;
+  process.env.XDG_STATE_HOME = state;
   const moto = await startMoto();
   project.provide('motoEndpoint', moto.endpoint);
-  return async () => moto.stop();
+  return async () => {
+    await moto.stop();
+    rmSync(root, { recursive: true, force: true });
+  };
 }
 
 declare module 'vitest' {

@@ -3,10 +3,10 @@
  * interval and by size, retries that reuse the same plan, flush outcomes, and a clean stop.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Destination } from '../../src/destination.js';
-import type { EventRecord } from '../../src/event.js';
-import { MemoryLog } from '../../src/log.js';
-import type { Plan, SendReport, Sink, SinkOutcome } from '../../src/sinks/types.js';
+import { Destination } from '../../packages/voicelake/src/destination.js';
+import type { EventRecord } from '../../packages/voicelake/src/event.js';
+import { MemoryLog } from '../../packages/voicelake/src/memory-log.js';
+import type { Plan, SendReport, Sink, SinkOutcome } from '../../packages/voicelake/src/sinks/types.js';
 
 class ScriptedPlan implements Plan {
   done = false;

@@ -3,9 +3,10 @@
  * summaries that agree with the events they summarize (checked on demo calls).
  */
 import { describe, expect, it } from 'vitest';
-import { generateCalls } from '../../src/demo/generator.js';
-import type { TrackInput } from '../../src/event.js';
-import { CallRecorder, mapMetrics, percentile } from '../../src/livekit/mapping.js';
+import { generateCalls } from '../../packages/voicelake/src/demo/generator.js';
+import type { TrackInput } from '../../packages/voicelake/src/event.js';
+import { mapMetrics, percentile } from '../../packages/voicelake/src/livekit/metrics.js';
+import { CallRecorder } from '../../packages/voicelake/src/livekit/recorder.js';
 
 describe('mapMetrics', () => {
   it.each([

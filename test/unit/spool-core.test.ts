@@ -3,14 +3,23 @@
  * and the lock.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, ftruncateSync, openSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  ftruncateSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { EventRecord } from '../../src/event.js';
-import { silentLogger } from '../../src/logger.js';
-import { decodeFrames, encodeFrames } from '../../src/spool/frame.js';
-import { Spool } from '../../src/spool/spool.js';
-import { spoolStatus } from '../../src/spool/status.js';
+import type { EventRecord } from '../../packages/voicelake/src/event.js';
+import { silentLogger } from '../../packages/voicelake/src/logger.js';
+import { decodeFrames, encodeFrames } from '../../packages/voicelake/src/spool/frame.js';
+import { Spool } from '../../packages/voicelake/src/spool/spool.js';
+import { spoolStatus } from '../../packages/voicelake/src/spool/status.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const rec = (i: number, pad = 50): EventRecord => {
@@ -20,6 +29,7 @@ const rec = (i: number, pad = 50): EventRecord => {
 const open = (dir: string, extra: Partial<Parameters<typeof Spool.open>[0]> = {}) =>
   Spool.open({
     dir,
+    identity: 'test',
     maxBytes: 64 * 1024 * 1024,
     segmentBytes: 1024 * 1024,
     commitIntervalMs: 5,
@@ -27,6 +37,18 @@ const open = (dir: string, extra: Partial<Parameters<typeof Spool.open>[0]> = {}
     logger: silentLogger,
     ...extra,
   });
+/** A LOCK file as a process on this host would write it (start time from /proc unless given). */
+function lockOf(pid: number, startTime?: string): string {
+  let stat = '';
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    stat = '';
+  }
+  const start = startTime ?? stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
+  const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  return JSON.stringify({ pid, host: hostname(), bootId, startTime: start, token: 'feedfacefeedface' });
+}
 const ids = (records: readonly EventRecord[]) => records.map((r) => JSON.parse(r.line).i as number);
 
 describe('frames', () => {
@@ -134,7 +156,7 @@ describe('Spool', () => {
     await spool.held(100);
     await new Promise((r) => setTimeout(r, 30));
     const status = spoolStatus(dir, 1_700_000_000_000 + 10_000);
-    expect(status.owner).toBe(process.pid);
+    expect(status.owner, 'the live owner in LOCK').toMatchObject({ pid: process.pid, alive: true });
     expect(status.records).toBe(100);
     const byName = Object.fromEntries(status.destinations.map((d) => [d.destination, d]));
     expect(byName.s3).toMatchObject({ events: 100, oldestAgeMs: 10_000 });
@@ -171,13 +193,17 @@ describe('Spool', () => {
 
     const sleeper = spawn('sleep', ['30']);
     try {
-      writeFileSync(join(dir, 'LOCK'), `${sleeper.pid}\n`);
+      await new Promise((r) => sleeper.once('spawn', r));
+      writeFileSync(join(dir, 'LOCK'), lockOf(sleeper.pid as number));
       expect(() => open(dir)).toThrow(new RegExp(`in use by process ${sleeper.pid}`));
     } finally {
       sleeper.kill();
     }
-    writeFileSync(join(dir, 'LOCK'), '999999\n');
-    const takeover = open(dir);
-    await takeover.close();
+    // A dead owner, a pid reused by another process (wrong start time), and garbage are all stale.
+    for (const stale of [lockOf(999_999), lockOf(process.ppid, '1'), 'garbage\n']) {
+      writeFileSync(join(dir, 'LOCK'), stale);
+      const takeover = open(dir);
+      await takeover.close();
+    }
   });
 });

@@ -1,0 +1,60 @@
+/** `voicelake spool status`: what each spool holds for each destination. */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Command } from 'commander';
+import { type SpoolStatus, spoolDirFor, spoolStatuses } from 'voicelake/spool';
+import { formatAge, formatBytes, formatCount } from '../format.js';
+
+function describe(status: SpoolStatus): string[] {
+  const owner = status.owner
+    ? `, ${status.owner.alive ? 'owned by' : 'left by'} pid ${status.owner.pid}${status.owner.alive ? '' : ' (no longer running: the next process adopts it)'}`
+    : '';
+  const lines = [
+    `spool ${status.dir}: ${formatCount(status.records)} events in ${status.segments} segment${status.segments === 1 ? '' : 's'}, ${formatBytes(status.diskBytes)} on disk${owner}`,
+  ];
+  if (status.corruptCursors)
+    lines.push(
+      `  cursors.json is unreadable (${status.corruptCursors}): delivery restarts at the oldest event`,
+    );
+  lines.push(
+    `  ${'destination'.padEnd(12)} ${'pending'.padStart(10)} ${'bytes'.padStart(11)} ${'oldest'.padStart(9)}  in flight`,
+    ...status.destinations.map(
+      (d) =>
+        `  ${d.destination.padEnd(12)} ${formatCount(d.events).padStart(10)} ${formatBytes(d.bytes).padStart(11)} ${formatAge(d.oldestAgeMs).padStart(9)}  ${d.inflightEvents ? formatCount(d.inflightEvents) : '-'}`,
+    ),
+  );
+  if (status.destinations.length === 0) lines.push('  (no destination has used this spool yet)');
+  return lines;
+}
+
+export function spoolCommand(): Command {
+  const spool = new Command('spool').description('Inspect the durable spool');
+  spool
+    .command('status')
+    .description('Show pending events, bytes and the oldest age per destination, for each spool')
+    .option(
+      '--spool-dir <dir>',
+      'a spool, or a spool root holding one spool per process (default: ANALYTICS_SPOOL_DIR, else the default root of the destinations in the environment)',
+    )
+    .option('--json', 'print JSON')
+    .action((opts: { spoolDir?: string; json?: boolean }) => {
+      const dir = opts.spoolDir ?? spoolDirFor();
+      if (dir === undefined) {
+        process.stdout.write(
+          'the spool is off (ANALYTICS_SPOOL_DIR=off): events are buffered in memory only\n',
+        );
+        return;
+      }
+      if (opts.spoolDir === undefined && !existsSync(dir)) {
+        process.stdout.write(`no spool yet at ${dir}: nothing is pending for these destinations\n`);
+        return;
+      }
+      const statuses = spoolStatuses(resolve(dir));
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(statuses.length === 1 ? statuses[0] : statuses, null, 2)}\n`);
+        return;
+      }
+      process.stdout.write(`${statuses.flatMap(describe).join('\n')}\n`);
+    });
+  return spool;
+}

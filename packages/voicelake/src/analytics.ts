@@ -1,0 +1,157 @@
+/**
+ * `Analytics`: track / flush / close / stats. `track()` only normalizes and appends to the
+ * log; each destination drains the log on its own schedule.
+ */
+import { DEFAULTS } from './config/defaults.js';
+import type { AnalyticsOptions } from './config/options.js';
+import { type ResolvedConfig, resolveConfig } from './config/resolve.js';
+import { Destination, type DestinationStats } from './destination.js';
+import { normalizeEvent, REJECT_REASONS, type RejectReason, type TrackResult } from './event.js';
+import type { Logger } from './logger.js';
+import type { FlushOutcome } from './outcomes.js';
+import { createSinks } from './sinks/factory.js';
+import { openLog, type SpoolState } from './spool/open.js';
+import { withTimeout } from './timers.js';
+
+export interface AnalyticsStats {
+  /** Events accepted by `track()`. */
+  accepted: number;
+  /** Inputs `track()` refused, by reason. */
+  rejected: Partial<Record<RejectReason, number>>;
+  /** Per destination: `s3`, `cloudwatch`, `local`. */
+  destinations: Record<string, DestinationStats>;
+  /** The spool: `mode: 'disk'` with its counters, or `mode: 'memory'` and why. Absent when turned off. */
+  spool?: SpoolState;
+}
+
+export interface FlushResult {
+  /** Per destination, what happened to the events tracked before the flush. */
+  destinations: Record<string, FlushOutcome>;
+}
+
+export interface CloseResult extends FlushResult {
+  /** True if the timeout cut the final flush short. */
+  timedOut: boolean;
+  /** Per destination, events left undelivered at close. */
+  undelivered: Record<string, number>;
+}
+
+export class Analytics {
+  readonly #config: ResolvedConfig;
+  readonly #log: ReturnType<typeof openLog>;
+  readonly #destinations: Destination[];
+  #accepted = 0;
+  readonly #rejected: Partial<Record<RejectReason, number>> = {};
+  #closing: Promise<CloseResult> | undefined;
+  #flushChain: Promise<unknown> = Promise.resolve();
+
+  constructor(options: AnalyticsOptions = {}) {
+    this.#config = resolveConfig(options);
+    const { logger } = this.#config;
+    this.#log = openLog(this.#config);
+    this.#destinations = createSinks(this.#config).map(
+      ({ sink, intervalMs }) => new Destination(sink, this.#log.log, { intervalMs, logger }),
+    );
+  }
+
+  /** The logger voicelake writes to (the one passed in, or the default pino logger). */
+  get logger(): Logger {
+    return this.#config.logger;
+  }
+
+  /**
+   * Record one event. Synchronous, never throws, never waits: the event is serialized once
+   * and handed to the destinations, which deliver it in the background.
+   */
+  track(input: unknown): TrackResult {
+    if (this.#closing !== undefined) return this.#reject(REJECT_REASONS.closed, 'analytics is closed');
+    const n = normalizeEvent(input, this.#config.maxEventBytes, Date.now());
+    if (!n.ok) return this.#reject(n.reason, n.message);
+    try {
+      this.#log.log.append(n.record);
+      this.#accepted++;
+      for (const d of this.#destinations) d.onAppend();
+    } catch (error) {
+      // Never reached in normal operation; if it is, the agent must not be the one to pay.
+      return this.#reject(REJECT_REASONS.internalError, `could not record the event: ${safeMessage(error)}`);
+    }
+    return { accepted: true, eventId: n.eventId };
+  }
+
+  /** Resolve once every event tracked before this call is delivered, or held for retry, per destination. */
+  flush(): Promise<FlushResult> {
+    const mark = this.#log.log.head;
+    const run = async (): Promise<FlushResult> => {
+      const outcomes = await Promise.all(this.#destinations.map((d) => d.flush(mark)));
+      return {
+        destinations: Object.fromEntries(
+          this.#destinations.map((d, i) => [d.name, outcomes[i] as FlushOutcome]),
+        ),
+      };
+    };
+    // Flushes never overlap: each starts when the previous one ended.
+    const result = this.#flushChain.then(run, run);
+    this.#flushChain = result;
+    return result;
+  }
+
+  /** Flush, then release clients and timers. Bounded by `timeoutMs` (default `DEFAULTS.closeTimeoutMs`). Idempotent. */
+  close(options: { timeoutMs?: number } = {}): Promise<CloseResult> {
+    this.#closing ??= this.#close(options.timeoutMs ?? DEFAULTS.closeTimeoutMs);
+    return this.#closing;
+  }
+
+  async #close(timeoutMs: number): Promise<CloseResult> {
+    const flushed = await withTimeout(this.flush(), timeoutMs);
+    await Promise.all(this.#destinations.map((d) => d.stop()));
+    const durable = this.#log.state.mode === 'disk';
+    const undelivered: Record<string, number> = {};
+    const destinations: Record<string, FlushOutcome> = {};
+    for (const d of this.#destinations) {
+      const pending = d.stats().pending;
+      undelivered[d.name] = pending;
+      destinations[d.name] =
+        flushed?.destinations[d.name] ?? (pending === 0 ? 'delivered' : durable ? 'persisted' : 'buffered');
+      if (pending > 0) {
+        this.#config.logger.warn(
+          { destination: d.name, events: pending },
+          durable
+            ? `${pending} events were not delivered to ${d.name} before close; they are kept in the spool at ${this.#log.state.dir} and the next start delivers them`
+            : `${pending} events were not delivered to ${d.name} before close; without a spool they are lost`,
+        );
+      }
+    }
+    await this.#log.close();
+    return { timedOut: flushed === undefined, destinations, undelivered };
+  }
+
+  stats(): AnalyticsStats {
+    const state = this.#log.stats();
+    return {
+      accepted: this.#accepted,
+      rejected: { ...this.#rejected },
+      destinations: Object.fromEntries(this.#destinations.map((d) => [d.name, d.stats()])),
+      ...(state ? { spool: state } : {}),
+    };
+  }
+
+  #reject(reason: RejectReason, message: string): TrackResult {
+    this.#rejected[reason] = (this.#rejected[reason] ?? 0) + 1;
+    return { accepted: false, reason, message };
+  }
+}
+
+/** An error's message, even when reading it throws. */
+export function safeMessage(error: unknown): string {
+  try {
+    const m = (error as { message?: unknown })?.message;
+    return typeof m === 'string' ? m : String(error);
+  } catch {
+    return 'unknown error';
+  }
+}
+
+/** Create the analytics pipeline. With no options, everything comes from the environment. */
+export function createAnalytics(options?: AnalyticsOptions): Analytics {
+  return new Analytics(options);
+}

@@ -1,0 +1,122 @@
+/**
+ * The options a user passes to `createAnalytics()`. Every default lives in `DEFAULTS`
+ * (defaults.ts) and is listed in docs/configuration.md; precedence is explicit option,
+ * then environment variable, then default.
+ */
+import type { Logger } from '../logger.js';
+
+/** AWS client settings shared by S3 and CloudWatch. The SDK's own variables apply. */
+export interface AwsClientConfig {
+  /** Default: `AWS_REGION`, else `AWS_DEFAULT_REGION`, else the SDK's own resolution. */
+  readonly region?: string | undefined;
+  /** Default: `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL_CLOUDWATCH_LOGS`, else `AWS_ENDPOINT_URL`, else AWS. */
+  readonly endpoint?: string | undefined;
+  /** Path-style S3 addressing. Default: true when an endpoint is set (moto, MinIO). */
+  readonly forcePathStyle?: boolean | undefined;
+  /** Connect timeout, ms. Default 3000. */
+  readonly connectionTimeoutMs?: number | undefined;
+  /** Per-request timeout, ms. Default 30000. */
+  readonly requestTimeoutMs?: number | undefined;
+}
+
+/** The S3 lake. Defaults: `DEFAULTS.s3`. */
+export interface S3Options {
+  /** Bucket name. Default: `ANALYTICS_S3_BUCKET`; unset disables S3. */
+  bucket?: string;
+  /** Key prefix before `year=`. Default: `ANALYTICS_S3_PREFIX`, else none. No `..`, no leading `/`, no `year=`. */
+  prefix?: string;
+  /** Longest an event waits before upload, ms. */
+  intervalMs?: number;
+  /** Upload once this many raw bytes are pending. */
+  maxBatchBytes?: number;
+  /** Upload once this many events are pending. */
+  maxBatchEvents?: number;
+  /** gzip level 1-9. */
+  gzipLevel?: number;
+  /** Parallel PutObject requests per batch. */
+  concurrency?: number;
+  /** `AES256` (SSE-S3) or `aws:kms` (SSE-KMS). Default: `ANALYTICS_S3_SSE`, else the bucket's default. */
+  serverSideEncryption?: 'AES256' | 'aws:kms';
+  /** KMS key for `aws:kms`. Default: `ANALYTICS_S3_KMS_KEY_ID`. */
+  kmsKeyId?: string;
+  /** Refuse to write unless the bucket belongs to this account id. Default: `ANALYTICS_S3_EXPECTED_OWNER`. */
+  expectedBucketOwner?: string;
+}
+
+/** CloudWatch Logs. Defaults: `DEFAULTS.cloudWatch`. */
+export interface CloudWatchOptions {
+  /** Log group. Default: `ANALYTICS_LOG_GROUP`; unset disables CloudWatch. */
+  logGroup?: string;
+  /** Log stream. Default: `ANALYTICS_LOG_STREAM`, else `<host>-<pid>-<start time>` (one per process). */
+  logStream?: string;
+  /** Retention set on a log group voicelake creates. Default: `ANALYTICS_LOG_RETENTION_DAYS`, else `DEFAULTS.cloudWatch.retentionDays`. */
+  retentionDays?: number;
+  /** KMS key ARN for a log group voicelake creates. Default: `ANALYTICS_LOG_KMS_KEY_ID`. */
+  kmsKeyId?: string;
+  /** Longest an event waits before PutLogEvents, ms. */
+  intervalMs?: number;
+  /** Raw bytes per PutLogEvents request, at most CloudWatch's 1 MiB. */
+  maxBatchBytes?: number;
+  /** CloudWatch's per-event size limit (message + 26 bytes). Larger messages are truncated and marked. */
+  maxEventBytes?: number;
+}
+
+/** The local lake directory. Defaults: `DEFAULTS.local`. */
+export interface LocalOptions {
+  /** Lake directory. Default: `ANALYTICS_LAKE_DIR`, else `./voicelake-data`. */
+  dir?: string;
+  /** Prefix inside the directory. */
+  prefix?: string;
+  /** Longest an event waits before its file is written, ms. */
+  intervalMs?: number;
+  /** Write once this many raw bytes are pending. */
+  maxBatchBytes?: number;
+  /** Write once this many events are pending. */
+  maxBatchEvents?: number;
+  /** gzip level 1-9. */
+  gzipLevel?: number;
+}
+
+/** The durable spool. Defaults: `DEFAULTS.spool`. */
+export interface SpoolConfigOptions {
+  /**
+   * Spool directory, used by one process at a time. Default: `ANALYTICS_SPOOL_DIR` (`off`
+   * disables), else a private per-user directory for this application's destinations.
+   */
+  dir?: string;
+  /** Largest spool on disk; beyond it the oldest events are dropped (counted, logged). */
+  maxBytes?: number;
+  /** Segment file size. */
+  segmentBytes?: number;
+  /** Group commit interval (one write + fdatasync), ms. */
+  commitIntervalMs?: number;
+  /** Recent events kept in memory for fast reads. */
+  cacheBytes?: number;
+}
+
+export interface AnalyticsOptions {
+  /**
+   * The durable spool: events survive crashes and outages and are delivered after a restart.
+   * `false` keeps a bounded memory buffer instead (loss on crash is counted, not prevented).
+   */
+  spool?: SpoolConfigOptions | false;
+  /** S3 lake; `false` disables it whatever the environment says. */
+  s3?: S3Options | false;
+  /** CloudWatch Logs; `false` disables it. */
+  cloudWatch?: CloudWatchOptions | false;
+  /**
+   * Local lake directory. Default: enabled when `ANALYTICS_LAKE_DIR` is set, or when neither
+   * S3 nor CloudWatch is configured (the embedded default). `false` disables it.
+   */
+  local?: LocalOptions | false;
+  /** AWS client settings shared by S3 and CloudWatch. */
+  aws?: AwsClientConfig;
+  /** Largest accepted event line, bytes. Larger inputs are rejected as `too_large`. Default `DEFAULTS.maxEventBytes`. */
+  maxEventBytes?: number;
+  /** Memory held for undelivered events; beyond it the oldest are dropped and counted. Default `DEFAULTS.bufferBytes`. */
+  bufferBytes?: number;
+  /** A pino-compatible logger. Default: pino on stderr at `ANALYTICS_LOG_LEVEL` (info). */
+  logger?: Logger;
+  /** Environment to read instead of `process.env` (tests, multi-tenant hosts). */
+  env?: Record<string, string | undefined>;
+}

@@ -1,0 +1,236 @@
+/**
+ * Options + environment → one validated, frozen config. Precedence: explicit option, then
+ * environment variable, then `DEFAULTS`. Relationships between options are enforced here.
+ */
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from '../errors.js';
+import { prefixProblem } from '../lake/layout.js';
+import { defaultLogger, type Logger } from '../logger.js';
+import { type DestinationIdentity, defaultSpoolDir } from '../paths.js';
+import { DEFAULTS } from './defaults.js';
+import type { AnalyticsOptions } from './options.js';
+
+/** The retention periods CloudWatch Logs accepts. */
+const RETENTION: readonly number[] = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+const RETENTION_DAYS = new Set(RETENTION);
+
+const positiveInt = z.number().int().positive();
+const bucketName = z
+  .string()
+  .regex(
+    /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+    'must be a valid S3 bucket name (3-63 chars: a-z, 0-9, . and -)',
+  );
+const logName = z
+  .string()
+  .min(1)
+  .max(512)
+  .regex(/^[^:*]+$/, 'may not contain : or *');
+const prefix = z
+  .string()
+  .max(512)
+  .superRefine((p, ctx) => {
+    const problem = prefixProblem(p);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+const gzipLevel = z.number().int().min(1).max(9);
+
+const schema = z.object({
+  s3: z
+    .object({
+      bucket: bucketName,
+      prefix,
+      intervalMs: positiveInt,
+      maxBatchBytes: positiveInt,
+      maxBatchEvents: positiveInt,
+      gzipLevel,
+      concurrency: z.number().int().min(1).max(64),
+      serverSideEncryption: z.enum(['AES256', 'aws:kms']).optional(),
+      kmsKeyId: z.string().min(1).optional(),
+      expectedBucketOwner: z
+        .string()
+        .regex(/^\d{12}$/, 'must be a 12-digit account id')
+        .optional(),
+      endpoint: z.url().optional(),
+    })
+    .refine(
+      (s) => !(s.kmsKeyId && s.serverSideEncryption === 'AES256'),
+      'a KMS key needs serverSideEncryption aws:kms, not AES256 (ANALYTICS_S3_SSE / ANALYTICS_S3_KMS_KEY_ID)',
+    )
+    .optional(),
+  cloudWatch: z
+    .object({
+      logGroup: logName,
+      logStream: logName,
+      retentionDays: z
+        .number()
+        .int()
+        .refine(
+          (d) => RETENTION_DAYS.has(d),
+          `must be one of CloudWatch's values: ${[...RETENTION].join(', ')}`,
+        )
+        .optional(),
+      kmsKeyId: z.string().startsWith('arn:', 'must be a KMS key ARN').optional(),
+      intervalMs: positiveInt,
+      maxEventBytes: z.number().int().min(1024).max(1_048_576),
+      maxBatchBytes: z.number().int().min(1024).max(1_048_576),
+      endpoint: z.url().optional(),
+    })
+    .optional(),
+  local: z
+    .object({
+      dir: z.string().min(1),
+      prefix,
+      intervalMs: positiveInt,
+      maxBatchBytes: positiveInt,
+      maxBatchEvents: positiveInt,
+      gzipLevel,
+    })
+    .optional(),
+  aws: z.object({
+    region: z.string().min(1).optional(),
+    endpoint: z.url().optional(),
+    forcePathStyle: z.boolean().optional(),
+    connectionTimeoutMs: positiveInt.optional(),
+    requestTimeoutMs: positiveInt.optional(),
+  }),
+  maxEventBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(64 * 1_048_576),
+  bufferBytes: z.number().int().min(1_048_576),
+  spool: z
+    .object({
+      dir: z.string().min(1),
+      /** True when the directory was chosen by default (per user, keyed by the destinations). */
+      defaultDir: z.boolean(),
+      maxBytes: z.number().int().min(1_048_576),
+      segmentBytes: z.number().int().min(4096),
+      commitIntervalMs: z.number().int().min(1).max(10_000),
+      cacheBytes: z.number().int().min(0),
+    })
+    .refine(
+      (s) => s.segmentBytes * 2 <= s.maxBytes,
+      'spool.segmentBytes must be at most half of spool.maxBytes',
+    )
+    .optional(),
+});
+
+/** The validated configuration. Internal: users pass `AnalyticsOptions`. */
+export type ResolvedConfig = Readonly<z.infer<typeof schema>> & {
+  readonly logger: Logger;
+  /** What the spool feeds; recorded in it so it is never replayed into other destinations. */
+  readonly identity: DestinationIdentity;
+};
+
+const nonEmpty = (value: string | undefined): string | undefined =>
+  value === undefined || value === '' ? undefined : value;
+
+const envInt = (value: string | undefined): number | undefined =>
+  value === undefined || value === '' ? undefined : Number(value);
+
+function defaultStream(): string {
+  const start = new Date().toISOString().replace(/[:.]/g, '-');
+  return `${hostname()}-${process.pid}-${start}`;
+}
+
+/** Normalize a user prefix: empty stays empty, otherwise it ends with exactly one `/`. */
+function withSlash(p: string): string {
+  return p === '' || p.endsWith('/') ? p : `${p}/`;
+}
+
+/** Resolve options and environment into a validated, frozen config. Throws `ConfigError` with every problem listed. */
+export function resolveConfig(options: AnalyticsOptions = {}): ResolvedConfig {
+  const env = options.env ?? process.env;
+  const s3o = options.s3 === false ? undefined : (options.s3 ?? {});
+  const cwo = options.cloudWatch === false ? undefined : (options.cloudWatch ?? {});
+  const bucket = s3o && (nonEmpty(s3o.bucket) ?? nonEmpty(env.ANALYTICS_S3_BUCKET));
+  const logGroup = cwo && (nonEmpty(cwo.logGroup) ?? nonEmpty(env.ANALYTICS_LOG_GROUP));
+  const s3Kms = s3o && (s3o.kmsKeyId ?? nonEmpty(env.ANALYTICS_S3_KMS_KEY_ID));
+  const sse =
+    s3o && (s3o.serverSideEncryption ?? nonEmpty(env.ANALYTICS_S3_SSE) ?? (s3Kms ? 'aws:kms' : undefined));
+  const expectedOwner = s3o && (s3o.expectedBucketOwner ?? nonEmpty(env.ANALYTICS_S3_EXPECTED_OWNER));
+  const s3 =
+    s3o && bucket
+      ? {
+          ...DEFAULTS.s3,
+          ...s3o,
+          bucket,
+          prefix: withSlash(s3o.prefix ?? env.ANALYTICS_S3_PREFIX ?? DEFAULTS.s3.prefix),
+          ...(sse ? { serverSideEncryption: sse } : {}),
+          ...(s3Kms ? { kmsKeyId: s3Kms } : {}),
+          ...(expectedOwner ? { expectedBucketOwner: expectedOwner } : {}),
+          endpoint:
+            options.aws?.endpoint ?? nonEmpty(env.AWS_ENDPOINT_URL_S3) ?? nonEmpty(env.AWS_ENDPOINT_URL),
+        }
+      : undefined;
+  const retentionDays = cwo && (cwo.retentionDays ?? envInt(env.ANALYTICS_LOG_RETENTION_DAYS));
+  const logKms = cwo && (cwo.kmsKeyId ?? nonEmpty(env.ANALYTICS_LOG_KMS_KEY_ID));
+  const cloudWatch =
+    cwo && logGroup
+      ? {
+          ...DEFAULTS.cloudWatch,
+          ...cwo,
+          logGroup,
+          ...(retentionDays !== undefined ? { retentionDays } : {}),
+          ...(logKms ? { kmsKeyId: logKms } : {}),
+          endpoint:
+            options.aws?.endpoint ??
+            nonEmpty(env.AWS_ENDPOINT_URL_CLOUDWATCH_LOGS) ??
+            nonEmpty(env.AWS_ENDPOINT_URL),
+          logStream: nonEmpty(cwo.logStream) ?? nonEmpty(env.ANALYTICS_LOG_STREAM) ?? defaultStream(),
+        }
+      : undefined;
+  const localOptions = options.local || {};
+  const lakeDir =
+    options.local === false ? undefined : (options.local?.dir ?? nonEmpty(env.ANALYTICS_LAKE_DIR));
+  const localWanted =
+    options.local !== false && (options.local !== undefined || lakeDir !== undefined || (!s3 && !cloudWatch));
+  const local = localWanted
+    ? {
+        ...DEFAULTS.local,
+        ...localOptions,
+        dir: resolve(lakeDir ?? DEFAULTS.local.dir),
+        prefix: withSlash(localOptions.prefix ?? DEFAULTS.local.prefix),
+      }
+    : undefined;
+  const region = nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION);
+  const aws = { ...(region ? { region } : {}), ...options.aws };
+  const identity: DestinationIdentity = {
+    s3: s3 ? `s3://${s3.bucket}/${s3.prefix}` : undefined,
+    cloudwatch: cloudWatch ? cloudWatch.logGroup : undefined,
+    local: local ? `${local.dir}/${local.prefix}` : undefined,
+  };
+  const spoolEnv = nonEmpty(env.ANALYTICS_SPOOL_DIR);
+  const spoolOff = options.spool === false || (options.spool?.dir === undefined && spoolEnv === 'off');
+  const spoolDir = options.spool ? options.spool.dir : undefined;
+  const spool = spoolOff
+    ? undefined
+    : {
+        ...DEFAULTS.spool,
+        ...(options.spool || {}),
+        dir: resolve(spoolDir ?? spoolEnv ?? defaultSpoolDir(identity, env)),
+        defaultDir: spoolDir === undefined && spoolEnv === undefined,
+      };
+  const parsed = schema.safeParse({
+    spool,
+    s3,
+    cloudWatch,
+    local,
+    aws,
+    maxEventBytes: options.maxEventBytes ?? DEFAULTS.maxEventBytes,
+    bufferBytes: options.bufferBytes ?? DEFAULTS.bufferBytes,
+  });
+  if (!parsed.success) {
+    const problems = parsed.error.issues
+      .map((i) => `${i.path.join('.') || 'options'}: ${i.message}`)
+      .join('; ');
+    throw new ConfigError(`invalid voicelake configuration: ${problems}`, { cause: parsed.error });
+  }
+  return Object.freeze({ ...parsed.data, identity, logger: options.logger ?? defaultLogger() });
+}

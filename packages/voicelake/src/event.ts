@@ -1,0 +1,185 @@
+/**
+ * Normalize, validate and serialize one `track()` input into one immutable JSON line.
+ * Runs on the hot path: synchronous, never throws, allocation-light.
+ */
+import { v7 as uuidv7 } from 'uuid';
+import { COLUMN_BY_KEY, type KnownData, SCHEMA_VERSION } from './schema.js';
+
+/** Why `track()` refused an input. Stable strings, counted in `stats().rejected`. */
+export const REJECT_REASONS = {
+  notAnObject: 'not_an_object',
+  invalidType: 'invalid_type',
+  invalidCallId: 'invalid_call_id',
+  invalidAgentId: 'invalid_agent_id',
+  invalidTime: 'invalid_time',
+  invalidData: 'invalid_data',
+  invalidField: 'invalid_field',
+  unserializable: 'unserializable',
+  tooLarge: 'too_large',
+  closed: 'closed',
+  /** A bug or resource exhaustion inside voicelake; the message says what. */
+  internalError: 'internal_error',
+} as const;
+export type RejectReason = (typeof REJECT_REASONS)[keyof typeof REJECT_REASONS];
+
+/** One analytics event as the agent reports it. */
+export interface TrackInput {
+  /** Event type, e.g. `llm_metrics`. 1-128 characters. */
+  type: string;
+  /** The call this event belongs to. 1-512 characters. */
+  callId: string;
+  /** The agent that handled the call. */
+  agentId?: string | undefined;
+  /** When it happened. Default: now. Must fall in [2000-01-01, 2100-01-01). */
+  time?: Date | number | string | undefined;
+  /** Typed metrics (see `KnownData`) and any custom fields. */
+  data?: (KnownData & Record<string, unknown>) | undefined;
+}
+
+export type TrackResult =
+  | { readonly accepted: true; readonly eventId: string }
+  | { readonly accepted: false; readonly reason: RejectReason; readonly message: string };
+
+/** A serialized event: what the buffer, the spool and every sink carry. */
+export interface EventRecord {
+  /** The JSON line, without the trailing newline. */
+  readonly line: string;
+  /** UTF-8 byte length of `line`. */
+  readonly bytes: number;
+  /** Event time, epoch ms. */
+  readonly timeMs: number;
+}
+
+export type Normalized =
+  | { ok: true; record: EventRecord; eventId: string }
+  | { ok: false; reason: RejectReason; message: string };
+
+const MIN_TIME = Date.UTC(2000, 0, 1);
+const MAX_TIME = Date.UTC(2100, 0, 1);
+const MAX_TYPE_LENGTH = 128;
+const MAX_ID_LENGTH = 512;
+
+const reject = (reason: RejectReason, message: string): Normalized => ({ ok: false, reason, message });
+
+function toTimeMs(time: unknown, now: number): number {
+  if (time === undefined) return now;
+  if (typeof time === 'number') return time;
+  if (time instanceof Date) return time.getTime();
+  if (typeof time === 'string') return Date.parse(time);
+  return Number.NaN;
+}
+
+function isId(value: unknown, max: number): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= max;
+}
+
+/** Turn any input into a record, or a typed reason why not. Never throws. */
+export function normalizeEvent(input: unknown, maxEventBytes: number, now: number): Normalized {
+  try {
+    return normalizeUnsafe(input, maxEventBytes, now);
+  } catch (error) {
+    return reject(
+      REJECT_REASONS.unserializable,
+      `event could not be serialized: ${(error as Error)?.message}`,
+    );
+  }
+}
+
+function normalizeUnsafe(input: unknown, maxEventBytes: number, now: number): Normalized {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    return reject(REJECT_REASONS.notAnObject, `track() expects an object, got ${describe(input)}`);
+  }
+  const e = input as Record<string, unknown>;
+  if (!isId(e.type, MAX_TYPE_LENGTH)) {
+    return reject(REJECT_REASONS.invalidType, `type must be a string of 1-${MAX_TYPE_LENGTH} characters`);
+  }
+  if (!isId(e.callId, MAX_ID_LENGTH)) {
+    return reject(REJECT_REASONS.invalidCallId, `callId must be a string of 1-${MAX_ID_LENGTH} characters`);
+  }
+  if (e.agentId !== undefined && e.agentId !== null && !isId(e.agentId, MAX_ID_LENGTH)) {
+    return reject(REJECT_REASONS.invalidAgentId, `agentId must be a string of 1-${MAX_ID_LENGTH} characters`);
+  }
+  // Whole milliseconds, as Date keeps them.
+  const timeMs = Math.trunc(toTimeMs(e.time, now));
+  if (!(timeMs >= MIN_TIME && timeMs < MAX_TIME)) {
+    return reject(REJECT_REASONS.invalidTime, 'time must be a Date, epoch ms or ISO string in [2000, 2100)');
+  }
+  const eventId = uuidv7();
+  // The line is assembled as a string: cheaper than building an object for JSON.stringify.
+  // Ids and times need no escaping; user strings go through JSON.stringify.
+  let line = `{"event_id":"${eventId}","event_type":${JSON.stringify(e.type)},"event_time":"${isoTime(timeMs)}","call_id":${JSON.stringify(e.callId)},"agent_id":${typeof e.agentId === 'string' ? JSON.stringify(e.agentId) : 'null'},"schema_version":${SCHEMA_VERSION}`;
+  const data = e.data;
+  if (data !== undefined && data !== null) {
+    if (typeof data !== 'object' || Array.isArray(data)) {
+      return reject(REJECT_REASONS.invalidData, `data must be a plain object, got ${describe(data)}`);
+    }
+    let custom: Record<string, unknown> | undefined;
+    for (const key in data) {
+      const value = (data as Record<string, unknown>)[key];
+      if (value === undefined) continue;
+      if (typeof value === 'string' && value.length > maxEventBytes) {
+        return reject(
+          REJECT_REASONS.tooLarge,
+          `data.${key} is longer than the ${maxEventBytes}-byte event limit`,
+        );
+      }
+      const column = COLUMN_BY_KEY.get(key);
+      if (column === undefined) {
+        if (custom === undefined) custom = {};
+        custom[key] = value;
+        continue;
+      }
+      if (value === null) continue;
+      if (column.kind === 'string') {
+        if (typeof value !== 'string') return invalidField(key, column.kind, value);
+        line += `,"${column.name}":${JSON.stringify(value)}`;
+      } else if (column.kind === 'boolean') {
+        if (typeof value !== 'boolean') return invalidField(key, column.kind, value);
+        line += `,"${column.name}":${value}`;
+      } else {
+        if (typeof value !== 'number' || !Number.isFinite(value))
+          return invalidField(key, column.kind, value);
+        // String(n) equals JSON for finite numbers (and writes -0 as 0).
+        line += `,"${column.name}":${column.kind === 'double' ? value : Math.round(value)}`;
+      }
+    }
+    if (custom !== undefined) line += `,"custom":${JSON.stringify(JSON.stringify(custom))}`;
+  }
+  line += '}';
+  const bytes = Buffer.byteLength(line);
+  if (bytes > maxEventBytes) {
+    return reject(REJECT_REASONS.tooLarge, `event is ${bytes} bytes, over the ${maxEventBytes}-byte limit`);
+  }
+  return { ok: true, record: { line, bytes, timeMs }, eventId };
+}
+
+function invalidField(key: string, kind: string, value: unknown): Normalized {
+  return reject(REJECT_REASONS.invalidField, `data.${key} must be a ${kind}, got ${describe(value)}`);
+}
+
+let cachedDay = -1;
+let cachedDayPrefix = '';
+const pad2 = (n: number): string => (n < 10 ? `0${n}` : `${n}`);
+
+/** `toISOString()` for an integer epoch ms, with the date part cached: ~10x cheaper on the hot path. */
+export function isoTime(ms: number): string {
+  let t = ms % 86_400_000;
+  const day = ms - t;
+  if (day !== cachedDay) {
+    cachedDay = day;
+    cachedDayPrefix = new Date(day).toISOString().slice(0, 11);
+  }
+  const h = Math.floor(t / 3_600_000);
+  t -= h * 3_600_000;
+  const m = Math.floor(t / 60_000);
+  t -= m * 60_000;
+  const sec = Math.floor(t / 1000);
+  const milli = t - sec * 1000;
+  return `${cachedDayPrefix}${pad2(h)}:${pad2(m)}:${pad2(sec)}.${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value;
+}

@@ -1,0 +1,63 @@
+/**
+ * The lake's object layout, shared by S3 and the local lake:
+ * `<prefix>year=YYYY/month=MM/day=DD/analytics-<timestamp>-<random>.json.gz`, by event time in UTC.
+ */
+import { randomBytes } from 'node:crypto';
+
+/**
+ * Why a user prefix is unsafe, or undefined when it is fine. A prefix may not climb out of
+ * the lake (`..`), start at the root, hold control characters, or contain a partition
+ * segment (`year=`), which would make every reader see the wrong partition.
+ */
+export function prefixProblem(prefix: string): string | undefined {
+  if (prefix === '') return undefined;
+  if (prefix.startsWith('/')) return 'may not start with /';
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+  if (/[\u0000-\u001f\u007f]/.test(prefix)) return 'may not contain control characters';
+  if (prefix.includes('\\')) return 'may not contain \\';
+  const segments = prefix.replace(/\/$/, '').split('/');
+  for (const s of segments) {
+    if (s === '..' || s === '.') return `may not contain a "${s}" segment`;
+    if (s === '') return 'may not contain an empty segment (//)';
+    if (/^(year|month|day)=/.test(s)) return `may not contain a partition segment ("${s}")`;
+  }
+  return undefined;
+}
+
+const DAY_MS = 86_400_000;
+let cachedDay = Number.NaN;
+let cachedPartition = '';
+
+/** `year=YYYY/month=MM/day=DD/` for an epoch-ms event time (the last day is cached: batches are mostly one day). */
+export function partitionPath(timeMs: number): string {
+  const day = Math.floor(timeMs / DAY_MS);
+  if (day !== cachedDay) {
+    const iso = new Date(day * DAY_MS).toISOString();
+    cachedPartition = `year=${iso.slice(0, 4)}/month=${iso.slice(5, 7)}/day=${iso.slice(8, 10)}/`;
+    cachedDay = day;
+  }
+  return cachedPartition;
+}
+
+/** A new object key for one partition's batch. Decided once per batch, reused on every retry. */
+export function objectKey(prefix: string, partition: string, createdMs: number = Date.now()): string {
+  const stamp = new Date(createdMs).toISOString().replace(/[-:]/g, '').replace('.', '');
+  return `${prefix}${partition}analytics-${stamp}-${randomBytes(6).toString('hex')}.json.gz`;
+}
+
+/** The file name part of a key this layout makes. */
+const NAME = /^analytics-\d{8}T\d{9}Z-[0-9a-f]{12}\.json\.gz$/;
+
+/**
+ * True when `key` is exactly a key this layout would make for `partition` under `prefix`.
+ * A key read back from disk (a replayed plan) is reused only if this holds.
+ */
+export function isLayoutKey(key: unknown, prefix: string, partition: string): key is string {
+  if (typeof key !== 'string') return false;
+  const head = `${prefix}${partition}`;
+  return key.startsWith(head) && NAME.test(key.slice(head.length));
+}
+
+/** Matches keys of the layout; groups: prefix, year, month, day. */
+export const KEY_PATTERN =
+  /^(.*?)year=(\d{4})\/month=(\d{2})\/day=(\d{2})\/analytics-\d{8}T\d{9}Z-[0-9a-f]{12}\.json\.gz$/;

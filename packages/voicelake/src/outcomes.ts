@@ -1,0 +1,15 @@
+/**
+ * What `flush()` can report for one destination. A leaf module: the log, the spool and
+ * the delivery loop all speak these outcomes without importing one another.
+ */
+export const FLUSH_OUTCOMES = {
+  /** Everything tracked before the flush reached the destination. */
+  delivered: 'delivered',
+  /** The destination is failing; the events wait in the durable spool (fsynced) for a retry. */
+  persisted: 'persisted',
+  /** The destination is failing; the events wait in memory for a retry (no spool). */
+  buffered: 'buffered',
+  /** Some events were dropped because the buffer or spool was full. */
+  dropped: 'dropped',
+} as const;
+export type FlushOutcome = (typeof FLUSH_OUTCOMES)[keyof typeof FLUSH_OUTCOMES];

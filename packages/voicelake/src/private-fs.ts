@@ -1,0 +1,139 @@
+/**
+ * File access for state that holds personal data (the spool, the local lake): directories
+ * 0700 and files 0600 whatever the umask, symlinks never followed (`O_NOFOLLOW`), temporary
+ * files created exclusively (`O_EXCL`), and a directory someone else could write refused.
+ */
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  type Stats,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
+import { type FileHandle, mkdir, open, unlink } from 'node:fs/promises';
+
+const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_APPEND, O_NOFOLLOW, O_DIRECTORY } = constants;
+
+export const FILE_MODE = 0o600;
+export const DIR_MODE = 0o700;
+
+/** Flags: read an existing file, never through a symlink. */
+export const READ = O_RDONLY | O_NOFOLLOW;
+/** Flags: append to a file, creating it 0600 if missing, never through a symlink. */
+export const APPEND = O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW;
+/** Flags: create a new file exclusively (fails if anything, a symlink included, is there). */
+export const CREATE_NEW = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
+
+const myUid = (): number | undefined => (typeof process.getuid === 'function' ? process.getuid() : undefined);
+
+/** Why `st` is not a private directory of this user, or undefined when it is. */
+export function privateDirProblem(st: Stats): string | undefined {
+  if (!st.isDirectory()) return 'is not a directory';
+  const uid = myUid();
+  if (uid !== undefined && st.uid !== uid) return `is owned by uid ${st.uid}, not by this user (uid ${uid})`;
+  if ((st.mode & 0o077) !== 0) {
+    return `has mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}; it must be private (chmod 700)`;
+  }
+  return undefined;
+}
+
+/**
+ * Create `dir` (and missing parents) 0700, then check, without following a symlink, that it
+ * is a real directory of this user with no group or other bits. Throws an Error saying why.
+ */
+export function ensurePrivateDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: DIR_MODE });
+  let fd: number;
+  try {
+    fd = openSync(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP' || code === 'ENOTDIR') throw new Error(`${dir} is a symlink or not a directory`);
+    throw error;
+  }
+  try {
+    const problem = privateDirProblem(fstatSync(fd));
+    if (problem) throw new Error(`${dir} ${problem}`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Create a directory tree for the lake: every directory created here is 0700. */
+export async function mkdirPrivate(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: DIR_MODE });
+}
+
+/** Read a whole file without following a symlink; undefined when it does not exist. */
+export function readPrivate(path: string): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, READ);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new Error(`${path} is not a regular file`);
+    const buf = Buffer.allocUnsafe(st.size);
+    let at = 0;
+    while (at < buf.length) {
+      const n = readSync(fd, buf, at, buf.length - at, at);
+      if (n === 0) break;
+      at += n;
+    }
+    return buf.subarray(0, at);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Truncate a file to `size` bytes, never through a symlink. */
+export function truncatePrivate(path: string, size: number): void {
+  const fd = openSync(path, O_RDWR | O_NOFOLLOW);
+  try {
+    ftruncateSync(fd, size);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Write `data` to a new file, exclusively, 0600; a leftover file of the same name is removed first. */
+export function writeNewSync(path: string, data: string | Buffer): void {
+  let fd: number;
+  try {
+    fd = openSync(path, CREATE_NEW, FILE_MODE);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    unlinkSync(path); // a stale temp file (or a planted symlink: unlink removes the link only)
+    fd = openSync(path, CREATE_NEW, FILE_MODE);
+  }
+  try {
+    const buf = typeof data === 'string' ? Buffer.from(data) : data;
+    writeSync(fd, buf);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Open a new file exclusively, 0600, for async writing; a leftover of the same name is removed first. */
+export async function openNew(path: string): Promise<FileHandle> {
+  try {
+    return await open(path, CREATE_NEW, FILE_MODE);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    await unlink(path);
+    return open(path, CREATE_NEW, FILE_MODE);
+  }
+}
+
+/** Open a file to append to, created 0600 if missing, never through a symlink. */
+export function openAppend(path: string): Promise<FileHandle> {
+  return open(path, APPEND, FILE_MODE);
+}

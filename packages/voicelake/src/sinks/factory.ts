@@ -1,0 +1,59 @@
+/**
+ * The one place that knows the concrete sinks: config in, sinks out, with the seed's
+ * log lines about what is enabled. `Analytics` only sees the `Sink` interface.
+ */
+import type { ResolvedConfig } from '../config/resolve.js';
+import { CloudWatchSink } from './cloudwatch.js';
+import { LocalSink } from './local.js';
+import { S3Sink } from './s3.js';
+import type { Sink } from './types.js';
+
+export interface ConfiguredSink {
+  readonly sink: Sink;
+  /** Longest an event waits before its batch is sent, ms. */
+  readonly intervalMs: number;
+}
+
+export function createSinks(config: ResolvedConfig): ConfiguredSink[] {
+  const { s3, cloudWatch, local, aws, logger } = config;
+  const out: ConfiguredSink[] = [];
+  if (s3) {
+    logger.info(`S3 analytics enabled: bucket=${s3.bucket}`);
+    const sink = new S3Sink({
+      ...s3,
+      maxEvents: s3.maxBatchEvents,
+      maxBytes: s3.maxBatchBytes,
+      client: { ...aws, endpoint: s3.endpoint },
+      logger,
+    });
+    out.push({ sink, intervalMs: s3.intervalMs });
+  } else if (cloudWatch) {
+    logger.warn('S3 analytics disabled');
+  } else {
+    logger.info('S3 analytics disabled');
+  }
+  if (cloudWatch) {
+    logger.info(`CloudWatch analytics enabled: group=${cloudWatch.logGroup} stream=${cloudWatch.logStream}`);
+    const sink = new CloudWatchSink({
+      ...cloudWatch,
+      client: { ...aws, endpoint: cloudWatch.endpoint },
+      logger,
+    });
+    out.push({ sink, intervalMs: cloudWatch.intervalMs });
+  } else if (s3) {
+    logger.warn('CloudWatch analytics disabled: ANALYTICS_LOG_GROUP is not set');
+  }
+  if (local) {
+    logger.info(`Local lake analytics enabled: dir=${local.dir}`);
+    const sink = new LocalSink({
+      dir: local.dir,
+      prefix: local.prefix,
+      maxEvents: local.maxBatchEvents,
+      maxBytes: local.maxBatchBytes,
+      gzipLevel: local.gzipLevel,
+      logger,
+    });
+    out.push({ sink, intervalMs: local.intervalMs });
+  }
+  return out;
+}

@@ -1,0 +1,185 @@
+/**
+ * The spool's cursors: per destination, the first sequence number not yet delivered, and
+ * the batch in flight with its plan (persisted before the first attempt, so a replay after a
+ * crash reuses the same S3 keys). Stored in `cursors.json`, written atomically (exclusive
+ * temp file, fsync, rename) with the destination identity the spool feeds. What is read back
+ * is validated: a corrupt file restarts every destination at the oldest retained record.
+ */
+import { randomBytes } from 'node:crypto';
+import { renameSync } from 'node:fs';
+import { rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { Inflight, Registration } from '../event-log.js';
+import { openNew, readPrivate, writeNewSync } from '../private-fs.js';
+
+export interface CursorState {
+  seq: number;
+  inflight?: Inflight | undefined;
+}
+
+export type CursorFile = Record<string, CursorState>;
+
+export const CURSORS_FILE = 'cursors.json';
+
+const seq = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+const fileSchema = z.object({
+  version: z.literal(1),
+  identity: z.string().optional(),
+  destinations: z.record(
+    z.string(),
+    z.object({
+      seq,
+      inflight: z
+        .object({ start: seq, end: seq, meta: z.unknown().optional() })
+        .refine((i) => i.end >= i.start, 'inflight.end < inflight.start')
+        .optional(),
+    }),
+  ),
+});
+
+export interface LoadedCursors {
+  readonly cursors: CursorFile;
+  /** The destination identity recorded in the file, if any. */
+  readonly identity: string | undefined;
+  /** Why the file was unusable (then every destination restarts at the oldest record). */
+  readonly corrupt: string | undefined;
+}
+
+/** Read and validate `cursors.json` (never through a symlink). */
+export function loadCursors(dir: string): LoadedCursors {
+  let buf: Buffer | undefined;
+  try {
+    buf = readPrivate(join(dir, CURSORS_FILE));
+  } catch (error) {
+    return { cursors: {}, identity: undefined, corrupt: (error as Error).message };
+  }
+  if (buf === undefined) return { cursors: {}, identity: undefined, corrupt: undefined };
+  try {
+    const parsed = fileSchema.parse(JSON.parse(buf.toString('utf8')));
+    const cursors: CursorFile = {};
+    for (const [name, c] of Object.entries(parsed.destinations)) {
+      cursors[name] = { seq: c.seq, ...(c.inflight ? { inflight: c.inflight as Inflight } : {}) };
+    }
+    return { cursors, identity: parsed.identity, corrupt: undefined };
+  } catch (error) {
+    const reason = error instanceof z.ZodError ? error.issues[0]?.message : (error as Error).message;
+    return { cursors: {}, identity: undefined, corrupt: reason ?? 'invalid' };
+  }
+}
+
+const serialize = (identity: string, cursors: CursorFile): string =>
+  JSON.stringify({ version: 1, identity, destinations: cursors });
+
+const tempName = (dir: string): string => join(dir, `${CURSORS_FILE}.${randomBytes(6).toString('hex')}.tmp`);
+
+export class CursorStore {
+  readonly #dir: string;
+  readonly #identity: string;
+  readonly #cursors: CursorFile;
+  readonly #registered = new Set<string>();
+  readonly #corrupt: boolean;
+  #dirty = false;
+  #chain: Promise<void> = Promise.resolve();
+
+  constructor(dir: string, identity: string, loaded: LoadedCursors) {
+    this.#dir = dir;
+    this.#identity = identity;
+    this.#cursors = loaded.cursors;
+    this.#corrupt = loaded.corrupt !== undefined;
+  }
+
+  get dirty(): boolean {
+    return this.#dirty;
+  }
+
+  /** Highest cursor saved, for numbering after every segment was deleted. */
+  maxSeq(): number {
+    let max = 0;
+    for (const c of Object.values(this.#cursors)) max = Math.max(max, c.seq);
+    return max;
+  }
+
+  /**
+   * Where `destination` resumes. A destination new to the spool starts at `head` (events tracked
+   * from now on); after a corrupt cursor file, every destination restarts at `tail`.
+   */
+  register(destination: string, head: number, tail: number): Registration {
+    this.#registered.add(destination);
+    const saved = this.#cursors[destination];
+    if (saved === undefined) {
+      const start = this.#corrupt ? tail : head;
+      this.#cursors[destination] = { seq: start };
+      this.#dirty = true;
+      return { seq: start };
+    }
+    const resume = Math.min(Math.max(saved.seq, tail), head);
+    const inflight = saved.inflight;
+    if (inflight && inflight.end <= head) {
+      return { seq: resume, inflight };
+    }
+    return { seq: resume };
+  }
+
+  beginBatch(destination: string, inflight: Inflight): void {
+    const cursor = this.#cursors[destination] ?? { seq: inflight.start };
+    cursor.inflight = inflight;
+    this.#cursors[destination] = cursor;
+    this.#dirty = true;
+  }
+
+  ack(destination: string, seq: number): void {
+    this.#cursors[destination] = { seq };
+    this.#dirty = true;
+  }
+
+  /** Lowest position any registered destination still needs (an in-flight batch counts). */
+  min(head: number, tail: number): number {
+    let min = head;
+    for (const name of this.#registered) {
+      const c = this.#cursors[name];
+      min = Math.min(min, c?.inflight ? Math.min(c.inflight.start, c.seq) : (c?.seq ?? tail));
+    }
+    return min;
+  }
+
+  /** Write the file now, synchronously (at open, so the identity is recorded before any event). */
+  persistSync(): void {
+    const tmp = tempName(this.#dir);
+    writeNewSync(tmp, serialize(this.#identity, this.#snapshot()));
+    renameSync(tmp, join(this.#dir, CURSORS_FILE));
+    this.#dirty = false;
+  }
+
+  /** Write the latest state; writes are serialized and each writes what is current when it runs. */
+  persist(onError: (error: Error) => void): Promise<void> {
+    const write = async (): Promise<void> => {
+      if (!this.#dirty) return;
+      this.#dirty = false;
+      const tmp = tempName(this.#dir);
+      try {
+        const handle = await openNew(tmp);
+        try {
+          await handle.writeFile(serialize(this.#identity, this.#snapshot()));
+          await handle.datasync();
+        } finally {
+          await handle.close();
+        }
+        await rename(tmp, join(this.#dir, CURSORS_FILE));
+      } catch (error) {
+        this.#dirty = true;
+        await unlink(tmp).catch(() => undefined);
+        onError(error as Error);
+      }
+    };
+    this.#chain = this.#chain.then(write, write);
+    return this.#chain;
+  }
+
+  #snapshot(): CursorFile {
+    const out: CursorFile = {};
+    // Cursors of destinations not registered in this run are kept as they were.
+    for (const [name, c] of Object.entries(this.#cursors)) out[name] = { ...c };
+    return out;
+  }
+}

@@ -1,0 +1,229 @@
+/**
+ * The spool's segment files: `seg-<first seq, 16 digits>.log`, each a run of framed records.
+ * This module owns them: recovery at open (a torn or corrupt tail is truncated), appending
+ * with a cut-back on a failed write, fdatasync, reading back through a small decode cache,
+ * and deletion. Files are opened without following symlinks and created 0600.
+ */
+import { readdirSync } from 'node:fs';
+import { type FileHandle, open, truncate, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { EventRecord } from '../event.js';
+import type { Logger } from '../logger.js';
+import { openAppend, READ, readPrivate, truncatePrivate } from '../private-fs.js';
+import { decodeFrames } from './frame.js';
+
+export interface Segment {
+  readonly start: number;
+  count: number;
+  /** Byte position of this segment in the stream of all segments ever written. */
+  readonly globalStart: number;
+  size: number;
+  readonly path: string;
+  handle?: FileHandle | undefined;
+  /** Bytes of the file known to hold complete frames: a failed write is cut back to this. */
+  writtenBytes: number;
+}
+
+export const SEGMENT_RE = /^seg-(\d{16})\.log$/;
+export const segmentName = (start: number): string => `seg-${String(start).padStart(16, '0')}.log`;
+
+/** First sequence numbers of the segment files in `dir`, ascending. */
+export function segmentStarts(dir: string): number[] {
+  return readdirSync(dir)
+    .map((f) => SEGMENT_RE.exec(f)?.[1])
+    .filter((s): s is string => s !== undefined)
+    .map(Number)
+    .sort((a, b) => a - b);
+}
+
+/** Scan a segment file; count valid records and truncate anything after the last valid one. */
+function recoverSegment(path: string): { count: number; size: number; truncated: boolean } {
+  const buf = readPrivate(path) ?? Buffer.alloc(0);
+  const { records, validBytes } = decodeFrames(buf);
+  if (validBytes < buf.length) truncatePrivate(path, validBytes);
+  return { count: records.length, size: validBytes, truncated: validBytes < buf.length };
+}
+
+export interface Recovery {
+  /** One past the last recovered record. */
+  readonly head: number | undefined;
+  readonly corruptTails: number;
+  readonly corruptRecords: number;
+}
+
+export class SegmentSet {
+  #list: Segment[] = [];
+  #totalBytes = 0;
+  /** Decoded records of at most two segments: memory stays bounded however large the backlog. */
+  readonly #decoded = new Map<number, EventRecord[]>();
+  /** Segments written to since their last fdatasync (kept across a failed commit). */
+  readonly #unsynced = new Set<Segment>();
+
+  constructor(
+    readonly dir: string,
+    readonly segmentBytes: number,
+  ) {}
+
+  get first(): Segment | undefined {
+    return this.#list[0];
+  }
+  get second(): Segment | undefined {
+    return this.#list[1];
+  }
+  get length(): number {
+    return this.#list.length;
+  }
+  /** Bytes ever written, counted from the first recovered segment. */
+  get totalBytes(): number {
+    return this.#totalBytes;
+  }
+  /** Bytes of the segments still held. */
+  get heldBytes(): number {
+    return this.#totalBytes - (this.#list[0]?.globalStart ?? this.#totalBytes);
+  }
+
+  /** Load every segment, checking each (only the last can be torn by a crash, but disks lie). */
+  recover(logger: Logger): Recovery {
+    const starts = segmentStarts(this.dir);
+    let corruptTails = 0;
+    let corruptRecords = 0;
+    for (let i = 0; i < starts.length; i++) {
+      const start = starts[i] as number;
+      const path = join(this.dir, segmentName(start));
+      const next = starts[i + 1];
+      const { count, size, truncated } = recoverSegment(path);
+      if (next !== undefined && start + count < next) corruptRecords += next - start - count;
+      if (truncated) {
+        corruptTails++;
+        logger.warn(
+          { segment: path, validRecords: count },
+          'spool segment had a torn or corrupt tail; truncated after the last complete record',
+        );
+      }
+      this.#list.push({ start, count, globalStart: this.#totalBytes, size, path, writtenBytes: size });
+      this.#totalBytes += size;
+    }
+    const last = this.#list[this.#list.length - 1];
+    return { head: last ? last.start + last.count : undefined, corruptTails, corruptRecords };
+  }
+
+  /** Account one appended record of `size` framed bytes with sequence number `seq`, rolling if full. */
+  add(seq: number, size: number): void {
+    let segment = this.#list[this.#list.length - 1];
+    if (segment === undefined || (segment.count > 0 && segment.size + size > this.segmentBytes)) {
+      segment = {
+        start: seq,
+        count: 0,
+        globalStart: this.#totalBytes,
+        size: 0,
+        path: join(this.dir, segmentName(seq)),
+        writtenBytes: 0,
+      };
+      this.#list.push(segment);
+    }
+    segment.count++;
+    segment.size += size;
+    this.#totalBytes += size;
+  }
+
+  /** The segment holding `seq`, by binary search. */
+  segmentOf(seq: number): Segment | undefined {
+    const segs = this.#list;
+    let lo = 0;
+    let hi = segs.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const s = segs[mid] as Segment;
+      if (seq < s.start) hi = mid - 1;
+      else if (seq >= s.start + s.count) lo = mid + 1;
+      else return s;
+    }
+    return undefined;
+  }
+
+  /** The segment after `segment`, if any. */
+  next(segment: Segment): Segment | undefined {
+    return this.#list[this.#list.indexOf(segment) + 1];
+  }
+
+  /** Stream offset of `seq`, interpolated inside its segment (records are not indexed on disk). */
+  estimateOffset(seq: number): number {
+    const s = this.segmentOf(seq);
+    if (s === undefined) return this.#list[0]?.globalStart ?? this.#totalBytes;
+    return s.globalStart + Math.floor(((seq - s.start) / Math.max(1, s.count)) * s.size);
+  }
+
+  /** Records of `segment`, decoded from disk (cached); re-read when it has grown since. */
+  async records(segment: Segment, atLeast: number): Promise<EventRecord[]> {
+    let cached = this.#decoded.get(segment.start);
+    if (cached && cached.length > atLeast) return cached;
+    let buf = Buffer.alloc(0);
+    try {
+      const fh = await open(segment.path, READ);
+      try {
+        buf = await fh.readFile();
+      } finally {
+        await fh.close();
+      }
+    } catch {
+      // Deleted or unreadable: no records.
+    }
+    cached = decodeFrames(buf, segment.count).records;
+    if (this.#decoded.size >= 2) this.#decoded.delete(this.#decoded.keys().next().value as number);
+    this.#decoded.set(segment.start, cached);
+    return cached;
+  }
+
+  /** Append encoded frames to `segment`; a failed write is cut back to the last complete frame. */
+  async write(segment: Segment, frames: Buffer): Promise<void> {
+    try {
+      segment.handle ??= await openAppend(segment.path);
+      await segment.handle.write(frames);
+    } catch (error) {
+      await segment.handle?.close().catch(() => undefined);
+      segment.handle = undefined;
+      await truncate(segment.path, segment.writtenBytes).catch(() => undefined);
+      throw error;
+    }
+    segment.writtenBytes += frames.length;
+    this.#unsynced.add(segment);
+  }
+
+  /** fdatasync every segment written since the last sync; close handles of full segments. */
+  async sync(): Promise<void> {
+    for (const s of this.#unsynced) await s.handle?.datasync();
+    this.#unsynced.clear();
+    const active = this.#list[this.#list.length - 1];
+    for (const s of this.#list) {
+      if (s !== active && s.handle) {
+        await s.handle.close();
+        s.handle = undefined;
+      }
+    }
+  }
+
+  /** Remove the oldest segment (delivered, or dropped when the spool is full); returns it. */
+  async shift(): Promise<Segment | undefined> {
+    const oldest = this.#list.shift();
+    if (oldest === undefined) return undefined;
+    this.#decoded.delete(oldest.start);
+    this.#unsynced.delete(oldest);
+    const handle = oldest.handle;
+    oldest.handle = undefined;
+    await handle?.close().catch(() => undefined);
+    await unlink(oldest.path).catch(() => undefined);
+    return oldest;
+  }
+
+  /** Remove every segment file (everything was delivered). */
+  async removeAll(): Promise<void> {
+    while (this.#list.length > 0) await this.shift();
+  }
+
+  async closeHandles(): Promise<void> {
+    for (const s of this.#list) {
+      await s.handle?.close().catch(() => undefined);
+      s.handle = undefined;
+    }
+  }
+}

@@ -1,0 +1,334 @@
+/**
+ * The durable spool: an append-only log of checksummed, length-framed records in segment
+ * files (segments.ts), with group commit (one write + fdatasync per interval), one persisted
+ * cursor per destination (cursor-store.ts), and segments deleted only once every destination
+ * has passed them. The backlog lives on disk; memory holds a bounded window of recent records.
+ */
+import { SpoolError } from '../errors.js';
+import type { EventRecord } from '../event.js';
+import type { EventLog, Inflight, ReadResult, Registration } from '../event-log.js';
+import type { Logger } from '../logger.js';
+import { FLUSH_OUTCOMES, type FlushOutcome } from '../outcomes.js';
+import { ensurePrivateDir } from '../private-fs.js';
+import { RecordWindow } from '../record-window.js';
+import { Debounced } from '../timers.js';
+import { CursorStore, loadCursors } from './cursor-store.js';
+import { encodeFrames, frameSize } from './frame.js';
+import { acquireLock, type SpoolLock } from './lock.js';
+import { SegmentSet } from './segments.js';
+
+export interface SpoolOptions {
+  readonly dir: string;
+  /** What this spool feeds (see paths.ts); a spool recorded for other destinations is refused. */
+  readonly identity: string;
+  /** Largest spool on disk; beyond it the oldest segment is dropped (counted, logged). */
+  readonly maxBytes: number;
+  /** Segment file size before rolling to a new one. */
+  readonly segmentBytes: number;
+  /** Group commit interval, ms. */
+  readonly commitIntervalMs: number;
+  /** Recent records kept in memory for fast reads. */
+  readonly cacheBytes: number;
+  readonly logger: Logger;
+}
+
+export interface SpoolStats {
+  /** `disk`: events survive a crash. (`memory` is reported when no spool could be used.) */
+  readonly mode: 'disk' | 'memory';
+  readonly dir: string;
+  /** Bytes of segment files on disk. */
+  readonly diskBytes: number;
+  readonly segments: number;
+  /** Records lost to the drop-oldest policy because the spool was full. */
+  readonly dropped: number;
+  /** Torn or corrupt tails truncated at open (count of segments) and records lost with them. */
+  readonly corruptTails: number;
+  readonly corruptRecords: number;
+  /** 1 when `cursors.json` was unreadable at open: delivery restarted at the oldest record. */
+  readonly corruptCursors: number;
+  /** Failed group commits (disk full, I/O error). */
+  readonly writeErrors: number;
+}
+
+export class Spool implements EventLog {
+  readonly mode = 'disk';
+  readonly #o: SpoolOptions;
+  readonly #lock: SpoolLock;
+  readonly #segments: SegmentSet;
+  readonly #cursors: CursorStore;
+  readonly #commits: Debounced;
+  #head = 0;
+  /** Everything below this seq is written and fsynced. */
+  #durable = 0;
+  /** Everything below this seq has been handed to a write. */
+  #written = 0;
+  /** Records not yet durable, and a cache of recent durable ones. */
+  #recent = new RecordWindow();
+  #durableWaiters: { mark: number; resolve: (o: FlushOutcome) => void }[] = [];
+  #dropped = 0;
+  #corruptTails = 0;
+  #corruptRecords = 0;
+  #corruptCursors = 0;
+  #writeErrors = 0;
+  #closed = false;
+
+  private constructor(options: SpoolOptions, lock: SpoolLock, cursors: CursorStore) {
+    this.#o = options;
+    this.#lock = lock;
+    this.#cursors = cursors;
+    this.#segments = new SegmentSet(options.dir, options.segmentBytes);
+    this.#commits = new Debounced(options.commitIntervalMs, () => this.#commit());
+  }
+
+  /** Open (or create) the spool directory, take its lock, and recover what a previous process left. */
+  static open(options: SpoolOptions): Spool {
+    try {
+      ensurePrivateDir(options.dir);
+    } catch (error) {
+      throw new SpoolError(`unusable spool directory: ${(error as Error).message}`, { cause: error });
+    }
+    const lock = acquireLock(options.dir);
+    try {
+      const loaded = loadCursors(options.dir);
+      if (loaded.identity !== undefined && loaded.identity !== options.identity) {
+        throw new SpoolError(
+          `spool directory ${options.dir} holds events for other destinations (${loaded.identity}); ` +
+            `they are only delivered by a process configured for those. Use another spool directory.`,
+        );
+      }
+      const spool = new Spool(options, lock, new CursorStore(options.dir, options.identity, loaded));
+      if (loaded.corrupt !== undefined) {
+        spool.#corruptCursors = 1;
+        options.logger.warn(
+          { dir: options.dir, reason: loaded.corrupt },
+          'spool cursors.json is unreadable; delivery restarts at the oldest retained event (some may be sent twice; compaction removes duplicates)',
+        );
+      }
+      spool.#recover();
+      spool.#cursors.persistSync();
+      return spool;
+    } catch (error) {
+      lock.release();
+      if (error instanceof SpoolError) throw error;
+      throw new SpoolError(`cannot open spool ${options.dir}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  #recover(): void {
+    const r = this.#segments.recover(this.#o.logger);
+    this.#corruptTails = r.corruptTails;
+    this.#corruptRecords = r.corruptRecords;
+    // With every segment delivered and deleted, numbering continues after the cursors.
+    this.#head = r.head ?? this.#cursors.maxSeq();
+    this.#durable = this.#head;
+    this.#written = this.#head;
+    this.#recent = new RecordWindow(this.#head);
+    if (this.#head > this.tail) {
+      this.#o.logger.info(
+        { dir: this.#o.dir, records: this.#head - this.tail, segments: this.#segments.length },
+        'spool recovered undelivered events from a previous run',
+      );
+    }
+  }
+
+  get head(): number {
+    return this.#head;
+  }
+  get tail(): number {
+    return this.#segments.first?.start ?? this.#head;
+  }
+  get dropped(): number {
+    return this.#dropped;
+  }
+  get heldBytes(): number {
+    return this.#segments.heldBytes;
+  }
+
+  register(destination: string): Registration {
+    return this.#cursors.register(destination, this.#head, this.tail);
+  }
+
+  append(record: EventRecord): void {
+    const size = frameSize(record);
+    this.#recent.push(record, this.#segments.totalBytes);
+    this.#segments.add(this.#head, size);
+    this.#head++;
+    if (this.heldBytes > this.#o.maxBytes) this.#dropOldest();
+    if (!this.#closed) this.#commits.schedule();
+  }
+
+  async read(from: number, maxEvents: number, maxBytes: number): Promise<ReadResult> {
+    const start = Math.max(from, this.tail);
+    const records: EventRecord[] = [];
+    let bytes = 0;
+    let seq = start;
+    /** Take one record if it fits; false when the batch is full. */
+    const take = (r: EventRecord): boolean => {
+      if (records.length >= maxEvents || (records.length > 0 && bytes + r.bytes > maxBytes)) return false;
+      bytes += r.bytes;
+      records.push(r);
+      seq++;
+      return true;
+    };
+    // Older records come from their segment files (across segments), newer ones from memory.
+    const recentBase = this.#recent.base;
+    while (seq < recentBase && seq < this.#head) {
+      const segment = this.#segments.segmentOf(seq);
+      if (segment === undefined) break;
+      const index = seq - segment.start;
+      const decoded = await this.#segments.records(segment, index);
+      if (index >= decoded.length) {
+        // A corrupt stretch: the records from here to the next segment are gone.
+        if (records.length > 0) return { start, records };
+        const next = this.#segments.next(segment)?.start ?? recentBase;
+        return { start: Math.max(next, seq + 1), records: [] };
+      }
+      const limit = Math.min(decoded.length, recentBase - segment.start);
+      for (let i = index; i < limit; i++) {
+        if (!take(decoded[i] as EventRecord)) return { start, records };
+      }
+      if (seq < segment.start + segment.count && seq < recentBase) break;
+    }
+    while (seq < this.#head && seq >= this.#recent.base) {
+      if (!take(this.#recent.get(seq))) break;
+    }
+    return { start, records };
+  }
+
+  bytesBetween(from: number, to: number): number {
+    return this.#offsetOf(Math.min(to, this.#head)) - this.#offsetOf(Math.max(from, this.tail));
+  }
+
+  async beginBatch(destination: string, inflight: Inflight): Promise<void> {
+    this.#cursors.beginBatch(destination, inflight);
+    await this.#persistCursors();
+  }
+
+  ack(destination: string, seq: number): void {
+    this.#cursors.ack(destination, seq);
+    if (!this.#closed) this.#commits.schedule();
+  }
+
+  /** Held events are safe once fsynced: resolve `persisted` then (or `buffered` if the disk fails). */
+  held(mark: number): Promise<FlushOutcome> {
+    if (this.#durable >= mark) return Promise.resolve(FLUSH_OUTCOMES.persisted);
+    return new Promise((resolve) => {
+      this.#durableWaiters.push({ mark, resolve });
+      void this.#commits.runNow();
+    });
+  }
+
+  stats(): SpoolStats {
+    return {
+      mode: 'disk',
+      dir: this.#o.dir,
+      diskBytes: this.heldBytes,
+      segments: this.#segments.length,
+      dropped: this.#dropped,
+      corruptTails: this.#corruptTails,
+      corruptRecords: this.#corruptRecords,
+      corruptCursors: this.#corruptCursors,
+      writeErrors: this.#writeErrors,
+    };
+  }
+
+  /** Commit what is pending, persist cursors, delete what every destination passed, release the lock. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.#commits.runNow();
+    this.#commits.stop();
+    this.#closed = true;
+    // Everything delivered: remove every segment, the active one too.
+    if (this.#cursors.min(this.#head, this.tail) >= this.#head) await this.#segments.removeAll();
+    await this.#segments.closeHandles();
+    await this.#persistCursors();
+    this.#lock.release();
+    this.#resolveWaiters(FLUSH_OUTCOMES.buffered);
+  }
+
+  #offsetOf(seq: number): number {
+    if (seq >= this.#head) return this.#segments.totalBytes;
+    if (seq >= this.#recent.base) return this.#recent.offsetOf(seq);
+    return this.#segments.estimateOffset(seq);
+  }
+
+  #dropOldest(): void {
+    while (this.heldBytes > this.#o.maxBytes && this.#segments.length > 1) {
+      const oldest = this.#segments.first;
+      if (oldest === undefined) break;
+      void this.#segments.shift(); // removed from the set synchronously; the file goes in the background
+      this.#dropped += oldest.count;
+      this.#o.logger.warn(
+        { dir: this.#o.dir, droppedEvents: oldest.count, maxBytes: this.#o.maxBytes },
+        'spool is full: dropped its oldest segment (policy drop-oldest); raise spool.maxBytes or fix the failing destination',
+      );
+    }
+    if (this.#written < this.tail) this.#written = this.tail;
+    if (this.#durable < this.tail) this.#durable = this.tail;
+    this.#evict();
+  }
+
+  /** One group commit: write every pending record, fdatasync, persist cursors, delete passed segments. */
+  async #commit(): Promise<void> {
+    const target = this.#head;
+    try {
+      let seq = Math.max(this.#written, this.tail);
+      while (seq < target) {
+        const segment = this.#segments.segmentOf(seq);
+        if (segment === undefined) break;
+        const end = Math.min(target, segment.start + segment.count);
+        const records: EventRecord[] = [];
+        for (let s = seq; s < end; s++) records.push(this.#recent.get(s));
+        await this.#segments.write(segment, encodeFrames(records));
+        this.#written = end;
+        seq = end;
+      }
+      await this.#segments.sync();
+      this.#written = Math.max(this.#written, target);
+      this.#durable = Math.max(this.#durable, target);
+    } catch (error) {
+      this.#writeErrors++;
+      this.#o.logger.error(
+        { dir: this.#o.dir, error: (error as Error).message },
+        'spool write failed; events are kept in memory until the disk accepts them',
+      );
+      this.#resolveWaiters(FLUSH_OUTCOMES.buffered);
+      return;
+    }
+    const waiters = this.#durableWaiters;
+    this.#durableWaiters = [];
+    for (const w of waiters) {
+      if (this.#durable >= w.mark) w.resolve(FLUSH_OUTCOMES.persisted);
+      else this.#durableWaiters.push(w);
+    }
+    if (this.#durableWaiters.length > 0 || this.#written < this.#head) this.#commits.schedule();
+    if (this.#cursors.dirty) await this.#persistCursors();
+    await this.#deletePassed();
+    this.#evict();
+  }
+
+  #persistCursors(): Promise<void> {
+    return this.#cursors.persist((error) => {
+      this.#writeErrors++;
+      this.#o.logger.error({ dir: this.#o.dir, error: error.message }, 'spool cursor write failed');
+    });
+  }
+
+  async #deletePassed(): Promise<void> {
+    const min = Math.min(this.#cursors.min(this.#head, this.tail), this.#durable);
+    // A segment can go once the next one starts at or below every cursor.
+    while ((this.#segments.second?.start ?? Number.POSITIVE_INFINITY) <= min) await this.#segments.shift();
+  }
+
+  /** Drop cached records that are durable, keeping the cache within its budget, and any below the tail. */
+  #evict(): void {
+    const cache = this.#o.cacheBytes;
+    this.#recent.dropBelow(Math.min(this.#durable, this.#head), (bytes) => bytes > cache);
+    this.#recent.dropBelow(this.tail);
+  }
+
+  #resolveWaiters(outcome: FlushOutcome): void {
+    for (const w of this.#durableWaiters) w.resolve(outcome);
+    this.#durableWaiters = [];
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * Read-only inspection of a spool directory, for `voicelake spool status`: what is pending
+ * per destination (events, bytes, oldest age). It does not take the lock, so it also works
+ * while the owning process runs. Nothing is followed through a symlink.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { SpoolError } from '../errors.js';
+import { OWN_DIR_RE } from '../paths.js';
+import { readPrivate } from '../private-fs.js';
+import { loadCursors } from './cursor-store.js';
+import { decodeFrames } from './frame.js';
+import { type LockOwner, ownerAlive, readLockOwner } from './lock.js';
+import { segmentName, segmentStarts } from './segments.js';
+
+export interface DestinationBacklog {
+  readonly destination: string;
+  readonly events: number;
+  readonly bytes: number;
+  /** Age of the oldest pending event (by event time), ms; undefined when nothing is pending. */
+  readonly oldestAgeMs: number | undefined;
+  /** A batch in flight when the owner last persisted its cursors. */
+  readonly inflightEvents: number;
+}
+
+export interface SpoolStatus {
+  readonly dir: string;
+  readonly segments: number;
+  readonly diskBytes: number;
+  readonly records: number;
+  /** The process in the LOCK file, if any, and whether it is still running. */
+  readonly owner: (LockOwner & { readonly alive: boolean }) | undefined;
+  /** The destinations this spool feeds, as recorded in it. */
+  readonly identity: string | undefined;
+  /** Why cursors.json could not be read, if it could not. */
+  readonly corruptCursors: string | undefined;
+  readonly destinations: DestinationBacklog[];
+}
+
+/** What the spool at `dir` holds. Throws `SpoolError` when there is no spool there. */
+export function spoolStatus(dir: string, now: number = Date.now()): SpoolStatus {
+  if (!existsSync(dir)) throw new SpoolError(`no spool at ${dir}: the directory does not exist`);
+  const segments = segmentStarts(dir).map((start) => {
+    const buf = readPrivate(join(dir, segmentName(start))) ?? Buffer.alloc(0);
+    return { start, records: decodeFrames(buf).records, size: buf.length };
+  });
+  const loaded = loadCursors(dir);
+  const first = segments[0]?.start ?? 0;
+  const last = segments[segments.length - 1];
+  const head = last ? last.start + last.records.length : 0;
+  const owner = readLockOwner(dir);
+  const destinations = Object.entries(loaded.cursors).map(([destination, c]): DestinationBacklog => {
+    const from = Math.max(c.seq, first);
+    let bytes = 0;
+    let oldest: number | undefined;
+    for (const s of segments) {
+      for (let i = Math.max(0, from - s.start); i < s.records.length; i++) {
+        const r = s.records[i];
+        if (r === undefined) continue;
+        bytes += r.bytes;
+        oldest = oldest === undefined ? r.timeMs : Math.min(oldest, r.timeMs);
+      }
+    }
+    return {
+      destination,
+      events: Math.max(0, head - from),
+      bytes,
+      oldestAgeMs: oldest === undefined ? undefined : now - oldest,
+      inflightEvents: c.inflight ? c.inflight.end - c.inflight.start : 0,
+    };
+  });
+  return {
+    dir,
+    segments: segments.length,
+    diskBytes: segments.reduce((n, s) => n + s.size, 0),
+    records: head - first,
+    owner: owner ? { ...owner, alive: ownerAlive(owner) } : undefined,
+    identity: loaded.identity,
+    corruptCursors: loaded.corrupt,
+    destinations,
+  };
+}
+
+/**
+ * Every spool at `dir`: the spool itself, or, for a default spool root, the spool of each
+ * process under it (live, or left by a process that stopped before delivering everything).
+ */
+export function spoolStatuses(dir: string, now: number = Date.now()): SpoolStatus[] {
+  if (!existsSync(dir)) throw new SpoolError(`no spool at ${dir}: the directory does not exist`);
+  const children = readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && OWN_DIR_RE.test(e.name))
+    .map((e) => join(dir, e.name))
+    .sort();
+  if (children.length === 0) return [spoolStatus(dir, now)];
+  return children.map((child) => spoolStatus(child, now));
+}

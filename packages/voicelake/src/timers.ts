@@ -1,0 +1,68 @@
+/** Small timer helpers. Every timer here is `unref()`ed: analytics never keeps a process alive. */
+
+/** Resolve with `promise`'s value, or with `undefined` after `ms`, whichever comes first. */
+export async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Runs `task` at most once at a time, `intervalMs` after it was first requested (or at once
+ * with `runNow`). Requests made while it runs are folded into one more run afterwards.
+ */
+export class Debounced {
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+  #again = false;
+  #stopped = false;
+
+  constructor(
+    private readonly intervalMs: number,
+    private readonly task: () => Promise<void>,
+  ) {}
+
+  /** Run within `intervalMs`, unless a run is already due. */
+  schedule(): void {
+    if (this.#stopped) return;
+    if (this.#running !== undefined) {
+      this.#again = true;
+      return;
+    }
+    if (this.#timer !== undefined) return;
+    this.#timer = setTimeout(() => void this.runNow(), this.intervalMs);
+    this.#timer.unref();
+  }
+
+  /** Run now (or join the run in progress, then run once more). */
+  runNow(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#running !== undefined) {
+      this.#again = true;
+      return this.#running;
+    }
+    this.#running = this.task().finally(() => {
+      this.#running = undefined;
+      if (this.#again) {
+        this.#again = false;
+        this.schedule();
+      }
+    });
+    return this.#running;
+  }
+
+  /** Cancel a pending run; no new ones are scheduled. */
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}
