@@ -2,11 +2,18 @@
  * `Analytics`: track / flush / close / stats. `track()` only normalizes and appends to the
  * log; each destination drains the log on its own schedule.
  */
+import { Adopter, type AdoptionStats } from './adoption.js';
 import { DEFAULTS } from './config/defaults.js';
 import type { AnalyticsOptions } from './config/options.js';
 import { type ResolvedConfig, resolveConfig } from './config/resolve.js';
 import { Destination, type DestinationStats } from './destination.js';
-import { normalizeEvent, REJECT_REASONS, type RejectReason, type TrackResult } from './event.js';
+import {
+  normalizeEvent,
+  REJECT_REASONS,
+  type RejectReason,
+  type TrackResult,
+  thrownMessage,
+} from './event.js';
 import type { Logger } from './logger.js';
 import type { FlushOutcome } from './outcomes.js';
 import { createSinks } from './sinks/factory.js';
@@ -22,6 +29,8 @@ export interface AnalyticsStats {
   destinations: Record<string, DestinationStats>;
   /** The spool: `mode: 'disk'` with its counters, or `mode: 'memory'` and why. Absent when turned off. */
   spool?: SpoolState;
+  /** Spools left by processes that stopped early, adopted and delivered by this one (default spool only). */
+  adoption?: AdoptionStats;
 }
 
 export interface FlushResult {
@@ -40,6 +49,7 @@ export class Analytics {
   readonly #config: ResolvedConfig;
   readonly #log: ReturnType<typeof openLog>;
   readonly #destinations: Destination[];
+  readonly #adopter: Adopter | undefined;
   #accepted = 0;
   readonly #rejected: Partial<Record<RejectReason, number>> = {};
   #closing: Promise<CloseResult> | undefined;
@@ -52,6 +62,11 @@ export class Analytics {
     this.#destinations = createSinks(this.#config).map(
       ({ sink, intervalMs }) => new Destination(sink, this.#log.log, { intervalMs, logger }),
     );
+    const { root, state } = this.#log;
+    if (root !== undefined && state.dir !== undefined) {
+      this.#adopter = new Adopter(root, state.dir, this.#config);
+      this.#adopter.start();
+    }
   }
 
   /** The logger voicelake writes to (the one passed in, or the default pino logger). */
@@ -73,7 +88,10 @@ export class Analytics {
       for (const d of this.#destinations) d.onAppend();
     } catch (error) {
       // Never reached in normal operation; if it is, the agent must not be the one to pay.
-      return this.#reject(REJECT_REASONS.internalError, `could not record the event: ${safeMessage(error)}`);
+      return this.#reject(
+        REJECT_REASONS.internalError,
+        `could not record the event: ${thrownMessage(error)}`,
+      );
     }
     return { accepted: true, eventId: n.eventId };
   }
@@ -102,7 +120,11 @@ export class Analytics {
   }
 
   async #close(timeoutMs: number): Promise<CloseResult> {
+    const started = Date.now();
     const flushed = await withTimeout(this.flush(), timeoutMs);
+    // Adopted backlogs get what is left of the same bound; the rest waits for the next process.
+    await this.#adopter?.drain(Math.max(0, timeoutMs - (Date.now() - started)));
+    await this.#adopter?.close();
     await Promise.all(this.#destinations.map((d) => d.stop()));
     const durable = this.#log.state.mode === 'disk';
     const undelivered: Record<string, number> = {};
@@ -132,22 +154,13 @@ export class Analytics {
       rejected: { ...this.#rejected },
       destinations: Object.fromEntries(this.#destinations.map((d) => [d.name, d.stats()])),
       ...(state ? { spool: state } : {}),
+      ...(this.#adopter ? { adoption: this.#adopter.stats() } : {}),
     };
   }
 
   #reject(reason: RejectReason, message: string): TrackResult {
     this.#rejected[reason] = (this.#rejected[reason] ?? 0) + 1;
     return { accepted: false, reason, message };
-  }
-}
-
-/** An error's message, even when reading it throws. */
-export function safeMessage(error: unknown): string {
-  try {
-    const m = (error as { message?: unknown })?.message;
-    return typeof m === 'string' ? m : String(error);
-  } catch {
-    return 'unknown error';
   }
 }
 

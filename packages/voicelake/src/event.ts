@@ -73,66 +73,129 @@ function isId(value: unknown, max: number): value is string {
   return typeof value === 'string' && value.length > 0 && value.length <= max;
 }
 
+/** How `track()` redacts personal data before anything is written (see redact.ts). */
+export interface RedactPolicy {
+  /** Stored text columns to redact, e.g. `transcript`, `text`, `message`. */
+  readonly fields: ReadonlySet<string>;
+  /** Redact every string inside `custom` too (tool arguments and outputs go there). */
+  readonly custom: boolean;
+  /** Replaces personal data in one string and counts what it replaced. */
+  readonly apply: (text: string) => string;
+}
+
 /** Turn any input into a record, or a typed reason why not. Never throws. */
-export function normalizeEvent(input: unknown, maxEventBytes: number, now: number): Normalized {
+export function normalizeEvent(
+  input: unknown,
+  maxEventBytes: number,
+  now: number,
+  redact?: RedactPolicy,
+): Normalized {
   try {
-    return normalizeUnsafe(input, maxEventBytes, now);
+    return normalizeUnsafe(input, maxEventBytes, now, redact);
   } catch (error) {
-    return reject(
-      REJECT_REASONS.unserializable,
-      `event could not be serialized: ${(error as Error)?.message}`,
-    );
+    if (error instanceof TooLarge) return reject(REJECT_REASONS.tooLarge, error.message);
+    return reject(REJECT_REASONS.unserializable, `event could not be serialized: ${thrownMessage(error)}`);
   }
 }
 
-function normalizeUnsafe(input: unknown, maxEventBytes: number, now: number): Normalized {
+/** The message of anything thrown, even when reading it throws. */
+export function thrownMessage(error: unknown): string {
+  try {
+    const m = (error as { message?: unknown })?.message;
+    return typeof m === 'string' ? m : String(error);
+  } catch {
+    return 'an unprintable error';
+  }
+}
+
+class TooLarge extends Error {}
+
+/**
+ * JSON for custom fields, abandoned as soon as its strings pass `budget` characters: a `toJSON`
+ * that returns 50 MB is refused before it is serialized, not after.
+ */
+function boundedJson(value: unknown, budget: number, redact: RedactPolicy | undefined): string {
+  let used = 0;
+  return JSON.stringify(value, function (this: unknown, key: string, v: unknown) {
+    used += key.length + 8;
+    if (typeof v === 'string') {
+      used += v.length;
+      if (used > budget) throw new TooLarge(`custom fields are larger than the ${budget}-byte event limit`);
+      return redact?.custom ? redact.apply(v) : v;
+    }
+    if (used > budget) throw new TooLarge(`custom fields are larger than the ${budget}-byte event limit`);
+    return v;
+  });
+}
+
+/** A lone UTF-16 surrogate as JSON.stringify escapes it (paired ones are written raw). */
+const LONE_SURROGATE = /(?<!\\)((?:\\\\)*)\\ud[89a-f][0-9a-f]{2}/gi;
+
+/** Replace escaped lone surrogates with U+FFFD: every stored line is well-formed UTF-8 for every reader. */
+function wellFormed(line: string): string {
+  return line.includes('\\ud') || line.includes('\\uD') ? line.replace(LONE_SURROGATE, '$1\\ufffd') : line;
+}
+
+function normalizeUnsafe(
+  input: unknown,
+  maxEventBytes: number,
+  now: number,
+  redact: RedactPolicy | undefined,
+): Normalized {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     return reject(REJECT_REASONS.notAnObject, `track() expects an object, got ${describe(input)}`);
   }
+  // Each field is read exactly once: a getter may answer differently the second time.
   const e = input as Record<string, unknown>;
-  if (!isId(e.type, MAX_TYPE_LENGTH)) {
+  const type = e.type;
+  const callId = e.callId;
+  const agentId = e.agentId;
+  const time = e.time;
+  const data = e.data;
+  if (!isId(type, MAX_TYPE_LENGTH)) {
     return reject(REJECT_REASONS.invalidType, `type must be a string of 1-${MAX_TYPE_LENGTH} characters`);
   }
-  if (!isId(e.callId, MAX_ID_LENGTH)) {
+  if (!isId(callId, MAX_ID_LENGTH)) {
     return reject(REJECT_REASONS.invalidCallId, `callId must be a string of 1-${MAX_ID_LENGTH} characters`);
   }
-  if (e.agentId !== undefined && e.agentId !== null && !isId(e.agentId, MAX_ID_LENGTH)) {
+  if (agentId !== undefined && agentId !== null && !isId(agentId, MAX_ID_LENGTH)) {
     return reject(REJECT_REASONS.invalidAgentId, `agentId must be a string of 1-${MAX_ID_LENGTH} characters`);
   }
   // Whole milliseconds, as Date keeps them.
-  const timeMs = Math.trunc(toTimeMs(e.time, now));
+  const timeMs = Math.trunc(toTimeMs(time, now));
   if (!(timeMs >= MIN_TIME && timeMs < MAX_TIME)) {
     return reject(REJECT_REASONS.invalidTime, 'time must be a Date, epoch ms or ISO string in [2000, 2100)');
   }
   const eventId = uuidv7();
   // The line is assembled as a string: cheaper than building an object for JSON.stringify.
   // Ids and times need no escaping; user strings go through JSON.stringify.
-  let line = `{"event_id":"${eventId}","event_type":${JSON.stringify(e.type)},"event_time":"${isoTime(timeMs)}","call_id":${JSON.stringify(e.callId)},"agent_id":${typeof e.agentId === 'string' ? JSON.stringify(e.agentId) : 'null'},"schema_version":${SCHEMA_VERSION}`;
-  const data = e.data;
+  let line = `{"event_id":"${eventId}","event_type":${JSON.stringify(type)},"event_time":"${isoTime(timeMs)}","call_id":${JSON.stringify(callId)},"agent_id":${typeof agentId === 'string' ? JSON.stringify(agentId) : 'null'},"schema_version":${SCHEMA_VERSION}`;
   if (data !== undefined && data !== null) {
     if (typeof data !== 'object' || Array.isArray(data)) {
       return reject(REJECT_REASONS.invalidData, `data must be a plain object, got ${describe(data)}`);
     }
+    // Own keys only; custom fields in a null-prototype object, so `__proto__` is kept as data.
     let custom: Record<string, unknown> | undefined;
-    for (const key in data) {
+    for (const key of Object.keys(data)) {
       const value = (data as Record<string, unknown>)[key];
       if (value === undefined) continue;
       if (typeof value === 'string' && value.length > maxEventBytes) {
         return reject(
           REJECT_REASONS.tooLarge,
-          `data.${key} is longer than the ${maxEventBytes}-byte event limit`,
+          `data.${key.slice(0, 64)} is longer than the ${maxEventBytes}-byte event limit`,
         );
       }
       const column = COLUMN_BY_KEY.get(key);
       if (column === undefined) {
-        if (custom === undefined) custom = {};
+        if (custom === undefined) custom = Object.create(null) as Record<string, unknown>;
         custom[key] = value;
         continue;
       }
       if (value === null) continue;
       if (column.kind === 'string') {
         if (typeof value !== 'string') return invalidField(key, column.kind, value);
-        line += `,"${column.name}":${JSON.stringify(value)}`;
+        const text = redact?.fields.has(column.name) ? redact.apply(value) : value;
+        line += `,"${column.name}":${JSON.stringify(text)}`;
       } else if (column.kind === 'boolean') {
         if (typeof value !== 'boolean') return invalidField(key, column.kind, value);
         line += `,"${column.name}":${value}`;
@@ -143,9 +206,12 @@ function normalizeUnsafe(input: unknown, maxEventBytes: number, now: number): No
         line += `,"${column.name}":${column.kind === 'double' ? value : Math.round(value)}`;
       }
     }
-    if (custom !== undefined) line += `,"custom":${JSON.stringify(JSON.stringify(custom))}`;
+    if (custom !== undefined) {
+      const json = wellFormed(boundedJson(custom, maxEventBytes - line.length, redact));
+      line += `,"custom":${JSON.stringify(json)}`;
+    }
   }
-  line += '}';
+  line = wellFormed(`${line}}`);
   const bytes = Buffer.byteLength(line);
   if (bytes > maxEventBytes) {
     return reject(REJECT_REASONS.tooLarge, `event is ${bytes} bytes, over the ${maxEventBytes}-byte limit`);

@@ -3,6 +3,7 @@
  * log lines about what is enabled. `Analytics` only sees the `Sink` interface.
  */
 import type { ResolvedConfig } from '../config/resolve.js';
+import { silentLogger } from '../logger.js';
 import { CloudWatchSink } from './cloudwatch.js';
 import { LocalSink } from './local.js';
 import { S3Sink } from './s3.js';
@@ -14,11 +15,14 @@ export interface ConfiguredSink {
   readonly intervalMs: number;
 }
 
-export function createSinks(config: ResolvedConfig): ConfiguredSink[] {
-  const { s3, cloudWatch, local, aws, logger } = config;
+/** The configured sinks. `quiet` skips the enabled/disabled lines (for a second set, e.g. adoption). */
+export function createSinks(config: ResolvedConfig, quiet = false): ConfiguredSink[] {
+  const { s3, cloudWatch, local, aws } = config;
+  const logger = config.logger;
+  const say = quiet ? silentLogger : logger;
   const out: ConfiguredSink[] = [];
   if (s3) {
-    logger.info(`S3 analytics enabled: bucket=${s3.bucket}`);
+    say.info(`S3 analytics enabled: bucket=${s3.bucket}`);
     const sink = new S3Sink({
       ...s3,
       maxEvents: s3.maxBatchEvents,
@@ -28,12 +32,12 @@ export function createSinks(config: ResolvedConfig): ConfiguredSink[] {
     });
     out.push({ sink, intervalMs: s3.intervalMs });
   } else if (cloudWatch) {
-    logger.warn('S3 analytics disabled');
+    say.warn('S3 analytics disabled');
   } else {
-    logger.info('S3 analytics disabled');
+    say.info('S3 analytics disabled');
   }
   if (cloudWatch) {
-    logger.info(`CloudWatch analytics enabled: group=${cloudWatch.logGroup} stream=${cloudWatch.logStream}`);
+    say.info(`CloudWatch analytics enabled: group=${cloudWatch.logGroup} stream=${cloudWatch.logStream}`);
     const sink = new CloudWatchSink({
       ...cloudWatch,
       client: { ...aws, endpoint: cloudWatch.endpoint },
@@ -41,10 +45,10 @@ export function createSinks(config: ResolvedConfig): ConfiguredSink[] {
     });
     out.push({ sink, intervalMs: cloudWatch.intervalMs });
   } else if (s3) {
-    logger.warn('CloudWatch analytics disabled: ANALYTICS_LOG_GROUP is not set');
+    say.warn('CloudWatch analytics disabled: ANALYTICS_LOG_GROUP is not set');
   }
   if (local) {
-    logger.info(`Local lake analytics enabled: dir=${local.dir}`);
+    say.info(`Local lake analytics enabled: dir=${local.dir}`);
     const sink = new LocalSink({
       dir: local.dir,
       prefix: local.prefix,

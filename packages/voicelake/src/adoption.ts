@@ -1,0 +1,152 @@
+/**
+ * Leftovers of processes that are gone. With the default spool, every process writes its own
+ * directory under the spool root of its destinations; a process that stops before delivering
+ * everything (SIGKILL, crash, a close cut short by an outage) leaves its directory behind.
+ * Every new process adopts such directories at once and in the background, delivers their
+ * events with the same plans (same S3 keys: no duplicates) to the same destinations, and
+ * removes them. The directory's lock guarantees one deliverer at a time; the root is keyed by
+ * the destination identity, so a backlog is never delivered to another application's destinations.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ResolvedConfig } from './config/resolve.js';
+import { Destination } from './destination.js';
+import { OWN_DIR_RE } from './paths.js';
+import { createSinks } from './sinks/factory.js';
+import { CURSORS_FILE } from './spool/cursor-store.js';
+import { ownerAlive, readLockOwner } from './spool/lock.js';
+import { removeSpoolDir } from './spool/open.js';
+import { Spool } from './spool/spool.js';
+import { withTimeout } from './timers.js';
+
+/** How often the root is looked at again for processes that died since. */
+const RESCAN_MS = 30_000;
+
+export interface AdoptionStats {
+  /** Spool directories of dead processes adopted by this one. */
+  readonly adopted: number;
+  /** Of those, fully delivered and removed. */
+  readonly completed: number;
+  /** Events found in adopted spools. */
+  readonly events: number;
+}
+
+interface Adopted {
+  readonly dir: string;
+  readonly spool: Spool;
+  readonly destinations: Destination[];
+  readonly done: Promise<void>;
+}
+
+export class Adopter {
+  readonly #active = new Map<string, Adopted>();
+  #timer: NodeJS.Timeout | undefined;
+  #closed = false;
+  #adopted = 0;
+  #completed = 0;
+  #events = 0;
+
+  constructor(
+    private readonly root: string,
+    private readonly ownDir: string,
+    private readonly config: ResolvedConfig,
+  ) {}
+
+  /** Scan now (in the background) and every 30 s. */
+  start(): void {
+    setImmediate(() => this.scan());
+    this.#timer = setInterval(() => this.scan(), RESCAN_MS);
+    this.#timer.unref();
+  }
+
+  stats(): AdoptionStats {
+    return { adopted: this.#adopted, completed: this.#completed, events: this.#events };
+  }
+
+  /** Adopt every abandoned spool directory under the root. Never throws. */
+  scan(): void {
+    if (this.#closed) return;
+    let names: string[] = [];
+    try {
+      names = readdirSync(this.root).filter((n) => OWN_DIR_RE.test(n));
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const dir = join(this.root, name);
+      if (dir === this.ownDir || this.#active.has(dir)) continue;
+      // A live owner keeps its spool; a directory with neither lock nor cursors is still being created.
+      const owner = readLockOwner(dir);
+      if (owner !== undefined && ownerAlive(owner)) continue;
+      if (owner === undefined && !existsSync(join(dir, CURSORS_FILE)) && !existsSync(join(dir, 'LOCK')))
+        continue;
+      this.#adopt(dir);
+    }
+  }
+
+  /** Resolve once every adopted spool is delivered (or `timeoutMs` passed). */
+  async drain(timeoutMs: number): Promise<void> {
+    await withTimeout(Promise.all([...this.#active.values()].map((a) => a.done)), timeoutMs);
+  }
+
+  /** Stop delivering; what is left stays in the adopted directories for the next process. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#timer);
+    await Promise.all(
+      [...this.#active.values()].map(async (a) => {
+        await Promise.all(a.destinations.map((d) => d.stop()));
+        await a.spool.close().catch(() => undefined);
+      }),
+    );
+    this.#active.clear();
+  }
+
+  #adopt(dir: string): void {
+    const { spool: spoolConfig, logger } = this.config;
+    if (spoolConfig === undefined) return;
+    let spool: Spool;
+    try {
+      spool = Spool.open({ ...spoolConfig, dir, identity: JSON.stringify(this.config.identity), logger });
+    } catch (error) {
+      // Another process adopted it first, or it belongs to other destinations: not ours to deliver.
+      logger.debug({ dir, error: (error as Error).message }, 'spool directory not adopted');
+      return;
+    }
+    const events = spool.head - spool.tail;
+    this.#adopted++;
+    this.#events += events;
+    const destinations = createSinks(this.config, true).map(
+      ({ sink, intervalMs }) => new Destination(sink, spool, { intervalMs, logger }),
+    );
+    if (events > 0) {
+      logger.info(
+        { dir, events },
+        `adopted the spool of a process that stopped before delivering everything; delivering ${events} events`,
+      );
+    }
+    const done = this.#deliver(dir, spool, destinations);
+    this.#active.set(dir, { dir, spool, destinations, done });
+  }
+
+  async #deliver(dir: string, spool: Spool, destinations: Destination[]): Promise<void> {
+    try {
+      const mark = spool.head;
+      // While a destination fails, its own retry timer keeps trying; look again with backoff.
+      for (let wait = 1000; ; wait = Math.min(wait * 2, 60_000)) {
+        const outcomes = await Promise.all(destinations.map((d) => d.flush(mark)));
+        if (this.#closed) return;
+        if (outcomes.every((o) => o === 'delivered' || o === 'dropped')) break;
+        await new Promise((resolve) => setTimeout(resolve, wait).unref());
+        if (this.#closed) return;
+      }
+      await Promise.all(destinations.map((d) => d.stop()));
+      await spool.close();
+      removeSpoolDir(dir);
+      this.#completed++;
+      this.#active.delete(dir);
+    } catch (error) {
+      this.config.logger.warn({ dir, error: (error as Error).message }, 'adopted spool delivery stopped');
+    }
+  }
+}
