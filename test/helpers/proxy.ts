@@ -11,6 +11,7 @@ export interface Recorded {
   /** `X-Amz-Target` for JSON protocols, e.g. `Logs_20140328.PutLogEvents`. */
   readonly target: string | undefined;
   readonly body: Buffer;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
 }
 
 export type ProxyMode = 'forward' | 'refuse' | 'hang';
@@ -58,6 +59,7 @@ export async function startProxy(target: string): Promise<InspectingProxy> {
         method: req.method ?? 'GET',
         path: req.url ?? '/',
         target: req.headers['x-amz-target'] as string | undefined,
+        headers: req.headers,
         body,
       });
       const target = req.headers['x-amz-target'] as string | undefined;

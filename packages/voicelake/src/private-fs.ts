@@ -16,6 +16,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { type FileHandle, mkdir, open, unlink } from 'node:fs/promises';
+import { isAbsolute, join, relative, sep } from 'node:path';
 
 const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_APPEND, O_NOFOLLOW, O_DIRECTORY } = constants;
 
@@ -61,6 +62,21 @@ export function ensurePrivateDir(dir: string): void {
     if (problem) throw new Error(`${dir} ${problem}`);
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * `ensurePrivateDir` for `base` and every directory from it down to `dir`: a private directory
+ * inside one that another user controls is not private (they can rename it away).
+ */
+export function ensurePrivateTree(base: string, dir: string): void {
+  const rel = relative(base, dir);
+  if (rel.startsWith('..') || isAbsolute(rel)) throw new Error(`${dir} is not inside ${base}`);
+  let at = base;
+  ensurePrivateDir(at);
+  for (const part of rel.split(sep).filter(Boolean)) {
+    at = join(at, part);
+    ensurePrivateDir(at);
   }
 }
 

@@ -8,12 +8,12 @@
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { ResolvedConfig } from '../config/resolve.js';
 import type { EventLog } from '../event-log.js';
 import { MemoryLog } from '../memory-log.js';
 import { identityHash } from '../paths.js';
-import { ensurePrivateDir } from '../private-fs.js';
+import { ensurePrivateTree } from '../private-fs.js';
 import { CURSORS_FILE } from './cursor-store.js';
 import { Spool, type SpoolStats } from './spool.js';
 
@@ -74,14 +74,16 @@ export function openLog(config: ResolvedConfig): OpenedLog {
     logger.info(`Analytics spool enabled: dir=${spool.dir}`);
     return disk(opened, spool.dir, undefined);
   }
-  const roots = [
-    spool.dir,
-    join(tmpdir(), `voicelake-${process.getuid?.() ?? 0}`, 'spool', identityHash(config.identity)),
-  ];
+  // The default root and the per-user temp fallback, each checked from its state directory down.
+  const fallback = join(tmpdir(), `voicelake-${process.getuid?.() ?? 0}`);
+  const roots = new Map([
+    [spool.dir, dirname(dirname(spool.dir))],
+    [join(fallback, 'spool', identityHash(config.identity)), fallback],
+  ]);
   const problems: string[] = [];
-  for (const root of new Set(roots)) {
+  for (const [root, base] of roots) {
     try {
-      ensurePrivateDir(root);
+      ensurePrivateTree(base, root);
       const dir = join(root, `p-${process.pid}-${randomBytes(6).toString('hex')}`);
       const opened = Spool.open({ ...options, dir });
       logger.info(`Analytics spool enabled: dir=${dir}`);
