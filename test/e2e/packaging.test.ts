@@ -1,13 +1,15 @@
 /**
  * The two packages as users install them: `voicelake` alone from its packed tarball (what an
  * agent container gets) and `voicelake-cli` from its tarball into an empty directory. Installs
- * are `--offline`, from the npm cache that `npm ci` filled: no test reaches the network.
+ * are `npm ci --offline` with a lockfile made from the workspace's (helpers/offline-install.ts),
+ * so every tarball comes from the npm cache that `npm ci` filled: no test reaches the network.
  */
 import { execFile } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { installOffline } from '../helpers/offline-install.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const run = promisify(execFile);
@@ -54,9 +56,12 @@ describe('packed packages', () => {
   it('the library alone installs under 40 MB with no native binary, and imports without DuckDB', async () => {
     // Prepare
     const app = tempDir('vl-agent');
-    await npm(['init', '-y'], app);
     // Act
-    await npm(['install', '--offline', '--omit=dev', libTarball], app);
+    await installOffline(
+      app,
+      [{ name: 'voicelake', workspace: 'packages/voicelake', tarball: libTarball }],
+      true,
+    );
     const { bytes, natives } = measure(join(app, 'node_modules'));
     const { stdout } = await run(
       process.execPath,
@@ -82,8 +87,14 @@ describe('packed packages', () => {
   it('voicelake-cli installs from its tarball into an empty directory and runs demo, query and spool status', async () => {
     // Prepare
     const dir = tempDir('vl-cli');
-    await npm(['init', '-y'], dir);
-    await npm(['install', '--offline', libTarball, cliTarball], dir);
+    await installOffline(
+      dir,
+      [
+        { name: 'voicelake', workspace: 'packages/voicelake', tarball: libTarball },
+        { name: 'voicelake-cli', workspace: 'packages/cli', tarball: cliTarball },
+      ],
+      true,
+    );
     const bin = join(dir, 'node_modules/.bin/voicelake');
     const env = { ...process.env, ANALYTICS_LOG_LEVEL: 'warn', ANALYTICS_SPOOL_DIR: join(dir, 'spool') };
     // Act

@@ -2,7 +2,7 @@
  * Normalize, validate and serialize one `track()` input into one immutable JSON line.
  * Runs on the hot path: synchronous, never throws, allocation-light.
  */
-import { v7 as uuidv7 } from 'uuid';
+import { uuidv7 } from './uuid7.js';
 import { COLUMN_BY_KEY, type KnownData, SCHEMA_VERSION } from './schema.js';
 
 /** Why `track()` refused an input. Stable strings, counted in `stats().rejected`. */

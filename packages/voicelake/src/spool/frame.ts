@@ -3,8 +3,39 @@
  * little-endian. The CRC covers the time and the payload, so a torn or corrupt record
  * is detected and the tail from it on is truncated.
  */
-import { crc32 } from 'node:zlib';
+import * as zlib from 'node:zlib';
 import type { EventRecord } from '../event.js';
+
+type Crc32 = (data: Uint8Array, value?: number) => number;
+
+/** CRC-32 (IEEE 802.3, reflected 0xedb88320) lookup table for {@link crc32js}. */
+const CRC_TABLE = /* @__PURE__ */ (() => {
+  const table = new Int32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    table[n] = c;
+  }
+  return table;
+})();
+
+/**
+ * Table-driven CRC-32, identical to `zlib.crc32` (including `value`, the CRC of preceding
+ * data, to continue a running checksum). For runtimes whose `node:zlib` lacks `crc32`.
+ * One difference: on empty input it returns `value`, where native zlib returns 0 if the view
+ * has no backing store (e.g. `new Uint8Array(new ArrayBuffer(0))`); both give 0 for `value` 0.
+ */
+export function crc32js(data: Uint8Array, value = 0): number {
+  let crc = ~value;
+  for (let i = 0; i < data.length; i++) {
+    crc = (CRC_TABLE[(crc ^ (data[i] as number)) & 0xff] as number) ^ (crc >>> 8);
+  }
+  return ~crc >>> 0;
+}
+
+/** Native `zlib.crc32` (Node 20.15+, 22.2+) when the runtime has it, else {@link crc32js}. */
+const nativeCrc32 = (zlib as Partial<typeof zlib>).crc32;
+const crc32: Crc32 = typeof nativeCrc32 === 'function' ? nativeCrc32 : crc32js;
 
 export const HEADER_BYTES = 16;
 /** Larger lengths can only be corruption: events are limited far below this. */
