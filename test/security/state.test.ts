@@ -69,13 +69,13 @@ describe('replayed plans are validated before their keys are used', () => {
       logger: silentLogger,
       env: {},
     };
-    const escape = join(base, 'x', 'written-outside-lake.json.gz');
+    const outside = join(base, 'x', 'written-outside-lake.json.gz');
     await spoolWithForgedPlan(options, 'local', ['../x/written-outside-lake.json.gz']);
     // Act
     const analytics = createAnalytics(options);
     await analytics.close({ timeoutMs: 10_000 });
     // Assess
-    expect(existsSync(escape), 'the forged key was not written').toBe(false);
+    expect(existsSync(outside), 'the forged key was not written').toBe(false);
     expect(readdirSync(base).sort(), 'nothing beside the lake and the spool').toEqual(['lake', 'spool']);
     expect(
       readLocalLake(join(base, 'lake')).map((l) => l.event.custom),
@@ -238,7 +238,7 @@ describe('hostile strings', () => {
     analytics.track({
       type: 'agent_turn',
       callId: 'c1',
-      data: { text: 'Sure! 👍'.slice(0, 7), note: 'x\ud800y', ['k\udfff']: 1 },
+      data: { text: 'Sure! 👍'.slice(0, 7), note: 'x\ud800y', 'k\udfff': 1 },
     });
     analytics.track({ type: 'agent_turn', callId: 'c2', data: { text: 'fine 👍' } });
     await analytics.close();

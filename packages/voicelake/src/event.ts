@@ -2,8 +2,9 @@
  * Normalize, validate and serialize one `track()` input into one immutable JSON line.
  * Runs on the hot path: synchronous, never throws, allocation-light.
  */
-import { uuidv7 } from './uuid7.js';
+
 import { COLUMN_BY_KEY, type KnownData, SCHEMA_VERSION } from './schema.js';
+import { uuidv7 } from './uuid7.js';
 
 /** Why `track()` refused an input. Stable strings, counted in `stats().rejected`. */
 export const REJECT_REASONS = {
