@@ -134,7 +134,8 @@ const LONE_SURROGATE = /(?<!\\)((?:\\\\)*)\\ud[89a-f][0-9a-f]{2}/gi;
 
 /** Replace escaped lone surrogates with U+FFFD: every stored line is well-formed UTF-8 for every reader. */
 function wellFormed(line: string): string {
-  return line.includes('\\ud') || line.includes('\\uD') ? line.replace(LONE_SURROGATE, '$1\\ufffd') : line;
+  // JSON.stringify writes its escapes in lower case.
+  return line.includes('\\ud') ? line.replace(LONE_SURROGATE, '$1\\ufffd') : line;
 }
 
 function normalizeUnsafe(

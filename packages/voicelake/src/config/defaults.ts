@@ -39,7 +39,7 @@ export const DEFAULTS = {
     maxBytes: 1024 * MiB,
     segmentBytes: 8 * MiB,
     commitIntervalMs: 50,
-    cacheBytes: 4 * MiB,
+    cacheBytes: 24 * MiB,
   },
   maxEventBytes: MiB,
   bufferBytes: 64 * MiB,

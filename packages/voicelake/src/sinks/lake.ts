@@ -127,7 +127,8 @@ function savedKeysProblem(
  * batch never blocks it for long.
  */
 export async function gzipPart(part: LakePart, level: number = DEFAULTS.s3.gzipLevel): Promise<Buffer> {
-  const gz = createGzip({ level });
+  // Large output chunks: fewer callbacks back onto the event loop.
+  const gz = createGzip({ level, chunkSize: 128 * 1024 });
   const chunks: Buffer[] = [];
   gz.on('data', (c: Buffer) => chunks.push(c));
   const finished = new Promise<void>((resolve, reject) => {
@@ -136,10 +137,17 @@ export async function gzipPart(part: LakePart, level: number = DEFAULTS.s3.gzipL
   });
   const records = part.records;
   for (let i = 0; i < records.length; i += SLICE) {
-    let ndjson = '';
     const end = Math.min(records.length, i + SLICE);
-    for (let k = i; k < end; k++) ndjson += `${(records[k] as EventRecord).line}\n`;
-    if (!gz.write(ndjson)) await new Promise<void>((resolve) => gz.once('drain', resolve));
+    // Lines are encoded straight into one buffer per slice: no joined string to build and encode.
+    let size = 0;
+    for (let k = i; k < end; k++) size += (records[k] as EventRecord).bytes + 1;
+    const ndjson = Buffer.allocUnsafe(size);
+    let at = 0;
+    for (let k = i; k < end; k++) {
+      at += ndjson.write((records[k] as EventRecord).line, at, 'utf8');
+      ndjson[at++] = 0x0a;
+    }
+    if (!gz.write(at === size ? ndjson : ndjson.subarray(0, at))) await new Promise<void>((resolve) => gz.once('drain', resolve));
     else if (end < records.length) await yieldToLoop();
   }
   gz.end();
