@@ -320,9 +320,13 @@ export class Spool implements EventLog {
     while ((this.#segments.second?.start ?? Number.POSITIVE_INFINITY) <= min) await this.#segments.shift();
   }
 
-  /** Drop cached records that are durable, keeping the cache within its budget, and any below the tail. */
+  /**
+   * Forget records every destination has passed (once durable), then durable ones beyond the
+   * cache budget, and any below the tail: a process holds in memory only what is still pending.
+   */
   #evict(): void {
     const cache = this.#o.cacheBytes;
+    this.#recent.dropBelow(Math.min(this.#cursors.min(this.#head, this.tail), this.#durable));
     this.#recent.dropBelow(Math.min(this.#durable, this.#head), (bytes) => bytes > cache);
     this.#recent.dropBelow(this.tail);
   }
