@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { VoicelakeError } from 'voicelake';
 import { demoCommand } from './commands/demo.js';
+import { iamPolicyCommand } from './commands/iam-policy.js';
 import { queryCommand } from './commands/query.js';
 import { spoolCommand } from './commands/spool.js';
 
@@ -19,6 +20,7 @@ const program = new Command()
   .showHelpAfterError();
 
 program.addCommand(demoCommand());
+program.addCommand(iamPolicyCommand());
 program.addCommand(queryCommand());
 program.addCommand(spoolCommand());
 

@@ -1,19 +1,29 @@
 /**
  * Local SQL over the lake with DuckDB. The `events` view reads every `.json.gz` file with
  * the column spec derived from the schema, plus the Hive partition columns.
+ *
+ * SQL typed by the user (`voicelake query --sql`) is trusted input, but it is confined: the
+ * DuckDB instance may read the lake directory (and any extra directory the caller allows)
+ * and nothing else. It cannot read or write other files, reach the network, install or load
+ * extensions, or change its settings. See docs/security.md.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { join, resolve } from 'node:path';
+import { DuckDBInstance, type DuckDBPreparedStatement, StatementType } from '@duckdb/node-api';
 import { QueryError } from 'voicelake';
 import { duckdbColumns } from 'voicelake/schema';
 
 export type Row = Record<string, unknown>;
 
 export interface Lake {
-  /** Run SQL; the `events` view is the lake. */
+  /** Run SQL; the `events` view is the lake. Several statements run in order; the last one's rows are returned. */
   query(sql: string): Promise<Row[]>;
   close(): void;
+}
+
+export interface OpenLakeOptions {
+  /** Directories the SQL may also read besides the lake (a query cache, for example). */
+  readonly allowedDirectories?: readonly string[];
 }
 
 const quote = (s: string): string => `'${s.replace(/'/g, "''")}'`;
@@ -24,29 +34,158 @@ export function lakeSource(dir: string): string {
   return `read_json(${quote(glob)}, format = 'newline_delimited', compression = 'gzip', hive_partitioning = true, union_by_name = true, columns = ${duckdbColumns()})`;
 }
 
+/**
+ * Settings fixed when the instance is created. `temp_directory` is off because DuckDB adds
+ * its temp directory (`./.tmp` by default) to the allowed directories: queries then
+ * run in memory and cannot spill to disk.
+ */
+const INSTANCE_SETTINGS: Record<string, string> = {
+  autoinstall_known_extensions: 'false',
+  autoload_known_extensions: 'false',
+  allow_community_extensions: 'false',
+  temp_directory: '',
+};
+
+/**
+ * Statements refused before they run. DuckDB lets them write anywhere it may read, which
+ * includes the lake itself; `voicelake query` only reads. (Outside the lake, DuckDB refuses
+ * most of them anyway.)
+ */
+const WRITES_FILES: ReadonlyMap<StatementType, string> = new Map([
+  [StatementType.COPY, 'COPY'],
+  [StatementType.EXPORT, 'EXPORT DATABASE'],
+  [StatementType.ATTACH, 'ATTACH'],
+  [StatementType.COPY_DATABASE, 'COPY FROM DATABASE'],
+]);
+
+/**
+ * The first word of each statement of `sql`, upper-cased, skipping blanks, comments, string
+ * literals and quoted names. Best effort (DuckDB's parser is the authority): used only to
+ * refuse `EXPORT DATABASE` before DuckDB prepares it, since preparing it already creates
+ * the target directory. A statement this misses is still refused once prepared.
+ */
+export function leadingKeywords(sql: string): string[] {
+  const keywords: string[] = [];
+  let atStart = true;
+  let i = 0;
+  while (i < sql.length) {
+    const c = sql[i] as string;
+    if (sql.startsWith('--', i)) {
+      const end = sql.indexOf('\n', i);
+      i = end < 0 ? sql.length : end + 1;
+    } else if (sql.startsWith('/*', i)) {
+      let depth = 0;
+      do {
+        if (sql.startsWith('/*', i)) {
+          depth++;
+          i += 2;
+        } else if (sql.startsWith('*/', i)) {
+          depth--;
+          i += 2;
+        } else i++;
+      } while (depth > 0 && i < sql.length);
+    } else if (c === ';') {
+      atStart = true;
+      i++;
+    } else if (/\s/.test(c)) {
+      i++;
+    } else {
+      if (atStart) keywords.push((/^[A-Za-z_]+/.exec(sql.slice(i))?.[0] ?? c).toUpperCase());
+      atStart = false;
+      i = skipToken(sql, i);
+    }
+  }
+  return keywords;
+}
+
+/** The index after the token at `i`: a quoted string or name, a dollar-quoted string, or one character. */
+function skipToken(sql: string, i: number): number {
+  const c = sql[i] as string;
+  if (c === "'" || c === '"') {
+    // E'...' strings escape with backslashes; all quoted text escapes a quote by doubling it.
+    const backslash = c === "'" && /[eE]/.test(sql[i - 1] ?? '') && !/[\w]/.test(sql[i - 2] ?? '');
+    let j = i + 1;
+    while (j < sql.length) {
+      if (backslash && sql[j] === '\\') j += 2;
+      else if (sql[j] === c && sql[j + 1] === c) j += 2;
+      else if (sql[j] === c) return j + 1;
+      else j++;
+    }
+    return sql.length;
+  }
+  const dollar = c === '$' ? /^\$[A-Za-z_]*\$/.exec(sql.slice(i))?.[0] : undefined;
+  if (dollar !== undefined) {
+    const end = sql.indexOf(dollar, i + dollar.length);
+    return end < 0 ? sql.length : end + dollar.length;
+  }
+  return i + 1;
+}
+
 /** Open the lake under `dir`. Throws `QueryError` when it holds no data. */
-export async function openLake(dir: string): Promise<Lake> {
+export async function openLake(dir: string, options: OpenLakeOptions = {}): Promise<Lake> {
   if (!existsSync(dir)) throw new QueryError(`no lake at ${dir}: the directory does not exist`);
-  const instance = await DuckDBInstance.create(':memory:');
+  const allowed = [dir, ...(options.allowedDirectories ?? [])].map((d) => resolve(d));
+  const instance = await DuckDBInstance.create(':memory:', INSTANCE_SETTINGS);
   const connection = await instance.connect();
+  const close = (): void => {
+    connection.closeSync();
+    instance.closeSync();
+  };
+  try {
+    // Order matters: DuckDB accepts allowed_directories only while external access is on,
+    // and nothing can be changed once the configuration is locked.
+    await connection.run(`SET allowed_directories = [${allowed.map(quote).join(', ')}]`);
+    await connection.run('SET enable_external_access = false');
+    await connection.run('SET lock_configuration = true');
+  } catch (error) {
+    close();
+    throw new QueryError(`cannot confine DuckDB to the lake at ${dir}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
   try {
     await connection.run(`CREATE VIEW events AS SELECT * FROM ${lakeSource(dir)}`);
   } catch (error) {
-    connection.closeSync();
+    close();
     throw new QueryError(`cannot read the lake at ${dir}: ${(error as Error).message}`, { cause: error });
   }
+  const outside = `the query tried to reach outside the lake at ${dir} (voicelake query may only read the lake: no other file, no network, no extension, no setting)`;
+  const failure = (error: unknown): QueryError => {
+    const message = error instanceof Error ? error.message : String(error);
+    if (message.startsWith('Permission Error') || message.includes('the configuration has been locked'))
+      return new QueryError(`${outside}: ${message}`, { cause: error });
+    // What @duckdb/node-api reports for SQL with no statement (only blanks, `;` or comments).
+    if (message === 'Error in native callback')
+      return new QueryError('query failed: the SQL holds no statement', { cause: error });
+    return new QueryError(`query failed: ${message}`, { cause: error });
+  };
   return {
     async query(sql: string): Promise<Row[]> {
-      try {
-        const reader = await connection.runAndReadAll(sql);
-        return reader.getRowObjectsJson() as Row[];
-      } catch (error) {
-        throw new QueryError(`query failed: ${(error as Error).message}`, { cause: error });
+      if (leadingKeywords(sql).includes('EXPORT'))
+        throw new QueryError(`${outside}: EXPORT DATABASE statements write files and are refused`);
+      const statements = await connection.extractStatements(sql).catch((error: unknown) => {
+        throw failure(error);
+      });
+      let rows: Row[] = [];
+      // One statement at a time: each is checked before it runs, and may use what the previous ones created.
+      for (let i = 0; i < statements.count; i++) {
+        const prepared: DuckDBPreparedStatement = await statements.prepare(i).catch((error: unknown) => {
+          throw failure(error);
+        });
+        try {
+          const refused = WRITES_FILES.get(prepared.statementType);
+          if (refused !== undefined)
+            throw new QueryError(`${outside}: ${refused} statements write files and are refused`);
+          const reader = await prepared.runAndReadAll().catch((error: unknown) => {
+            throw failure(error);
+          });
+          rows = reader.getRowObjectsJson() as Row[];
+        } finally {
+          prepared.destroySync();
+        }
       }
+      return rows;
     },
-    close(): void {
-      connection.closeSync();
-      instance.closeSync();
-    },
+    close,
   };
 }

@@ -1,5 +1,5 @@
 /**
- * The lake's object layout, shared by S3 and the local lake:
+ * `voicelake/layout`: the lake's object layout, shared by S3, the local lake and every reader:
  * `<prefix>year=YYYY/month=MM/day=DD/analytics-<timestamp>-<random>.json.gz`, by event time in UTC.
  */
 import { randomBytes } from 'node:crypto';
@@ -15,6 +15,8 @@ export function prefixProblem(prefix: string): string | undefined {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
   if (/[\u0000-\u001f\u007f]/.test(prefix)) return 'may not contain control characters';
   if (prefix.includes('\\')) return 'may not contain \\';
+  // IAM policies name the prefix: there these are wildcards and variables.
+  if (/[*?$]/.test(prefix)) return 'may not contain *, ? or $, which IAM reads as wildcards or variables';
   const segments = prefix.replace(/\/$/, '').split('/');
   for (const s of segments) {
     if (s === '..' || s === '.') return `may not contain a "${s}" segment`;

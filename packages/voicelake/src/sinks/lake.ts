@@ -147,7 +147,8 @@ export async function gzipPart(part: LakePart, level: number = DEFAULTS.s3.gzipL
       at += ndjson.write((records[k] as EventRecord).line, at, 'utf8');
       ndjson[at++] = 0x0a;
     }
-    if (!gz.write(at === size ? ndjson : ndjson.subarray(0, at))) await new Promise<void>((resolve) => gz.once('drain', resolve));
+    if (!gz.write(at === size ? ndjson : ndjson.subarray(0, at)))
+      await new Promise<void>((resolve) => gz.once('drain', resolve));
     else if (end < records.length) await yieldToLoop();
   }
   gz.end();
