@@ -6,7 +6,8 @@ import { Adopter, type AdoptionStats } from './adoption.js';
 import { DEFAULTS } from './config/defaults.js';
 import type { AnalyticsOptions } from './config/options.js';
 import { type ResolvedConfig, resolveConfig } from './config/resolve.js';
-import { Destination, type DestinationStats } from './destination.js';
+import { Destination } from './destination.js';
+import type { DestinationStats } from './destination-stats.js';
 import {
   normalizeEvent,
   REJECT_REASONS,

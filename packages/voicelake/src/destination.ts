@@ -2,59 +2,14 @@
  * One destination's delivery loop: its own cursor into the log, its own batching timer,
  * its own retry timer and stats. Destinations never wait for one another.
  */
+
+import { accountReport, DESTINATION_STATES, type DestinationStats, newStats } from './destination-stats.js';
 import type { EventRecord } from './event.js';
 import type { EventLog, Inflight } from './event-log.js';
 import type { Logger } from './logger.js';
 import { FLUSH_OUTCOMES, type FlushOutcome } from './outcomes.js';
 import { backoffMs, CONFIG_BACKOFF, describeError, TRANSIENT_BACKOFF } from './retry.js';
-import { emptyReport, type Plan, type SendReport, type Sink, type SinkOutcome } from './sinks/types.js';
-
-export const DESTINATION_STATES = {
-  idle: 'idle',
-  sending: 'sending',
-  retrying: 'retrying',
-  /** A configuration error: delivery is paused and re-probed slowly. */
-  failing: 'failing',
-  closed: 'closed',
-} as const;
-export type DestinationState = (typeof DESTINATION_STATES)[keyof typeof DESTINATION_STATES];
-
-export interface DestinationStats {
-  /** Events accepted by the destination. */
-  delivered: number;
-  /** Events tracked but not yet delivered. */
-  pending: number;
-  /** Failed attempts that were scheduled for retry. */
-  retried: number;
-  /** Events the destination refused for good (e.g. CloudWatch too old), or that could not be delivered. */
-  failed: number;
-  /** Events dropped before delivery because the buffer or spool was full. */
-  dropped: number;
-  /** Raw NDJSON bytes delivered. */
-  bytes: number;
-  /** Bytes as stored (gzip for the lake). */
-  storedBytes: number;
-  /** Requests made (PutObject, PutLogEvents, ...). */
-  requests: number;
-  /** Messages truncated to fit the destination's event size limit. */
-  truncated: number;
-  /** Events not sent, by reason (CloudWatch: too_old, too_new, expired, rejected). */
-  skipped: Record<string, number>;
-  /**
-   * Events sent again because an earlier attempt's outcome is unknown: a retry after a lost
-   * response, or a batch left in flight by a crashed process. The lake overwrites the same
-   * objects (no duplicates); CloudWatch may hold these events twice (at-least-once).
-   */
-  replayed: number;
-  /**
-   * Replayed batches whose saved plan (object keys read back from the spool) was invalid and
-   * was replaced by a fresh one: a forged or corrupt key never writes outside the lake.
-   */
-  replayRejected: number;
-  state: DestinationState;
-  /** The last error, in one line, if the last attempt failed. */
-  lastError: string | undefined;
-}
+import { emptyReport, type Plan, type Sink, type SinkOutcome } from './sinks/types.js';
 
 interface Batch {
   readonly end: number;
@@ -100,21 +55,7 @@ export class Destination {
     const registration = log.register(sink.name);
     this.#cursor = registration.seq;
     this.#replay = registration.inflight;
-    this.#stats = {
-      delivered: 0,
-      retried: 0,
-      failed: 0,
-      dropped: 0,
-      bytes: 0,
-      storedBytes: 0,
-      requests: 0,
-      truncated: 0,
-      skipped: {},
-      replayed: 0,
-      replayRejected: 0,
-      state: DESTINATION_STATES.idle,
-      lastError: undefined,
-    };
+    this.#stats = newStats();
   }
 
   stats(): DestinationStats {
@@ -209,7 +150,7 @@ export class Destination {
         this.#stats.state = DESTINATION_STATES.sending;
         const report = emptyReport();
         const outcome = await this.sink.send(this.#batch.plan, report, this.#abort.signal);
-        this.#account(report);
+        accountReport(this.#stats, report);
         if (outcome.kind === 'rejected') {
           this.#stats.failed += outcome.count;
           this.#stats.skipped.rejected = (this.#stats.skipped.rejected ?? 0) + outcome.count;
@@ -304,20 +245,6 @@ export class Destination {
     this.#stats.dropped += seq - this.#cursor;
     this.#cursor = seq;
     this.log.ack(this.name, seq);
-  }
-
-  #account(report: SendReport): void {
-    const s = this.#stats;
-    s.delivered += report.delivered;
-    s.bytes += report.bytes;
-    s.storedBytes += report.storedBytes;
-    s.requests += report.requests;
-    s.truncated += report.truncated;
-    s.replayed += report.resent;
-    for (const [reason, n] of Object.entries(report.skipped)) {
-      s.skipped[reason] = (s.skipped[reason] ?? 0) + n;
-      s.failed += n;
-    }
   }
 
   #onSuccess(): void {

@@ -18,7 +18,7 @@ export type {
   S3Options,
   SpoolConfigOptions,
 } from './config/options.js';
-export type { DestinationState, DestinationStats } from './destination.js';
+export type { DestinationState, DestinationStats } from './destination-stats.js';
 export { ConfigError, QueryError, SpoolError, VoicelakeError } from './errors.js';
 export type { RejectReason, TrackInput, TrackResult } from './event.js';
 export { REJECT_REASONS } from './event.js';

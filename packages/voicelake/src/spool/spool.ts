@@ -15,6 +15,7 @@ import { Debounced } from '../timers.js';
 import { CursorStore, loadCursors } from './cursor-store.js';
 import { encodeFrames, frameSize } from './frame.js';
 import { acquireLock, type SpoolLock } from './lock.js';
+import { readSpool } from './read.js';
 import { SegmentSet } from './segments.js';
 
 export interface SpoolOptions {
@@ -157,42 +158,15 @@ export class Spool implements EventLog {
     if (!this.#closed) this.#commits.schedule();
   }
 
-  async read(from: number, maxEvents: number, maxBytes: number): Promise<ReadResult> {
-    const start = Math.max(from, this.tail);
-    const records: EventRecord[] = [];
-    let bytes = 0;
-    let seq = start;
-    /** Take one record if it fits; false when the batch is full. */
-    const take = (r: EventRecord): boolean => {
-      if (records.length >= maxEvents || (records.length > 0 && bytes + r.bytes > maxBytes)) return false;
-      bytes += r.bytes;
-      records.push(r);
-      seq++;
-      return true;
-    };
-    // Older records come from their segment files (across segments), newer ones from memory.
-    const recentBase = this.#recent.base;
-    while (seq < recentBase && seq < this.#head) {
-      const segment = this.#segments.segmentOf(seq);
-      if (segment === undefined) break;
-      const index = seq - segment.start;
-      const decoded = await this.#segments.records(segment, index);
-      if (index >= decoded.length) {
-        // A corrupt stretch: the records from here to the next segment are gone.
-        if (records.length > 0) return { start, records };
-        const next = this.#segments.next(segment)?.start ?? recentBase;
-        return { start: Math.max(next, seq + 1), records: [] };
-      }
-      const limit = Math.min(decoded.length, recentBase - segment.start);
-      for (let i = index; i < limit; i++) {
-        if (!take(decoded[i] as EventRecord)) return { start, records };
-      }
-      if (seq < segment.start + segment.count && seq < recentBase) break;
-    }
-    while (seq < this.#head && seq >= this.#recent.base) {
-      if (!take(this.#recent.get(seq))) break;
-    }
-    return { start, records };
+  read(from: number, maxEvents: number, maxBytes: number): Promise<ReadResult> {
+    return readSpool(
+      this.#segments,
+      this.#recent,
+      this.#head,
+      Math.max(from, this.tail),
+      maxEvents,
+      maxBytes,
+    );
   }
 
   bytesBetween(from: number, to: number): number {
