@@ -98,8 +98,7 @@ describe('Spool', () => {
     expect(ids(all.records)).toEqual(Array.from({ length: 3000 }, (_, k) => k));
     spool.ack('a', 3000);
     spool.ack('b', 1500);
-    await spool.held(3000);
-    await new Promise((r) => setTimeout(r, 50));
+    await spool.sync();
     const after = readdirSync(dir).filter((f) => f.startsWith('seg-')).length;
     expect(after).toBeLessThan(segments);
     expect(spool.tail).toBeLessThanOrEqual(1500);
@@ -153,8 +152,7 @@ describe('Spool', () => {
     spool.register('cloudwatch');
     for (let i = 0; i < 100; i++) spool.append(rec(i));
     spool.ack('cloudwatch', 60);
-    await spool.held(100);
-    await new Promise((r) => setTimeout(r, 30));
+    await spool.sync();
     const status = spoolStatus(dir, 1_700_000_000_000 + 10_000);
     expect(status.owner, 'the live owner in LOCK').toMatchObject({ pid: process.pid, alive: true });
     expect(status.records).toBe(100);

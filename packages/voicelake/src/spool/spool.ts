@@ -192,6 +192,12 @@ export class Spool implements EventLog {
     });
   }
 
+  /** Run a full group commit now (after any in progress): writes, fsync, cursors, deletions. */
+  async sync(): Promise<void> {
+    await this.#commits.runNow();
+    await this.#commits.runNow();
+  }
+
   stats(): SpoolStats {
     return {
       mode: 'disk',
