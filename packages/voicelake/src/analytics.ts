@@ -11,12 +11,14 @@ import type { DestinationStats } from './destination-stats.js';
 import {
   normalizeEvent,
   REJECT_REASONS,
+  type RedactPolicy,
   type RejectReason,
   type TrackResult,
   thrownMessage,
 } from './event.js';
 import type { Logger } from './logger.js';
 import type { FlushOutcome } from './outcomes.js';
+import { type RedactionKind, redactText } from './redact.js';
 import { createSinks } from './sinks/factory.js';
 import { openLog, type SpoolState } from './spool/open.js';
 import { withTimeout } from './timers.js';
@@ -26,6 +28,12 @@ export interface AnalyticsStats {
   accepted: number;
   /** Inputs `track()` refused, by reason. */
   rejected: Partial<Record<RejectReason, number>>;
+  /**
+   * Personal data replaced by placeholders inside `track()`, by kind (`email`, `phone`, `card`,
+   * `ssn`, `iban`; `redactor_error` when a custom redactor threw and its text was dropped;
+   * `truncated` when a text over `DEFAULTS.maxRedactChars` was cut before redaction).
+   */
+  redacted: Partial<Record<RedactionKind | 'redactor_error' | 'truncated', number>>;
   /** Per destination: `s3`, `cloudwatch`, `local`. */
   destinations: Record<string, DestinationStats>;
   /** The spool: `mode: 'disk'` with its counters, or `mode: 'memory'` and why. Absent when turned off. */
@@ -51,6 +59,8 @@ export class Analytics {
   readonly #log: ReturnType<typeof openLog>;
   readonly #destinations: Destination[];
   readonly #adopter: Adopter | undefined;
+  readonly #redacted: Partial<Record<RedactionKind | 'redactor_error' | 'truncated', number>> = {};
+  readonly #redact: RedactPolicy | undefined;
   #accepted = 0;
   readonly #rejected: Partial<Record<RejectReason, number>> = {};
   #closing: Promise<CloseResult> | undefined;
@@ -59,6 +69,7 @@ export class Analytics {
   constructor(options: AnalyticsOptions = {}) {
     this.#config = resolveConfig(options);
     const { logger } = this.#config;
+    this.#redact = redactPolicy(this.#config.redact, this.#redacted);
     this.#log = openLog(this.#config);
     this.#destinations = createSinks(this.#config).map(
       ({ sink, intervalMs }) => new Destination(sink, this.#log.log, { intervalMs, logger }),
@@ -81,7 +92,7 @@ export class Analytics {
    */
   track(input: unknown): TrackResult {
     if (this.#closing !== undefined) return this.#reject(REJECT_REASONS.closed, 'analytics is closed');
-    const n = normalizeEvent(input, this.#config.maxEventBytes, Date.now());
+    const n = normalizeEvent(input, this.#config.maxEventBytes, Date.now(), this.#redact);
     if (!n.ok) return this.#reject(n.reason, n.message);
     try {
       this.#log.log.append(n.record);
@@ -153,6 +164,7 @@ export class Analytics {
     return {
       accepted: this.#accepted,
       rejected: { ...this.#rejected },
+      redacted: { ...this.#redacted },
       destinations: Object.fromEntries(this.#destinations.map((d) => [d.name, d.stats()])),
       ...(state ? { spool: state } : {}),
       ...(this.#adopter ? { adoption: this.#adopter.stats() } : {}),
@@ -163,6 +175,37 @@ export class Analytics {
     this.#rejected[reason] = (this.#rejected[reason] ?? 0) + 1;
     return { accepted: false, reason, message };
   }
+}
+
+/** The redaction `track()` applies: the built-in redactor, then the user's, counted into `counts`. */
+function redactPolicy(
+  config: ResolvedConfig['redact'],
+  counts: Partial<Record<RedactionKind | 'redactor_error' | 'truncated', number>>,
+): RedactPolicy | undefined {
+  if (config === undefined) return undefined;
+  const { redactor } = config;
+  const apply = (raw: string): string => {
+    // Redaction is linear but not free: past this length a text is cut (and counted), so no
+    // single event can hold the event loop (a 1 MB worst case would take ~200 ms).
+    const text =
+      raw.length > DEFAULTS.maxRedactChars ? `${raw.slice(0, DEFAULTS.maxRedactChars)} [TRUNCATED]` : raw;
+    if (text !== raw) counts.truncated = (counts.truncated ?? 0) + 1;
+    const redacted = redactText(text, counts);
+    if (redactor === undefined) return redacted;
+    try {
+      const out = redactor(redacted);
+      if (typeof out === 'string') return out;
+    } catch {
+      // Fall through: never store text a redactor could not handle.
+    }
+    counts.redactor_error = (counts.redactor_error ?? 0) + 1;
+    return '[REDACTED]';
+  };
+  return {
+    fields: new Set(config.fields.filter((f) => f !== 'custom')),
+    custom: config.fields.includes('custom'),
+    apply,
+  };
 }
 
 /** Create the analytics pipeline. With no options, everything comes from the environment. */

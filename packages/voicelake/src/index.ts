@@ -15,6 +15,8 @@ export type {
   AwsClientConfig,
   CloudWatchOptions,
   LocalOptions,
+  RedactField,
+  RedactOptions,
   S3Options,
   SpoolConfigOptions,
 } from './config/options.js';
@@ -24,6 +26,7 @@ export type { RejectReason, TrackInput, TrackResult } from './event.js';
 export { REJECT_REASONS } from './event.js';
 export { defaultLogger, type Logger } from './logger.js';
 export type { FlushOutcome } from './outcomes.js';
+export { REDACTION_KINDS, type RedactionKind, type Redactor, redactText } from './redact.js';
 export type { EventRow, KnownData } from './schema.js';
 export { SCHEMA_VERSION } from './schema.js';
 export type { ShutdownOptions } from './shutdown.js';

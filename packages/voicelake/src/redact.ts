@@ -1,11 +1,10 @@
 /**
- * PII redaction for transcripts. Runs synchronously inside `track()` for every text field, so it
- * is built for the common case: text with no digit and no '@' returns at once, and the rest is
- * one linear scan (indexOf for emails, one sticky-free regex for digit runs and IBANs) whose
- * candidates are confirmed in code (Luhn, mod-97, SSN and phone numbering rules) rather than by
- * regex backtracking, so no input can make it slow. Precision over recall where they conflict:
- * a redacted order number costs little, but a mangled transcript costs trust, so every candidate
- * must fit a real numbering plan.
+ * PII redaction for transcripts. It runs synchronously inside `track()` for every text field, so
+ * it is built for the common case: text with no digit and no '@' returns at once; the rest is one
+ * linear pass (indexOf for emails, a zero-width regex that jumps to each digit run or IBAN) whose
+ * candidates are confirmed in code (Luhn, mod 97, SSN and phone numbering rules) rather than by
+ * regex backtracking, so no input can make it slow. Every candidate must fit a real numbering
+ * plan: a redacted order number would cost less than a leak, but a mangled transcript costs trust.
  */
 
 /**
@@ -20,64 +19,58 @@ export const REDACTION_KINDS = {
   iban: 'IBAN',
 } as const;
 
-/** A kind of personal data, the key of its count (`counts.card`). */
+/** A kind of personal data, and the key of its count (`counts.card`). */
 export type RedactionKind = keyof typeof REDACTION_KINDS;
 
-/**
- * A user-supplied redactor, run on each text after (or instead of) `redactText`: the shape is a
- * plain string function so that any library or hand-written replacement fits without a wrapper.
- */
+/** A user-supplied redactor: a plain string function, so any library fits without a wrapper. */
 export type Redactor = (text: string) => string;
 
 type Counts = Partial<Record<RedactionKind, number>>;
 
-/** What `redactText` returns if it fails internally: fail closed, never hand back unchecked text. */
+/** What `redactText` returns if it ever fails: fail closed, never hand back unchecked text. */
 const FAILED = '[REDACTED]';
 const HAS_DIGIT_OR_AT = /[\d@]/;
-/** Where a candidate may start (zero-width, so `lastIndex` lands on it): a digit, "+1", "(4", "GB82". */
+/** Where a candidate may start (zero-width, so `lastIndex` lands on it): "4", "+4", "(4", "GB82". */
 const START = /(?=[+(]?\d|[A-Z]{2}\d\d)/g;
-/** A sub-range of a run is only tried if it has this many digits (SSN 9 is the least; a 00 + 15-digit phone the most). */
+/** Digits a candidate may have: an 8-digit international number to a 19-digit card. */
 const MIN_DIGITS = 8;
 const MAX_DIGITS = 19;
-/** Candidate sub-ranges tried per run: bounds the cost of adversarial runs such as "1 2 3 4 … 9". */
-const BUDGET = 48;
+/** Sub-ranges classified per run at most: bounds the cost of runs such as "1 2 3 4 5 6 … 9". */
+const BUDGET = 16;
 
-const isDigitCode = (c: number): boolean => c >= 48 && c <= 57;
-const isUpperOrDigit = (c: number): boolean => isDigitCode(c) || (c >= 65 && c <= 90);
-/** Characters a phone or card number may contain besides digits: space ( ) - . / */
-const isRunCode = (c: number): boolean =>
-  isDigitCode(c) || c === 32 || c === 40 || c === 41 || c === 45 || c === 46 || c === 47;
-const isWordCode = (c: number): boolean =>
-  (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
-const isLocalCode = (c: number): boolean => isWordCode(c) || c === 46 || c === 37 || c === 43 || c === 45;
-const isDomainCode = (c: number): boolean => isWordCode(c) || c === 46 || c === 45;
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+const isUpperOrDigit = (c: number): boolean => isDigit(c) || (c >= 65 && c <= 90);
+const isWord = (c: number): boolean => isUpperOrDigit(c) || (c >= 97 && c <= 122) || c === 95;
+/** Digits and what may separate them in a number: space ( ) - . / */
+const isRun = (c: number): boolean => isDigit(c) || c === 32 || c === 40 || c === 41 || (c >= 45 && c <= 47);
+const isDomain = (c: number): boolean => isWord(c) || c === 46 || c === 45;
+const isLocal = (c: number): boolean => isDomain(c) || c === 37 || c === 43;
+const DOMAIN = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,}$/;
 
 /**
- * Luhn checksum of a digit string. Exported for tests; it is what separates a card number from
- * any other 13-19 digit number (9 in 10 random numbers fail it).
+ * Luhn checksum of a digit string. Exported for tests: it is what tells a card number from any
+ * other 13-19 digit number (9 in 10 random numbers fail it).
  */
 export function isLuhnValid(digits: string): boolean {
   let sum = 0;
   for (let i = digits.length - 1, double = false; i >= 0; i--, double = !double) {
-    let d = digits.charCodeAt(i) - 48;
+    const d = digits.charCodeAt(i) - 48;
     if (d < 0 || d > 9) return false;
-    if (double) d = d > 4 ? d * 2 - 9 : d * 2;
-    sum += d;
+    sum += double ? (d > 4 ? d * 2 - 9 : d * 2) : d;
   }
   return digits.length > 0 && sum % 10 === 0;
 }
 
 /**
- * ISO 13616 check (length 15-34, country letters, mod 97 = 1), spaces ignored. Exported for tests;
- * it is what lets IBAN-shaped product codes through untouched.
+ * ISO 13616 check of an IBAN (capitals, spaces ignored, 15-34 characters, mod 97 = 1). Exported
+ * for tests: it is what lets IBAN-shaped product codes through untouched.
  */
 export function isIbanValid(iban: string): boolean {
   const s = iban.replaceAll(' ', '');
-  if (s.length < 15 || s.length > 34 || !/^[A-Z]{2}\d{2}[A-Z0-9]+$/.test(s)) return false;
-  return mod97(s) === 1;
+  return s.length >= 15 && s.length <= 34 && /^[A-Z]{2}\d{2}[A-Z0-9]+$/.test(s) && mod97(s) === 1;
 }
 
-/** ISO 7064 mod 97-10 of an uppercase IBAN, its first four characters moved to the end. */
+/** ISO 7064 mod 97-10 of a compact uppercase IBAN, its first four characters moved to the end. */
 function mod97(s: string): number {
   let r = 0;
   for (let i = 0; i < s.length; i++) {
@@ -87,26 +80,23 @@ function mod97(s: string): number {
   return r;
 }
 
-const count = (counts: Counts, kind: RedactionKind): string => {
+function count(counts: Counts, kind: RedactionKind): string {
   counts[kind] = (counts[kind] ?? 0) + 1;
   return `[${REDACTION_KINDS[kind]}]`;
-};
+}
 
-/** Emails: found from each '@' outwards (no regex, so a megabyte of letters costs one pass). */
+/** Emails, found from each '@' outwards: no regex over the text, so a megabyte of letters is one pass. */
 function redactEmails(text: string, counts: Counts): string {
-  let at = text.indexOf('@');
-  if (at === -1) return text;
   let out = '';
   let last = 0;
-  while (at !== -1) {
+  for (let at = text.indexOf('@'); at !== -1; ) {
     let s = at;
-    while (s > last && at - s < 64 && isLocalCode(text.charCodeAt(s - 1))) s--;
+    while (s > last && at - s < 64 && isLocal(text.charCodeAt(s - 1))) s--;
     while (s < at && text.charCodeAt(s) === 46) s++;
     let e = at + 1;
-    while (e < text.length && e - at < 256 && isDomainCode(text.charCodeAt(e))) e++;
+    while (e - at < 256 && isDomain(text.charCodeAt(e))) e++;
     while (e > at + 1 && (text.charCodeAt(e - 1) === 46 || text.charCodeAt(e - 1) === 45)) e--;
-    const domain = text.slice(at + 1, e);
-    if (s < at && /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,}$/.test(domain)) {
+    if (s < at && DOMAIN.test(text.slice(at + 1, e))) {
       out += text.slice(last, s) + count(counts, 'email');
       last = e;
     }
@@ -116,18 +106,18 @@ function redactEmails(text: string, counts: Counts): string {
 }
 
 /** A 10-digit North American number: area code and exchange both start with 2-9. */
-const isNanp = (d: string): boolean =>
-  d.length === 10 && d[0] !== '0' && d[0] !== '1' && d[3] !== '0' && d[3] !== '1';
+const isNanp = (d: string): boolean => d.length === 10 && d.charCodeAt(0) > 49 && d.charCodeAt(3) > 49;
 
 /**
- * What a sequence of digit groups is, if anything. `seps[k]` is the separator between groups k and
- * k+1, parentheses removed ('' when there was none or only a parenthesis).
+ * What a sequence of digit groups is, if anything. `seps[k]` separates groups k and k+1, its
+ * parentheses removed ('' when there was nothing else). `plus`: written with a leading '+'.
  */
 function classify(groups: string[], seps: string[], plus: boolean): RedactionKind | undefined {
-  const d = groups.join('');
   const n = groups.length;
-  const lens = groups.map((g) => g.length).join(',');
-  const spoken = n >= 10 && d.length === n && seps.every((s) => s === ' ');
+  const d = groups.join('');
+  // Group lengths ("3,3,4"); only short lists can have a card, SSN or NANP shape.
+  const lens = n <= 5 ? groups.map((g) => g.length).join(',') : '';
+  const spoken = n >= 10 && d.length === n && seps.every((s): boolean => s === ' '); // "4 1 5 5 5 5 0 1 3 2"
   // International: +CC or 00CC (the 00 form only when grouped, so "0012345678" stays an id).
   if (plus || (n > 1 && d.startsWith('00') && d[2] !== '0')) {
     const e164 = plus ? d : d.slice(2);
@@ -135,82 +125,84 @@ function classify(groups: string[], seps: string[], plus: boolean): RedactionKin
     if (e164[0] === '1') return isNanp(e164.slice(1)) ? 'phone' : undefined;
     return e164.length >= 8 && e164.length <= 15 ? 'phone' : undefined;
   }
+  // SSN AAA-GG-SSSS: area 000, 666 and 9xx, group 00 and serial 0000 are never issued.
   if (lens === '3,2,4' && seps[0] === seps[1] && (seps[0] === ' ' || seps[0] === '-')) {
-    const ok = !/^(?:000|666|9)/.test(d) && d.slice(3, 5) !== '00' && d.slice(5) !== '0000';
-    return ok ? 'ssn' : undefined;
+    return /^(?!000|666|9)\d{3}(?!00)\d\d(?!0000)/.test(d) ? 'ssn' : undefined;
   }
-  if (d.length >= 13 && d.length <= 19 && '23456'.includes(d[0] as string)) {
-    const uniform = seps.every((s) => s === seps[0] && (s === ' ' || s === '-'));
-    const shape = n === 1 || spoken || (uniform && /^(?:4,)+[1-4]$|^4,6,[45]$/.test(lens));
-    if (shape) return isLuhnValid(d) ? 'card' : undefined;
+  // Cards: 13-19 digits, issuers 2-6, grouped as printed (4-4-4-4, 4-6-5) or not at all.
+  if (d.length >= 13 && d.length <= 19 && d.charCodeAt(0) >= 50 && d.charCodeAt(0) <= 54) {
+    const uniform = seps.every((s): boolean => s === seps[0] && (s === ' ' || s === '-'));
+    if (n === 1 || spoken || (uniform && /^(?:4,)+[1-4]$|^4,6,[45]$/.test(lens))) {
+      return isLuhnValid(d) ? 'card' : undefined;
+    }
   }
+  if (seps.indexOf('/', 1) !== -1) return undefined; // dates: 01/02/2025
   // North America: 415 555 0132, (415) 555-0132, 415.555.0132, 1-800-555-0199, 4155550132.
   const us = d.length === 11 && d[0] === '1' ? d.slice(1) : d;
-  if (isNanp(us) && (n === 1 || spoken || lens === '3,3,4' || lens === '1,3,3,4') && !seps.includes('/')) {
-    return 'phone';
-  }
-  // Trunk-0 national numbers: 020 7946 0958, 07700 900123, 01 23 45 67 89, 030 1234567, 030/1234567.
+  const nanpShape = n === 1 || spoken || lens === '3,3,4' || lens === '1,3,3,4';
+  if (isNanp(us) && nanpShape && !seps.includes('/')) return 'phone';
+  // Trunk-0 national: 020 7946 0958, 07700 900123, 01 23 45 67 89, 030 1234567, 030/1234567.
   if (d[0] !== '0' || d[1] === '0' || d.length < 9 || d.length > 12) return undefined;
   if (n === 1 || spoken) return d.length >= 10 && d.length <= 11 ? 'phone' : undefined;
-  const rest = seps.slice(1);
-  const regular = rest.every((s) => s === rest[0] && s !== '/' && s !== '');
-  const first = groups[0]?.length ?? 0;
-  return regular && first >= 2 && first <= 5 && groups.every((g, k) => k === 0 || g.length >= 2)
+  const area = groups[0]?.length ?? 0;
+  const regular = seps.every((s, k) => k === 0 || (s === seps[1] && s !== ''));
+  return regular && area >= 2 && area <= 5 && groups.every((g, k) => k === 0 || g.length >= 2)
     ? 'phone'
     : undefined;
 }
 
 /**
- * Redact the PII inside one digit run (e.g. "+44 (0)20 7946 0958. "): whole run first, else the
- * longest sub-range cut at spaces, left to right. Returns undefined when nothing was found.
+ * Redact what one run of digits and separators holds (e.g. "+44 (0)20 7946 0958. "): the longest
+ * sub-range that classifies, cut only at spaces, left to right. Undefined when nothing was found.
  */
 function redactRun(run: string, glued: boolean, counts: Counts): string | undefined {
   const groups: string[] = [];
   const starts: number[] = [];
-  const ends: number[] = [];
   const seps: string[] = [];
-  for (let i = 0; i < run.length; ) {
-    let j = i;
-    while (j < run.length && run.charCodeAt(j) >= 48 && run.charCodeAt(j) <= 57) j++;
+  let prevEnd = 0;
+  for (let i = 0, j = 0; i < run.length; i = j) {
+    for (j = i; isDigit(run.charCodeAt(j)); ) j++;
     if (j === i) {
-      i++;
+      j++;
       continue;
     }
     // "+44 (0)20 …": the trunk 0 is written, not dialled; it becomes part of the separator.
-    const trunk = j === i + 1 && run[i] === '0' && run[i - 1] === '(' && run[j] === ')';
-    if (groups.length > 0 && !trunk)
-      seps.push(run.slice(ends[ends.length - 1], i).replace(/\(0\)|[()]/g, ''));
-    if (groups.length === 0 || !trunk) {
-      groups.push(run.slice(i, j));
-      starts.push(i);
-      ends.push(j);
+    if (groups.length > 0 && j === i + 1 && run[i] === '0' && run[i - 1] === '(' && run[j] === ')') continue;
+    if (groups.length > 0) {
+      const sep = run.slice(prevEnd, i);
+      seps.push(sep === ' ' || sep === '-' || sep === '.' ? sep : sep.replace(/\(0\)|[()]/g, ''));
     }
-    i = j;
+    groups.push(run.slice(i, j));
+    starts.push(i);
+    prevEnd = j;
   }
+  // The last group runs into a word ("4155550132abc"): not part of a number.
   if (glued && groups.pop() !== undefined) seps.pop();
   const pre = [0];
   for (const g of groups) pre.push((pre[pre.length - 1] as number) + g.length);
   if ((pre[groups.length] as number) < MIN_DIGITS) return undefined;
-  // A separator of two or more characters (". ", " - ", two spaces) ends a number; a space may end one.
-  const cut = (k: number): boolean =>
-    k === 0 || k === groups.length || (seps[k - 1] as string).length !== 1 || seps[k - 1] === ' ';
-  const spans = (i: number, j: number): boolean => seps.slice(i, j - 1).every((s) => s.length <= 1);
+  // ". ", " - " or two spaces end a number; a single space may end one.
+  const hard = (k: number): boolean => (seps[k - 1] as string).length > 1;
+  const cut = (k: number): boolean => k === 0 || k === groups.length || hard(k) || seps[k - 1] === ' ';
   let out = '';
   let last = 0;
   let budget = BUDGET;
   for (let i = 0; i < groups.length; i++) {
     if (!cut(i)) continue;
-    for (let j = groups.length; j > i && budget > 0; j--) {
+    let stop = i + 1;
+    while (stop < groups.length && !hard(stop)) stop++;
+    for (let j = stop; j > i && budget > 0; j--) {
       const dn = (pre[j] as number) - (pre[i] as number);
-      if (dn > MAX_DIGITS || !cut(j) || !spans(i, j)) continue;
       if (dn < MIN_DIGITS) break;
+      if (dn > MAX_DIGITS || !cut(j)) continue;
       budget--;
       const kind = classify(groups.slice(i, j), seps.slice(i, j - 1), i === 0 && run[0] === '+');
       if (kind === undefined) continue;
       let a = i === 0 ? 0 : (starts[i] as number);
       if (a > 0 && run[a - 1] === '(') a--;
-      let b = ends[j - 1] as number;
-      if (run[b] === ')' && run.slice(a, b).split('(').length > run.slice(a, b).split(')').length) b++;
+      let b = (starts[j - 1] as number) + (groups[j - 1] as string).length;
+      const inner = run.slice(a, b);
+      if (run[b] === ')' && inner.split('(').length > inner.split(')').length) b++;
       out += run.slice(last, a) + count(counts, kind);
       last = b;
       i = j - 1;
@@ -220,25 +212,24 @@ function redactRun(run: string, glued: boolean, counts: Counts): string | undefi
   return last === 0 ? undefined : out + run.slice(last);
 }
 
-/** Drop an IBAN's trailing space groups until it checks (a match may run into following capitals). */
+/** An IBAN, dropping trailing space groups until it checks (a match may run into following capitals). */
 function redactIban(raw: string, glued: boolean, counts: Counts): string | undefined {
-  let end = glued ? raw.lastIndexOf(' ') : raw.length;
-  while (end >= 15) {
-    const compact = raw.slice(0, end).replaceAll(' ', '');
-    if (compact.length >= 15 && mod97(compact) === 1) return count(counts, 'iban') + raw.slice(end);
-    end = raw.lastIndexOf(' ', end - 1);
+  for (let end = glued ? raw.lastIndexOf(' ') : raw.length; end >= 15; end = raw.lastIndexOf(' ', end - 1)) {
+    if (isIbanValid(raw.slice(0, end))) return count(counts, 'iban') + raw.slice(end);
   }
   return undefined;
 }
 
 /**
- * Replace emails, phone numbers, payment cards (Luhn), US SSNs and IBANs (mod 97) in `text` by
- * `[EMAIL]`, `[PHONE]`, `[CARD]`, `[SSN]`, `[IBAN]`, adding one to `counts[kind]` per replacement.
- * Returns `text` itself when nothing matched; idempotent; never throws (fails closed to
- * `[REDACTED]` if it ever failed internally). Linear time in the length of `text`.
+ * Replace emails, phone numbers, payment cards (Luhn-checked), US SSNs and IBANs (mod-97-checked)
+ * in `text` by `[EMAIL]`, `[PHONE]`, `[CARD]`, `[SSN]`, `[IBAN]`, adding one to `counts[kind]` per
+ * replacement: the hot-path redactor of `track()`. Returns `text` itself when nothing matched;
+ * idempotent; linear in the length of `text`; never throws (returns `[REDACTED]` if it ever failed,
+ * rather than text it could not check).
  */
 export function redactText(text: string, counts: Counts): string {
   try {
+    if (typeof text !== 'string') return FAILED;
     if (!HAS_DIGIT_OR_AT.test(text)) return text;
     const s = text.includes('@') ? redactEmails(text, counts) : text;
     let out = '';
@@ -247,31 +238,32 @@ export function redactText(text: string, counts: Counts): string {
     while (START.test(s)) {
       let i = START.lastIndex;
       const c = s.charCodeAt(i);
-      const iban = c > 57;
       // Never inside a word, nor right after "word-", "word." or "word/" (ORD-2025-000123, v1.2.3).
       const p = s.charCodeAt(i - 1);
-      if (isWordCode(p) || ((p === 45 || p === 46 || p === 47) && isWordCode(s.charCodeAt(i - 2)))) {
-        for (i++; isWordCode(s.charCodeAt(i)); ) i++;
+      if (isWord(p) || (p >= 45 && p <= 47 && isWord(s.charCodeAt(i - 2)))) {
+        for (i++; isWord(s.charCodeAt(i)); ) i++;
         START.lastIndex = i;
         continue;
       }
+      const iban = c > 57;
       let j = i + 1;
-      let digits = c === 43 ? 1 : 0; // "+": international numbers may be one digit shorter
+      // The first character counts as a digit even if it is '+' or '(': see the threshold below.
+      let digits = iban ? 0 : 1;
       if (iban) {
-        // Two capitals, two digits, then 11-30 capitals or digits, single spaces allowed between them.
+        // Two capitals, two digits, then 11-30 capitals or digits, single spaces allowed between.
         let alnum = 0;
         for (j = i + 4; alnum < 30; j++, alnum++) {
           if (s.charCodeAt(j) === 32 && isUpperOrDigit(s.charCodeAt(j + 1))) j++;
           else if (!isUpperOrDigit(s.charCodeAt(j))) break;
         }
-        digits = alnum >= 11 ? MIN_DIGITS + 1 : 0;
+        if (alnum >= 11) digits = MIN_DIGITS + 1;
       } else {
-        for (j = i; j < s.length && j - i < 50 && isRunCode(s.charCodeAt(j)); j++)
-          if (isDigitCode(s.charCodeAt(j))) digits++;
+        for (; j - i < 50 && isRun(s.charCodeAt(j)); j++) if (isDigit(s.charCodeAt(j))) digits++;
       }
+      // Only '+' numbers may have 8 digits; everything else has 9 or more.
       if (digits > MIN_DIGITS) {
         const raw = s.slice(i, j);
-        const glued = isWordCode(s.charCodeAt(j)) && isWordCode(s.charCodeAt(j - 1));
+        const glued = isWord(s.charCodeAt(j)) && isWord(s.charCodeAt(j - 1));
         const rep = iban ? redactIban(raw, glued, counts) : redactRun(raw, glued, counts);
         if (rep !== undefined) {
           out += s.slice(last, i) + rep;

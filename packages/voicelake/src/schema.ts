@@ -134,8 +134,10 @@ export type KnownData = { [C in Column as C['key']]?: TsOf<C['kind']> };
 /** One stored line, as read back by DuckDB or Athena. */
 export type EventRow = { [C in (typeof ALL_COLUMNS)[number] as C['name']]: TsOf<C['kind']> | null };
 
-/** Typed column lookup by input key, built once. */
-export const COLUMN_BY_KEY: ReadonlyMap<string, Column> = new Map(COLUMNS.map((c) => [c.key, c]));
+/** Typed column lookup by input key, built once, with the column's `,"name":` JSON prefix. */
+export const COLUMN_BY_KEY: ReadonlyMap<string, Column & { readonly jsonKey: string }> = new Map(
+  COLUMNS.map((c) => [c.key, { ...c, jsonKey: `,"${c.name}":` }]),
+);
 
 /** DuckDB `read_json(columns = {...})` spec: every column with its type. */
 export function duckdbColumns(): string {

@@ -42,6 +42,10 @@ export const DEFAULTS = {
     cacheBytes: 24 * MiB,
   },
   maxEventBytes: MiB,
+  /** Redacted by default: what callers say (transcripts) and what the agent says (text). */
+  /** Longest text redacted whole; longer text in a redacted field is cut here and marked `[TRUNCATED]`. */
+  maxRedactChars: 16_384,
+  redactFields: ['transcript', 'text'] as readonly ('transcript' | 'text' | 'message' | 'custom')[],
   bufferBytes: 64 * MiB,
   logLevel: 'info',
   /** Largest raw NDJSON object the lake writes: a large batch becomes several objects, gzipped in parallel. */

@@ -94,7 +94,28 @@ export interface SpoolConfigOptions {
   cacheBytes?: number;
 }
 
+/** Which text is redacted before anything is written (spool, CloudWatch, the lake). */
+export interface RedactOptions {
+  /**
+   * Text to redact: `transcript` (user speech) and `text` (agent replies) by default; add
+   * `message` (error messages) and `custom` (every string in custom fields: tool arguments and
+   * outputs). Default: `ANALYTICS_REDACT` (a comma list, or `off`), else `transcript,text`.
+   */
+  fields?: readonly RedactField[];
+  /** Your own redactor, run after the built-in one on the same text. If it throws, the text is dropped. */
+  redactor?: (text: string) => string;
+}
+
+/** Text fields redaction can cover. */
+export type RedactField = 'transcript' | 'text' | 'message' | 'custom';
+
 export interface AnalyticsOptions {
+  /**
+   * PII redaction inside `track()`: emails, phone numbers, payment cards (Luhn), US SSNs, IBANs
+   * become `[EMAIL]`, `[PHONE]`, `[CARD]`, `[SSN]`, `[IBAN]`, counted in `stats().redacted`.
+   * On by default for transcripts and agent text; `false` turns it off.
+   */
+  redact?: RedactOptions | false;
   /**
    * The durable spool: events survive crashes and outages and are delivered after a restart.
    * `false` keeps a bounded memory buffer instead (loss on crash is counted, not prevented).

@@ -10,13 +10,15 @@ import { prefixProblem } from '../lake/layout.js';
 import { defaultLogger, type Logger } from '../logger.js';
 import { type DestinationIdentity, defaultSpoolDir } from '../paths.js';
 import { DEFAULTS } from './defaults.js';
-import type { AnalyticsOptions } from './options.js';
+import type { AnalyticsOptions, RedactField } from './options.js';
 
 /** The retention periods CloudWatch Logs accepts. */
 const RETENTION: readonly number[] = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ];
 const RETENTION_DAYS = new Set(RETENTION);
+
+const REDACT_FIELDS = ['transcript', 'text', 'message', 'custom'] as const;
 
 const positiveInt = z.number().int().positive();
 const bucketName = z
@@ -104,6 +106,7 @@ const schema = z.object({
     .min(1024)
     .max(64 * 1_048_576),
   bufferBytes: z.number().int().min(1_048_576),
+  redactFields: z.array(z.enum(REDACT_FIELDS)).optional(),
   spool: z
     .object({
       dir: z.string().min(1),
@@ -124,6 +127,10 @@ const schema = z.object({
 /** The validated configuration. Internal: users pass `AnalyticsOptions`. */
 export type ResolvedConfig = Readonly<z.infer<typeof schema>> & {
   readonly logger: Logger;
+  /** Redaction, or undefined when turned off. */
+  readonly redact:
+    | { readonly fields: readonly RedactField[]; readonly redactor?: (text: string) => string }
+    | undefined;
   /** What the spool feeds; recorded in it so it is never replayed into other destinations. */
   readonly identity: DestinationIdentity;
 };
@@ -217,7 +224,14 @@ export function resolveConfig(options: AnalyticsOptions = {}): ResolvedConfig {
         dir: resolve(spoolDir ?? spoolEnv ?? defaultSpoolDir(identity, env)),
         defaultDir: spoolDir === undefined && spoolEnv === undefined,
       };
+  const redactEnv = nonEmpty(env.ANALYTICS_REDACT);
+  const redactOff = options.redact === false || (options.redact === undefined && redactEnv === 'off');
+  const redactFields = redactOff
+    ? undefined
+    : ((options.redact ? options.redact.fields : undefined) ??
+      (redactEnv ? redactEnv.split(',').map((f) => f.trim()) : DEFAULTS.redactFields));
   const parsed = schema.safeParse({
+    redactFields,
     spool,
     s3,
     cloudWatch,
@@ -232,5 +246,8 @@ export function resolveConfig(options: AnalyticsOptions = {}): ResolvedConfig {
       .join('; ');
     throw new ConfigError(`invalid voicelake configuration: ${problems}`, { cause: parsed.error });
   }
-  return Object.freeze({ ...parsed.data, identity, logger: options.logger ?? defaultLogger() });
+  const { redactFields: fields, ...data } = parsed.data;
+  const redactor = options.redact ? options.redact.redactor : undefined;
+  const redact = fields ? { fields, ...(redactor ? { redactor } : {}) } : undefined;
+  return Object.freeze({ ...data, identity, redact, logger: options.logger ?? defaultLogger() });
 }
