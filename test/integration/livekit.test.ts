@@ -260,3 +260,38 @@ describe('detach and shutdown', () => {
     await proxy.close();
   });
 });
+
+describe('instrumentSession with transcripts: false', () => {
+  it('records the turns and their metrics but no text at all', async () => {
+    // Prepare
+    const lakeDir = tempDir('vl-lk-notext');
+    const analytics = createAnalytics({
+      s3: false,
+      cloudWatch: false,
+      local: { dir: lakeDir },
+      spool: false,
+      logger: silentLogger,
+      env: {},
+    });
+    const { session, agent } = makeSession();
+    instrumentSession(session, { analytics, transcripts: false });
+    // Act
+    await session.start({ agent });
+    for (const input of ['hello', 'where is my order']) await session.run({ userInput: input }).wait();
+    await session.close();
+    await analytics.close();
+    // Assess
+    const events = (await import('../helpers/lake.js')).readLocalLake(lakeDir).map((l) => l.event);
+    const turns = events.filter((e) => e.event_type === 'user_turn' || e.event_type === 'agent_turn');
+    expect(new Set(turns.map((e) => e.event_type)), 'user and agent turns are recorded').toEqual(
+      new Set(['user_turn', 'agent_turn']),
+    );
+    expect(
+      turns.filter((e) => e.transcript !== undefined || e.text !== undefined),
+      'turns with text',
+    ).toEqual([]);
+    expect(JSON.stringify(events), 'no word of the conversation anywhere').not.toMatch(
+      /where is my order|hello/i,
+    );
+  });
+});
