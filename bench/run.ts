@@ -3,29 +3,51 @@
  * Writes bench/results.json and docs/benchmarks.md. `--quick` is the CI smoke version: tiny
  * sizes, and it checks only that every benchmark runs and produces numbers.
  * `--out DIR` writes the two files under DIR instead (used by the smoke test).
+ * `--label NAME` writes the results as results-NAME.json instead of results.json (e.g. a run
+ * on another Node version: `--label node24`); the page is then rendered from results.json
+ * beside every results-*.json in the same directory, one column per run.
+ * `--render` only re-renders the page from the results files already there (no measuring).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { awsEnv } from '../test/helpers/aws.js';
 import { startMoto } from '../test/helpers/moto.js';
 import { startProxy } from '../test/helpers/proxy.js';
 import { bytes } from './bytes.js';
-import { machine, type Options } from './common.js';
+import { formatJson, machine, type Options, round } from './common.js';
 import { cost } from './cost.js';
 import { hotPath } from './hot-path.js';
 import { loopDelay } from './loop-delay.js';
 import { memory } from './memory.js';
-import { renderMarkdown } from './report.js';
+import { loadRuns, type Results, renderMarkdown } from './report.js';
 import { seedBaseline } from './seed-baseline.js';
 import { throughput } from './throughput.js';
+import { uuid } from './uuid.js';
 
 const args = process.argv.slice(2);
 const options: Options = { quick: args.includes('--quick') };
-const outIndex = args.indexOf('--out');
+const flagValue = (flag: string) => {
+  const i = args.indexOf(flag);
+  return i >= 0 ? args[i + 1] : undefined;
+};
 const root = resolve(import.meta.dirname, '..');
-const outDir = outIndex >= 0 ? resolve(args[outIndex + 1] ?? '.') : undefined;
+const outDir = args.includes('--out') ? resolve(flagValue('--out') ?? '.') : undefined;
+const label = flagValue('--label');
+if (args.includes('--label') && !/^[a-z0-9][a-z0-9._-]*$/i.test(label ?? '')) {
+  throw new Error(`bench: --label needs a name of letters, digits, '.', '_' or '-', not ${label}`);
+}
+
+const resultsDir = outDir ?? join(root, 'bench');
+const mdPath = outDir ? join(outDir, 'benchmarks.md') : join(root, 'docs/benchmarks.md');
+
+if (args.includes('--render')) {
+  const main = JSON.parse(readFileSync(join(resultsDir, 'results.json'), 'utf8')) as Results;
+  writeFileSync(mdPath, renderMarkdown(loadRuns(resultsDir, main)));
+  process.stderr.write(`bench: rendered ${mdPath}\n`);
+  process.exit(0);
+}
 
 const step = async <T>(name: string, fn: () => Promise<T> | T): Promise<T> => {
   process.stderr.write(`bench: ${name}...`);
@@ -36,6 +58,7 @@ const step = async <T>(name: string, fn: () => Promise<T> | T): Promise<T> => {
 };
 
 const started = Date.now();
+const loadAtStart = loadavg()[0] ?? 0;
 const work = mkdtempSync(join(tmpdir(), 'vl-bench-'));
 const spoolDir = (name: string) => join(work, `spool-${name}`);
 const moto = await step('starting moto', () => startMoto());
@@ -55,6 +78,7 @@ try {
   const loop = await step('4 event-loop delay', () => loopDelay(options, moto.endpoint, spoolDir, bucket));
   const size = await step('5 bytes', () => bytes(options));
   const mem = await step('6 memory', () => memory(options, proxy, spoolDir, bucket));
+  const ids = await step('8 UUIDv7', () => uuid(options));
   const dollars = cost({
     eventsPerCall: seed.eventsPerCall,
     storedBytesPerEvent: size.batchGzipBytesPerEvent,
@@ -66,7 +90,10 @@ try {
     quick: options.quick,
     date: new Date().toISOString(),
     durationSeconds: Math.round((Date.now() - started) / 1000),
+    label: label ?? null,
     machine: machine(),
+    /** 1-minute load average of the machine (other processes included) at the start and end. */
+    loadAverage: { start: round(loadAtStart), end: round(loadavg()[0] ?? 0) },
     hotPath: hot,
     throughput: tp,
     seedBaseline: seed,
@@ -74,12 +101,14 @@ try {
     bytes: size,
     memory: mem,
     cost: dollars,
+    uuid: ids,
   };
-  const jsonPath = outDir ? join(outDir, 'results.json') : join(root, 'bench/results.json');
-  const mdPath = outDir ? join(outDir, 'benchmarks.md') : join(root, 'docs/benchmarks.md');
-  mkdirSync(resolve(jsonPath, '..'), { recursive: true });
-  writeFileSync(jsonPath, `${JSON.stringify(results, null, 2)}\n`);
-  writeFileSync(mdPath, renderMarkdown(results));
+  const jsonPath = join(resultsDir, label ? `results-${label}.json` : 'results.json');
+  mkdirSync(resultsDir, { recursive: true });
+  // Formatted as biome formats JSON, so `npm run lint` passes on the files a run writes.
+  writeFileSync(jsonPath, formatJson(results));
+  // The page: results.json (or this run, if there is none) beside every results-*.json.
+  writeFileSync(mdPath, renderMarkdown(loadRuns(resultsDir, results)));
   process.stderr.write(`bench: wrote ${jsonPath} and ${mdPath} in ${results.durationSeconds} s\n`);
 } finally {
   await proxy.close();

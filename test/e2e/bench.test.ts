@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/tmp.js';
 
 const run = promisify(execFile);
+type RoundedRatio = { perRound: number[]; spreadPct: number; stable: boolean };
 const root = resolve(import.meta.dirname, '../..');
 
 function numbers(value: unknown, path = ''): [string, unknown][] {
@@ -38,13 +39,31 @@ describe('npm run bench -- --quick', () => {
       'bytes',
       'memory',
       'cost',
+      'uuid',
     ]) {
       const values = numbers(results[section]);
       expect(values.length, section).toBeGreaterThan(3);
       for (const [path, v] of values) expect(Number.isFinite(v), `${section}.${path}`).toBe(true);
     }
+    // Ratios measured in rounds: at least 5 rounds, a spread, and a stability verdict.
+    const hot = results.hotPath as { ratio: RoundedRatio };
+    const tp = results.throughput as { ratio: RoundedRatio; noSpoolRatio: RoundedRatio };
+    for (const [name, ratio] of Object.entries({
+      hot: hot.ratio,
+      spoolOn: tp.ratio,
+      spoolOff: tp.noSpoolRatio,
+    })) {
+      expect(ratio.perRound.length, name).toBeGreaterThanOrEqual(5);
+      expect(typeof ratio.stable, name).toBe('boolean');
+      expect(ratio.stable, name).toBe(ratio.spreadPct <= 15);
+    }
+    const machine = results.machine as { node: string; cpu: string };
+    expect(machine.node).toBe(process.version);
+    expect(machine.cpu.length).toBeGreaterThan(0);
     const md = readFileSync(join(out, 'benchmarks.md'), 'utf8');
     expect(md).toContain('Quick smoke run');
+    expect(md).toContain(`Node ${process.version}`);
+    expect(md).toContain('UUIDv7');
     expect(md).not.toMatch(/NaN|undefined|Infinity/);
   }, 180_000);
 });

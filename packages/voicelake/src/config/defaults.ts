@@ -39,6 +39,7 @@ export const DEFAULTS = {
     maxBytes: 1024 * MiB,
     segmentBytes: 8 * MiB,
     commitIntervalMs: 50,
+    /** Recent records kept in memory (at most 5 s old): a full 16 MiB batch is read without decoding it from disk. */
     cacheBytes: 24 * MiB,
   },
   maxEventBytes: MiB,

@@ -18,6 +18,9 @@ import { acquireLock, type SpoolLock } from './lock.js';
 import { readSpool } from './read.js';
 import { SegmentSet } from './segments.js';
 
+/** Records stay in memory at most this long after they became durable (and within `cacheBytes`). */
+const CACHE_AGE_MS = 5000;
+
 export interface SpoolOptions {
   readonly dir: string;
   /** What this spool feeds (see paths.ts); a spool recorded for other destinations is refused. */
@@ -66,6 +69,8 @@ export class Spool implements EventLog {
   /** Records not yet durable, and a cache of recent durable ones. */
   #recent = new RecordWindow();
   #durableWaiters: { mark: number; resolve: (o: FlushOutcome) => void }[] = [];
+  /** When each group commit made records durable: the cache forgets records older than CACHE_AGE_MS. */
+  #marks: { seq: number; at: number }[] = [];
   #dropped = 0;
   #corruptTails = 0;
   #corruptRecords = 0;
@@ -266,6 +271,7 @@ export class Spool implements EventLog {
       await this.#segments.sync();
       this.#written = Math.max(this.#written, target);
       this.#durable = Math.max(this.#durable, target);
+      this.#marks.push({ seq: this.#durable, at: Date.now() });
     } catch (error) {
       this.#writeErrors++;
       this.#o.logger.error(
@@ -306,6 +312,13 @@ export class Spool implements EventLog {
    */
   #evict(): void {
     const cache = this.#o.cacheBytes;
+    // Kept only while young: a destination reads what it is about to send within seconds; during
+    // an outage, older records live on disk only, so memory stays flat whatever the backlog.
+    const old = Date.now() - CACHE_AGE_MS;
+    let aged = -1;
+    while (this.#marks.length > 0 && (this.#marks[0] as { at: number }).at < old)
+      aged = (this.#marks.shift() as { seq: number }).seq;
+    if (aged > 0) this.#recent.dropBelow(Math.min(aged, this.#durable));
     this.#recent.dropBelow(Math.min(this.#cursors.min(this.#head, this.tail), this.#durable));
     this.#recent.dropBelow(Math.min(this.#durable, this.#head), (bytes) => bytes > cache);
     this.#recent.dropBelow(this.tail);
