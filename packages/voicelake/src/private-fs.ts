@@ -8,6 +8,7 @@ import {
   constants,
   fstatSync,
   ftruncateSync,
+  lstatSync,
   mkdirSync,
   openSync,
   readSync,
@@ -78,6 +79,29 @@ export function ensurePrivateTree(base: string, dir: string): void {
     at = join(at, part);
     ensurePrivateDir(at);
   }
+}
+
+/**
+ * Why `ensurePrivateTree(base, dir)` would refuse, without creating anything: the first
+ * existing directory from `base` down to `dir` that is not private. Undefined when it would work.
+ */
+export function privateTreeProblem(base: string, dir: string): string | undefined {
+  const rel = relative(base, dir);
+  const paths = [base];
+  for (const part of rel.split(sep).filter(Boolean))
+    paths.push(join(paths[paths.length - 1] as string, part));
+  for (const path of paths) {
+    let st: Stats;
+    try {
+      st = lstatSync(path);
+    } catch {
+      return undefined; // missing from here down: it would be created private
+    }
+    if (st.isSymbolicLink()) return `${path} is a symlink`;
+    const problem = privateDirProblem(st);
+    if (problem) return `${path} ${problem}`;
+  }
+  return undefined;
 }
 
 /** Create a directory tree for the lake: every directory created here is 0700. */

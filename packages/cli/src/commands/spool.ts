@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
-import { type SpoolStatus, spoolDirFor, spoolStatuses } from 'voicelake/spool';
+import { type SpoolStatus, spoolDirFor, spoolProblem, spoolStatuses } from 'voicelake/spool';
 import { formatAge, formatBytes, formatCount } from '../format.js';
 
 function describe(status: SpoolStatus): string[] {
@@ -39,9 +39,10 @@ export function spoolCommand(): Command {
     .option('--json', 'print JSON')
     .action((opts: { spoolDir?: string; json?: boolean }) => {
       const dir = opts.spoolDir ?? spoolDirFor();
-      if (dir === undefined) {
+      const problem = opts.spoolDir === undefined ? spoolProblem() : undefined;
+      if (dir === undefined || problem !== undefined) {
         process.stdout.write(
-          'the spool is off (ANALYTICS_SPOOL_DIR=off): events are buffered in memory only\n',
+          `memory only: ${problem ?? 'the spool is off'}. Processes with these settings buffer events in memory and lose them on a crash.\n`,
         );
         return;
       }
