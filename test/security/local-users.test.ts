@@ -249,8 +249,14 @@ describe('another local user', () => {
     expect(flushed?.spool.mode, 'durability off is visible in stats().spool').toBe('memory');
     expect(flushed?.spool.reason).toMatch(/owned by uid \d+, not by this user/);
     expect(run.stderr, 'and logged').toMatch(/buffered in memory only/);
-    const status = await asUser(victim, [process.execPath, cli, 'spool', 'status'], victimEnv({ HOME: '/nonexistent' }));
-    expect(status.stdout, 'and shown by voicelake spool status').toMatch(/^memory only: .*owned by uid \d+, not by this user/);
+    const status = await asUser(
+      victim,
+      [process.execPath, cli, 'spool', 'status'],
+      victimEnv({ HOME: '/nonexistent' }),
+    );
+    expect(status.stdout, 'and shown by voicelake spool status').toMatch(
+      /^memory only: .*owned by uid \d+, not by this user/,
+    );
     expect(readFileSync(join(victim.home, '.bashrc'), 'utf8')).toBe(secrets.bashrc);
   });
 });
