@@ -7,11 +7,12 @@
  * and nothing else. It cannot read or write other files, reach the network, install or load
  * extensions, or change its settings. See docs/security.md.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DuckDBInstance, type DuckDBPreparedStatement, StatementType } from '@duckdb/node-api';
 import { QueryError } from 'voicelake';
-import { duckdbColumns } from 'voicelake/schema';
+import { ALL_COLUMNS, duckdbColumns, KINDS } from 'voicelake/schema';
+import type { DayRange } from './source.js';
 
 export type Row = Record<string, unknown>;
 
@@ -24,6 +25,25 @@ export interface Lake {
 export interface OpenLakeOptions {
   /** Directories the SQL may also read besides the lake (a query cache, for example). */
   readonly allowedDirectories?: readonly string[];
+  /** Only these event days: the view filters on the partition columns, so other days' files are skipped. */
+  readonly range?: DayRange | undefined;
+}
+
+/** The `events` view when the lake (or the requested days) holds no file yet: the same columns, no rows. */
+function emptyEvents(): string {
+  const columns = ALL_COLUMNS.map((c) => `CAST(NULL AS ${KINDS[c.kind].duckdb}) AS ${c.name}`);
+  return `SELECT ${columns.join(', ')}, CAST(NULL AS BIGINT) AS year, CAST(NULL AS BIGINT) AS month, CAST(NULL AS BIGINT) AS day WHERE false`;
+}
+
+function hasLakeFiles(dir: string): boolean {
+  return readdirSync(dir, { recursive: true }).some((f) => String(f).endsWith('.json.gz'));
+}
+
+/** A partition filter for `range`, on the Hive columns (DuckDB prunes the files of other days). */
+function rangeFilter(range: DayRange | undefined): string {
+  if (range === undefined) return '';
+  const key = (d: string) => Number(d.replaceAll('-', ''));
+  return ` WHERE (CAST(year AS INTEGER) * 10000 + CAST(month AS INTEGER) * 100 + CAST(day AS INTEGER)) BETWEEN ${key(range.from)} AND ${key(range.to)}`;
 }
 
 const quote = (s: string): string => `'${s.replace(/'/g, "''")}'`;
@@ -144,7 +164,10 @@ export async function openLake(dir: string, options: OpenLakeOptions = {}): Prom
     });
   }
   try {
-    await connection.run(`CREATE VIEW events AS SELECT * FROM ${lakeSource(dir)}`);
+    const body = hasLakeFiles(dir)
+      ? `SELECT * FROM ${lakeSource(dir)}${rangeFilter(options.range)}`
+      : emptyEvents();
+    await connection.run(`CREATE VIEW events AS ${body}`);
   } catch (error) {
     close();
     throw new QueryError(`cannot read the lake at ${dir}: ${(error as Error).message}`, { cause: error });
