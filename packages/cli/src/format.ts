@@ -26,20 +26,40 @@ export function positiveInt(name: string): (value: string) => number {
   };
 }
 
-/** A one-line progress indicator on stderr, when stderr is a terminal. */
-export function progress(label: string, total: number): { tick(done: number): void; done(): void } {
+/**
+ * A one-line progress indicator on stderr, when stderr is a terminal (silent when piped).
+ * With `totalBytes`, the line also shows the bytes done (pass them as `tick`'s second argument)
+ * and the percentage follows the bytes.
+ */
+export function progress(
+  label: string,
+  total: number,
+  totalBytes?: number,
+): { tick(done: number, bytesDone?: number): void; done(): void } {
   const tty = process.stderr.isTTY === true;
-  let last = -1;
+  const byBytes = totalBytes !== undefined && totalBytes > 0;
+  let lastPct = -1;
+  let lastAt = 0;
+  const line = (done: number, bytes: number | undefined): [number, string] => {
+    const pct = Math.floor(
+      ((byBytes ? (bytes ?? 0) : done) / Math.max(1, byBytes ? totalBytes : total)) * 100,
+    );
+    const size = totalBytes === undefined ? '' : `, ${formatBytes(bytes ?? 0)}/${formatBytes(totalBytes)}`;
+    return [pct, `${label} ${pct}% (${formatCount(done)}/${formatCount(total)}${size})`];
+  };
   return {
-    tick(done: number) {
+    tick(done: number, bytesDone?: number) {
       if (!tty) return;
-      const pct = Math.floor((done / Math.max(1, total)) * 100);
-      if (pct === last) return;
-      last = pct;
-      process.stderr.write(`\r${label} ${pct}% (${formatCount(done)}/${formatCount(total)})`);
+      const [pct, text] = line(done, bytesDone);
+      // Redraw when the percentage moves, and at most every 100 ms in between (counts move faster).
+      const now = Date.now();
+      if (pct === lastPct && now - lastAt < 100) return;
+      lastPct = pct;
+      lastAt = now;
+      process.stderr.write(`\r${text}`);
     },
     done() {
-      if (tty) process.stderr.write(`\r${label} 100% (${formatCount(total)}/${formatCount(total)})\n`);
+      if (tty) process.stderr.write(`\r${line(total, totalBytes)[1]}\n`);
     },
   };
 }

@@ -5,8 +5,12 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { VoicelakeError } from 'voicelake';
+import { athenaCommand } from './commands/athena.js';
+import { cacheCommand } from './commands/cache.js';
+import { catCommand } from './commands/cat.js';
 import { demoCommand } from './commands/demo.js';
 import { iamPolicyCommand } from './commands/iam-policy.js';
+import { lsCommand } from './commands/ls.js';
 import { queryCommand } from './commands/query.js';
 import { spoolCommand } from './commands/spool.js';
 
@@ -19,10 +23,14 @@ const program = new Command()
   )
   .showHelpAfterError();
 
+program.addCommand(athenaCommand());
 program.addCommand(demoCommand());
 program.addCommand(iamPolicyCommand());
 program.addCommand(queryCommand());
 program.addCommand(spoolCommand());
+program.addCommand(lsCommand());
+program.addCommand(catCommand());
+program.addCommand(cacheCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -36,7 +36,9 @@ function emptyEvents(): string {
 }
 
 function hasLakeFiles(dir: string): boolean {
-  return readdirSync(dir, { recursive: true }).some((f) => String(f).endsWith('.json.gz'));
+  return readdirSync(dir, { recursive: true }).some((f) =>
+    /^year=[^/]+\/month=[^/]+\/day=[^/]+\/[^/]+\.json\.gz$/.test(String(f)),
+  );
 }
 
 /** A partition filter for `range`, on the Hive columns (DuckDB prunes the files of other days). */
@@ -50,7 +52,8 @@ const quote = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
 /** SQL that reads the lake under `dir` (a directory of the lake layout). */
 export function lakeSource(dir: string): string {
-  const glob = join(dir, '**', '*.json.gz');
+  // Exactly the layout under `dir`: a cache holding several prefixes nests them, and only this one's partitions count.
+  const glob = join(dir, 'year=*', 'month=*', 'day=*', '*.json.gz');
   return `read_json(${quote(glob)}, format = 'newline_delimited', compression = 'gzip', hive_partitioning = true, union_by_name = true, columns = ${duckdbColumns()})`;
 }
 

@@ -1,0 +1,270 @@
+/**
+ * The Athena (Glue) definition of the lake, derived from the one schema (`voicelake/schema`):
+ * the external table over the GZIP NDJSON files with partition projection on the layout's
+ * `year=YYYY/month=MM/day=DD/` partitions, a view with one row per `event_id`, and a view of the
+ * call summaries. Add a column to the schema and the DDL, the views and `alterAddColumns` follow.
+ *
+ * Pure: options in, SQL out. Every column list takes the schema's columns as a parameter
+ * (default `ALL_COLUMNS`) so tests can derive the DDL of a schema with one more column.
+ */
+import { ConfigError } from 'voicelake';
+import { prefixProblem } from 'voicelake/layout';
+import { ALL_COLUMNS, type ColumnKind, KINDS, SCHEMA_VERSION } from 'voicelake/schema';
+
+/** What the DDL needs of a schema column. */
+export interface SchemaColumn {
+  readonly name: string;
+  readonly kind: ColumnKind;
+  readonly doc: string;
+}
+
+/** A column as the Glue catalog holds it (`GetTable` → `StorageDescriptor.Columns`). */
+export interface LiveColumn {
+  readonly name: string;
+  readonly type: string;
+}
+
+export interface TableRef {
+  /** Glue database (Athena schema). */
+  readonly database: string;
+  readonly table: string;
+}
+
+export interface AthenaDdlOptions extends TableRef {
+  /** The lake bucket. */
+  readonly bucket: string;
+  /** The lake prefix (`s3.prefix`), `''` or ending with `/` (normalized when it does not). */
+  readonly prefix: string;
+}
+
+export const ATHENA_DDL_DEFAULTS = { database: 'voicelake', table: 'events' } as const;
+
+/** The views `athenaDdl` creates next to the table. */
+export const ATHENA_VIEWS = { unique: 'events_unique', calls: 'calls' } as const;
+
+/** The Hive partition columns of the layout (`year=YYYY/month=MM/day=DD/`), in order. */
+export const PARTITION_COLUMNS = ['year', 'month', 'day'] as const;
+
+/**
+ * The call summary (`call_ended`): the schema's last section, from its first column to its
+ * last, plus the columns of other sections the summary fills with per-call totals. Only these
+ * anchors are named here; each must exist in the schema (checked when the DDL is built).
+ */
+const SUMMARY_SECTION = { first: 'call_duration_ms', last: 'usage_json' } as const;
+const SUMMARY_ALSO = ['prompt_tokens', 'prompt_cached_tokens', 'completion_tokens', 'message'] as const;
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
+
+/** Athena database and table names: lower case letters, digits and `_` (Glue lower-cases them anyway). */
+function checkName(option: string, value: string): void {
+  if (!IDENTIFIER.test(value) || value.length > 255)
+    throw new ConfigError(
+      `invalid ${option} ${JSON.stringify(value)}: use lower case letters, digits and _ (not starting with a digit), at most 255 characters`,
+    );
+}
+
+/** Refuse a database or table name Athena would not take (or that could change the SQL it is put in). */
+export function checkTableRef(ref: TableRef): void {
+  checkName('--database', ref.database);
+  checkName('--table', ref.table);
+}
+
+function checkBucket(bucket: string): void {
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket) || bucket.includes('..'))
+    throw new ConfigError(
+      `invalid --bucket ${JSON.stringify(bucket)}: must be an S3 bucket name (3-63 characters: a-z, 0-9, . and -)`,
+    );
+}
+
+/** The layout's prefix rules (`prefixProblem`), normalized as the library does: `''` or ending with `/`. */
+function normalizePrefix(prefix: string): string {
+  const why = prefixProblem(prefix);
+  if (why !== undefined) throw new ConfigError(`invalid --prefix ${JSON.stringify(prefix)}: ${why}`);
+  // The prefix goes into SQL string literals (LOCATION, storage.location.template).
+  if (prefix.includes("'"))
+    throw new ConfigError(`invalid --prefix ${JSON.stringify(prefix)}: may not contain '`);
+  return prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
+}
+
+function checkColumns(columns: readonly SchemaColumn[]): void {
+  const seen = new Set<string>();
+  for (const c of columns) {
+    if (!IDENTIFIER.test(c.name))
+      throw new Error(`schema column ${JSON.stringify(c.name)} is not a plain identifier`);
+    if (seen.has(c.name) || (PARTITION_COLUMNS as readonly string[]).includes(c.name))
+      throw new Error(`schema column ${c.name} is defined twice (or clashes with a partition column)`);
+    seen.add(c.name);
+  }
+}
+
+/** A SQL string literal for a column doc. Docs are prose: an apostrophe becomes ’ rather than an escape the Hive and Trino parsers read differently. */
+const comment = (doc: string): string => `'${doc.replace(/'/g, '’')}'`;
+
+/** One column of a Hive DDL column list: `` `name` type COMMENT '…' ``. */
+const ddlColumn = (c: SchemaColumn): string =>
+  `\`${c.name}\` ${KINDS[c.kind].athena} COMMENT ${comment(c.doc)}`;
+
+/** A (Trino) identifier in a view: double-quoted, so a future column named like a keyword still works. */
+const q = (name: string): string => `"${name}"`;
+
+/** `items` joined by `, `, broken into lines of about 100 characters indented by `indent`. */
+function wrap(items: readonly string[], indent: number): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const item of items) {
+    if (line !== '' && line.length + item.length + 2 > 100) {
+      lines.push(`${line},`);
+      line = item;
+    } else line = line === '' ? item : `${line}, ${item}`;
+  }
+  lines.push(line);
+  return lines.join(`\n${' '.repeat(indent)}`);
+}
+
+/** The schema's call summary columns: its summary section, then the totals it shares with other sections. */
+export function summaryColumns(columns: readonly SchemaColumn[] = ALL_COLUMNS): SchemaColumn[] {
+  const names = columns.map((c) => c.name);
+  const first = names.indexOf(SUMMARY_SECTION.first);
+  const last = names.indexOf(SUMMARY_SECTION.last);
+  const missing = [SUMMARY_SECTION.first, SUMMARY_SECTION.last, ...SUMMARY_ALSO].filter(
+    (n) => !names.includes(n),
+  );
+  if (first < 0 || last < first || missing.length > 0)
+    throw new Error(`the schema has no call summary section (missing: ${missing.join(', ') || 'order'})`);
+  const also = new Set<string>(SUMMARY_ALSO);
+  const section = columns.slice(first, last + 1);
+  return [...section, ...columns.filter((c) => also.has(c.name) && !section.includes(c))];
+}
+
+/** `CREATE EXTERNAL TABLE`: every schema column, partition projection on year/month/day. */
+export function createTableDdl(
+  options: AthenaDdlOptions,
+  columns: readonly SchemaColumn[] = ALL_COLUMNS,
+): string {
+  checkName('--database', options.database);
+  checkName('--table', options.table);
+  checkBucket(options.bucket);
+  checkColumns(columns);
+  const root = `s3://${options.bucket}/${normalizePrefix(options.prefix)}`;
+  const template = `${root}${PARTITION_COLUMNS.map((p) => `${p}=\${${p}}`).join('/')}/`;
+  const properties: [string, string][] = [
+    ['projection.enabled', 'true'],
+    ['projection.year.type', 'integer'],
+    ['projection.year.range', '2024,2099'],
+    ['projection.month.type', 'integer'],
+    ['projection.month.range', '1,12'],
+    ['projection.month.digits', '2'],
+    ['projection.day.type', 'integer'],
+    ['projection.day.range', '1,31'],
+    ['projection.day.digits', '2'],
+    ['storage.location.template', template],
+    ['schema_version', String(SCHEMA_VERSION)],
+  ];
+  return [
+    `CREATE EXTERNAL TABLE IF NOT EXISTS ${options.database}.${options.table} (`,
+    columns.map((c) => `  ${ddlColumn(c)}`).join(',\n'),
+    ')',
+    `PARTITIONED BY (${PARTITION_COLUMNS.map((p) => `\`${p}\` int`).join(', ')})`,
+    "ROW FORMAT SERDE 'org.apache.hive.hcatalog.data.JsonSerDe'",
+    "STORED AS INPUTFORMAT 'org.apache.hadoop.mapred.TextInputFormat'",
+    "OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'",
+    `LOCATION '${root}'`,
+    'TBLPROPERTIES (',
+    properties.map(([k, v]) => `  '${k}'='${v}'`).join(',\n'),
+    ')',
+  ].join('\n');
+}
+
+/**
+ * `events_unique`: one row per `event_id` (the first by `event_time`); every column, `rn` not
+ * exposed. A duplicate of an event is the same line written twice, so it has the same event
+ * time and partition: the window is also partitioned by year/month/day, which lets Athena push
+ * a partition filter on the view down to the table (and scan only those days).
+ */
+export function uniqueViewDdl(options: TableRef, columns: readonly SchemaColumn[] = ALL_COLUMNS): string {
+  checkName('--database', options.database);
+  checkName('--table', options.table);
+  checkColumns(columns);
+  const window = [...PARTITION_COLUMNS, 'event_id'].map(q).join(', ');
+  return [
+    `CREATE OR REPLACE VIEW ${options.database}.${ATHENA_VIEWS.unique} AS`,
+    `SELECT ${wrap([...columns.map((c) => c.name), ...PARTITION_COLUMNS].map(q), 2)}`,
+    'FROM (',
+    `  SELECT *, row_number() OVER (PARTITION BY ${window} ORDER BY ${q('event_time')}) AS rn`,
+    `  FROM ${options.database}.${options.table}`,
+    ') AS t',
+    'WHERE rn = 1',
+  ].join('\n');
+}
+
+/** `calls`: one row per call, from its summary (`call_ended`) in `events_unique`. */
+export function callsViewDdl(options: TableRef, columns: readonly SchemaColumn[] = ALL_COLUMNS): string {
+  checkName('--database', options.database);
+  checkColumns(columns);
+  const summary = summaryColumns(columns).map((c) => q(c.name));
+  return [
+    `CREATE OR REPLACE VIEW ${options.database}.${ATHENA_VIEWS.calls} AS`,
+    `SELECT ${wrap([q('call_id'), q('agent_id'), `${q('event_time')} AS ${q('ended_at')}`, ...summary, ...PARTITION_COLUMNS.map(q)], 2)}`,
+    `FROM ${options.database}.${ATHENA_VIEWS.unique}`,
+    `WHERE ${q('event_type')} = 'call_ended'`,
+  ].join('\n');
+}
+
+/** The statements that define the lake in Athena, in the order to run them: the table, then its views. */
+export function athenaDdl(
+  options: AthenaDdlOptions,
+  columns: readonly SchemaColumn[] = ALL_COLUMNS,
+): string[] {
+  return [createTableDdl(options, columns), uniqueViewDdl(options, columns), callsViewDdl(options, columns)];
+}
+
+export interface SchemaDiff {
+  /** Schema columns the live table lacks. */
+  readonly missing: SchemaColumn[];
+  /** Columns whose live type differs from the schema's Athena type. */
+  readonly mismatched: { readonly name: string; readonly live: string; readonly expected: string }[];
+  /** Live columns the schema does not have (left alone). */
+  readonly extra: string[];
+}
+
+/** The live table's columns against the schema. Names and types compare case-insensitively, as Glue stores them. */
+export function schemaDiff(
+  live: readonly LiveColumn[],
+  columns: readonly SchemaColumn[] = ALL_COLUMNS,
+): SchemaDiff {
+  const liveByName = new Map(live.map((c) => [c.name.toLowerCase(), c.type.trim().toLowerCase()]));
+  const known = new Set(columns.map((c) => c.name));
+  const mismatched: SchemaDiff['mismatched'] = [];
+  const missing: SchemaColumn[] = [];
+  for (const c of columns) {
+    const type = liveByName.get(c.name);
+    const expected = KINDS[c.kind].athena;
+    if (type === undefined) missing.push(c);
+    else if (type !== expected) mismatched.push({ name: c.name, live: type, expected });
+  }
+  const extra = live
+    .map((c) => c.name.toLowerCase())
+    .filter((n) => !known.has(n) && !(PARTITION_COLUMNS as readonly string[]).includes(n));
+  return { missing, mismatched, extra };
+}
+
+/**
+ * `ALTER TABLE … ADD COLUMNS (…)` for the schema columns the live table lacks, or undefined when
+ * it has them all. Type mismatches cannot be fixed by adding columns: see `schemaDiff().mismatched`.
+ */
+export function alterAddColumns(
+  live: readonly LiveColumn[],
+  options: TableRef,
+  columns: readonly SchemaColumn[] = ALL_COLUMNS,
+): string | undefined {
+  checkName('--database', options.database);
+  checkName('--table', options.table);
+  checkColumns(columns);
+  const { missing } = schemaDiff(live, columns);
+  if (missing.length === 0) return undefined;
+  return [
+    `ALTER TABLE ${options.database}.${options.table} ADD COLUMNS (`,
+    missing.map((c) => `  ${ddlColumn(c)}`).join(',\n'),
+    ')',
+  ].join('\n');
+}
