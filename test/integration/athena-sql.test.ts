@@ -163,3 +163,36 @@ describe('the Athena DDL parses', () => {
     expect(r.columns).toEqual(ALL_COLUMNS.slice(5).map((c) => c.name));
   });
 });
+
+describe('a column added to the schema', () => {
+  it('is read by DuckDB from the lake, as it appears in the Athena DDL and in --check', async () => {
+    // Prepare: a lake line written by a newer schema with one more column.
+    const { mkdirSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { gzipSync } = await import('node:zlib');
+    const { tempDir } = await import('../helpers/tmp.js');
+    const { openLake } = await import('../../packages/cli/src/lake/duckdb.js');
+    const { ALL_COLUMNS: columns } = await import('voicelake/schema');
+    const extra = { name: 'barge_in_ms', key: 'bargeInMs', kind: 'double', doc: 'Test column.' } as const;
+    const dir = tempDir('vl-newcol');
+    mkdirSync(join(dir, 'year=2026/month=11/day=24'), { recursive: true });
+    const line = {
+      event_id: 'e1',
+      event_type: 'agent_turn',
+      event_time: '2026-11-24T10:00:00.000Z',
+      call_id: 'c',
+      schema_version: 2,
+      barge_in_ms: 420.5,
+    };
+    writeFileSync(
+      join(dir, 'year=2026/month=11/day=24/analytics-20261124T100000000Z-0123456789ab.json.gz'),
+      gzipSync(`${JSON.stringify(line)}\n`),
+    );
+    // Act
+    const lake = await openLake(dir, { columns: [...columns, extra] });
+    const rows = await lake.query('SELECT barge_in_ms, schema_version FROM events');
+    lake.close();
+    // Assess
+    expect(rows).toEqual([{ barge_in_ms: 420.5, schema_version: 2 }]);
+  });
+});

@@ -140,8 +140,10 @@ export const COLUMN_BY_KEY: ReadonlyMap<string, Column & { readonly jsonKey: str
 );
 
 /** DuckDB `read_json(columns = {...})` spec: every column with its type. */
-export function duckdbColumns(): string {
-  return `{${ALL_COLUMNS.map((c) => `'${c.name}': '${KINDS[c.kind].duckdb}'`).join(', ')}}`;
+export function duckdbColumns(
+  columns: readonly { readonly name: string; readonly kind: ColumnKind }[] = ALL_COLUMNS,
+): string {
+  return `{${columns.map((c) => `'${c.name}': '${KINDS[c.kind].duckdb}'`).join(', ')}}`;
 }
 
 /** The schema as a Markdown table, for `docs/schema.md` (kept in sync by a test). */

@@ -27,6 +27,8 @@ export interface OpenLakeOptions {
   readonly allowedDirectories?: readonly string[];
   /** Only these event days: the view filters on the partition columns, so other days' files are skipped. */
   readonly range?: DayRange | undefined;
+  /** The columns to read (default: the schema's); a test adds one to see it flow through. */
+  readonly columns?: Parameters<typeof duckdbColumns>[0];
 }
 
 /** The `events` view when the lake (or the requested days) holds no file yet: the same columns, no rows. */
@@ -51,10 +53,10 @@ function rangeFilter(range: DayRange | undefined): string {
 const quote = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
 /** SQL that reads the lake under `dir` (a directory of the lake layout). */
-export function lakeSource(dir: string): string {
+export function lakeSource(dir: string, columns?: Parameters<typeof duckdbColumns>[0]): string {
   // Exactly the layout under `dir`: a cache holding several prefixes nests them, and only this one's partitions count.
   const glob = join(dir, 'year=*', 'month=*', 'day=*', '*.json.gz');
-  return `read_json(${quote(glob)}, format = 'newline_delimited', compression = 'gzip', hive_partitioning = true, union_by_name = true, columns = ${duckdbColumns()})`;
+  return `read_json(${quote(glob)}, format = 'newline_delimited', compression = 'gzip', hive_partitioning = true, union_by_name = true, columns = ${duckdbColumns(columns)})`;
 }
 
 /**
@@ -168,7 +170,7 @@ export async function openLake(dir: string, options: OpenLakeOptions = {}): Prom
   }
   try {
     const body = hasLakeFiles(dir)
-      ? `SELECT * FROM ${lakeSource(dir)}${rangeFilter(options.range)}`
+      ? `SELECT * FROM ${lakeSource(dir, options.columns)}${rangeFilter(options.range)}`
       : emptyEvents();
     await connection.run(`CREATE VIEW events AS ${body}`);
   } catch (error) {
