@@ -66,7 +66,8 @@ function toTimeMs(time: unknown, now: number): number {
   if (time === undefined) return now;
   if (typeof time === 'number') return time;
   if (time instanceof Date) return time.getTime();
-  if (typeof time === 'string') return Date.parse(time);
+  // An ISO time is at most ~30 characters: a longer string is not parsed (it could be 10 MB).
+  if (typeof time === 'string') return time.length <= 64 ? Date.parse(time) : Number.NaN;
   return Number.NaN;
 }
 
@@ -94,7 +95,14 @@ export function normalizeEvent(
   try {
     return normalizeUnsafe(input, maxEventBytes, now, redact);
   } catch (error) {
-    if (error instanceof TooLarge) return reject(REJECT_REASONS.tooLarge, error.message);
+    // Even inspecting what was thrown may throw (a revoked Proxy): nothing here may escape.
+    let tooLarge = false;
+    try {
+      tooLarge = error instanceof TooLarge;
+    } catch {
+      tooLarge = false;
+    }
+    if (tooLarge) return reject(REJECT_REASONS.tooLarge, (error as TooLarge).message);
     return reject(REJECT_REASONS.unserializable, `event could not be serialized: ${thrownMessage(error)}`);
   }
 }
@@ -133,15 +141,19 @@ function boundedJson(
   }
   if (flat && size <= budget && !redact?.custom) return JSON.stringify(value);
   let used = 0;
-  return JSON.stringify(value, function (this: unknown, key: string, v: unknown) {
+  return JSON.stringify(value, function (this: unknown, key: string, raw: unknown) {
     used += key.length + 8;
+    // A boxed String is unboxed by JSON.stringify after this replacer: measure it as the string it is.
+    const v = typeof raw === 'object' && raw !== null && raw instanceof String ? raw.valueOf() : raw;
+    // A typed array serializes as one key per element: count it before JSON.stringify lists them all.
+    if (ArrayBuffer.isView(v)) used += v.byteLength * 4;
     if (typeof v === 'string') {
       used += v.length;
       if (used > budget) throw new TooLarge(`custom fields are larger than the ${budget}-byte event limit`);
       return redact?.custom ? redact.apply(v) : v;
     }
     if (used > budget) throw new TooLarge(`custom fields are larger than the ${budget}-byte event limit`);
-    return v;
+    return raw;
   });
 }
 
@@ -220,7 +232,7 @@ function normalizeUnsafe(
   // Ids and times need no escaping; user strings go through JSON.stringify.
   let line = `{"event_id":"${eventId}","event_type":${quoteId(0, type)},"event_time":"${isoTime(timeMs)}","call_id":${quoteId(1, callId)},"agent_id":${typeof agentId === 'string' ? quoteId(2, agentId) : 'null'},"schema_version":${SCHEMA_VERSION}`;
   if (data !== undefined && data !== null) {
-    if (typeof data !== 'object' || Array.isArray(data)) {
+    if (typeof data !== 'object' || Array.isArray(data) || !isPlainObject(data)) {
       return reject(REJECT_REASONS.invalidData, `data must be a plain object, got ${describe(data)}`);
     }
     // Own keys only; custom fields in a null-prototype object, so `__proto__` is kept as data.
@@ -236,6 +248,8 @@ function normalizeUnsafe(
       }
       const column = COLUMN_BY_KEY.get(key);
       if (column === undefined) {
+        // JSON keeps neither; and a `toJSON` function must not replace the custom fields.
+        if (typeof value === 'function' || typeof value === 'symbol') continue;
         if (custom === undefined) custom = Object.create(null) as Record<string, unknown>;
         custom[key] = value;
         continue;
@@ -251,6 +265,9 @@ function normalizeUnsafe(
       } else {
         if (typeof value !== 'number' || !Number.isFinite(value))
           return invalidField(key, column.kind, value);
+        // Integer columns hold what every reader can read as a 64-bit integer without loss.
+        if (column.kind !== 'double' && !Number.isSafeInteger(Math.round(value)))
+          return invalidField(key, `${column.kind} (a safe integer)`, value);
         // String(n) equals JSON for finite numbers (and writes -0 as 0).
         line += column.jsonKey + (column.kind === 'double' ? value : Math.round(value));
       }
@@ -302,6 +319,16 @@ export function isoTime(ms: number): string {
 
 function describe(value: unknown): string {
   if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
+  try {
+    if (Array.isArray(value)) return 'an array';
+  } catch {
+    return 'an unreadable value';
+  }
   return typeof value;
+}
+
+/** `data` must be a plain object: typed arrays, boxed strings and class instances could hold millions of keys. */
+function isPlainObject(value: object): boolean {
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
 }
