@@ -173,11 +173,18 @@ describe('instrumentSession on a real AgentSession', () => {
     try {
       const local = (await lake.query('SELECT event_id FROM events')).map((r) => r.event_id).sort();
       const inS3 = (await readLake(s3, bucket)).map((l) => l.event.event_id).sort();
-      const inCw = (await readLogGroup(logs, logGroup))
-        .map((e) => JSON.parse(e.message as string).event_id)
+      const messages = (await readLogGroup(logs, logGroup)).map((e) => JSON.parse(e.message as string));
+      // Beside the events, CloudWatch holds the call's metrics as one EMF document.
+      const inCw = messages
+        .filter((m) => m._aws === undefined)
+        .map((m) => m.event_id)
         .sort();
       expect(inS3).toEqual(local);
       expect(inCw).toEqual(local);
+      expect(
+        messages.filter((m) => m._aws !== undefined),
+        'one EMF document for the call',
+      ).toHaveLength(1);
     } finally {
       lake.close();
     }

@@ -46,6 +46,16 @@ export interface DestinationStats {
    * was replaced by a fresh one: a forged or corrupt key never writes outside the lake.
    */
   replayRejected: number;
+  /**
+   * Events this destination's filter leaves out on purpose (`cloudWatch.events`): skipped
+   * without a request, never counted as failed. The lake and S3 always take every event.
+   */
+  filtered: number;
+  /**
+   * CloudWatch: embedded metric format documents delivered, one per `call_ended` (not counted in
+   * `delivered`, which counts events; their bytes are in `bytes`, as CloudWatch bills them).
+   */
+  emf: number;
   state: DestinationState;
   /** The last error, in one line, if the last attempt failed. */
   lastError: string | undefined;
@@ -65,6 +75,8 @@ export function newStats(): Omit<DestinationStats, 'pending'> {
     skipped: {},
     replayed: 0,
     replayRejected: 0,
+    filtered: 0,
+    emf: 0,
     state: DESTINATION_STATES.idle,
     lastError: undefined,
   };
@@ -78,6 +90,8 @@ export function accountReport(s: Omit<DestinationStats, 'pending'>, report: Send
   s.requests += report.requests;
   s.truncated += report.truncated;
   s.replayed += report.resent;
+  s.filtered += report.filtered;
+  s.emf += report.emf;
   for (const [reason, n] of Object.entries(report.skipped)) {
     s.skipped[reason] = (s.skipped[reason] ?? 0) + n;
     s.failed += n;

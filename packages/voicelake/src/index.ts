@@ -13,7 +13,10 @@ export { DEFAULTS } from './config/defaults.js';
 export type {
   AnalyticsOptions,
   AwsClientConfig,
+  CloudWatchEventFilter,
+  CloudWatchLogGroupClass,
   CloudWatchOptions,
+  EmfOptions,
   LocalOptions,
   RedactField,
   RedactOptions,

@@ -4,6 +4,7 @@
  */
 import { Command, Option } from 'commander';
 import { QueryError } from 'voicelake';
+import { INSIGHTS_QUERIES, runInsights } from '../cloudwatch/insights.js';
 import { formatBytes, formatCount, positiveInt } from '../format.js';
 import { AthenaEngine } from '../lake/athena.js';
 import { ATHENA_VIEWS } from '../lake/ddl.js';
@@ -28,7 +29,9 @@ type QueryOptions = SourceOptions &
     list?: boolean;
     format: Format;
     limit: number;
-    engine: 'duckdb' | 'athena';
+    engine: 'duckdb' | 'athena' | 'cloudwatch';
+    since?: string;
+    logGroup?: string;
     workgroup?: string;
     database?: string;
     outputLocation?: string;
@@ -76,8 +79,12 @@ export function queryCommand(): Command {
     .option('--json', 'same as --format json')
     .option('--list', 'list the named queries')
     .addOption(
-      new Option('--engine <engine>', 'where the SQL runs').choices(['duckdb', 'athena']).default('duckdb'),
+      new Option('--engine <engine>', 'where the SQL runs')
+        .choices(['duckdb', 'athena', 'cloudwatch'])
+        .default('duckdb'),
     )
+    .option('--since <window>', 'CloudWatch Logs Insights window: 30s, 15m, 1h, 2d, 1w (default 1h)')
+    .option('--log-group <name>', 'CloudWatch log group (default: ANALYTICS_LOG_GROUP)')
     .option('--workgroup <name>', 'Athena workgroup (default: ANALYTICS_ATHENA_WORKGROUP, else primary)')
     .option('--database <name>', 'Athena database (default: ANALYTICS_ATHENA_DATABASE, else voicelake)')
     .option(
@@ -89,6 +96,21 @@ export function queryCommand(): Command {
     if (opts.list || (!name && !opts.sql)) {
       for (const [n, q] of Object.entries(NAMED_QUERIES))
         process.stdout.write(`${n.padEnd(14)} ${q.description}\n`);
+      process.stdout.write('\nReal time, with --engine cloudwatch (Logs Insights over the last --since):\n');
+      for (const [n, q] of Object.entries(INSIGHTS_QUERIES))
+        process.stdout.write(`${n.padEnd(14)} ${q.description}\n`);
+      return;
+    }
+    if (opts.engine === 'cloudwatch') {
+      if (name !== undefined && !(name in INSIGHTS_QUERIES))
+        throw new QueryError(
+          `unknown Logs Insights query "${name}"; known: ${Object.keys(INSIGHTS_QUERIES).join(', ')}`,
+        );
+      const result = await runInsights((name ?? opts.sql) as string, {
+        since: opts.since,
+        logGroup: opts.logGroup,
+      });
+      printRows(result.rows, opts.json ? 'json' : opts.format, result.columns);
       return;
     }
     let sql = opts.sql as string;

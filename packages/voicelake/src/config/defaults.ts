@@ -21,6 +21,17 @@ export const DEFAULTS = {
      * complete record, and the events hold transcripts: keep them no longer than a month there.
      */
     retentionDays: 30,
+    /** `STANDARD` extracts EMF metrics and has metric filters, subscription filters and Live Tail. */
+    logGroupClass: 'STANDARD',
+    /** An existing group's retention is left alone unless asked. */
+    applyToExisting: false,
+    /** Every event type goes to CloudWatch unless a filter is set. */
+    events: 'all',
+    emf: {
+      /** Call metrics (EMF) are on whenever CloudWatch is. */
+      enabled: true,
+      namespace: 'Voicelake',
+    },
     intervalMs: 1000,
     /** CloudWatch's per-event limit in older documents; larger messages are truncated and marked. */
     maxEventBytes: 262_144,
@@ -114,12 +125,42 @@ export const OPTION_DOCS: readonly OptionDoc[] = [
     option: 'cloudWatch.retentionDays',
     env: 'ANALYTICS_LOG_RETENTION_DAYS',
     default: 'cloudWatch.retentionDays',
-    doc: 'Retention (days) set on a log group voicelake creates; an existing group is left as it is.',
+    doc: 'Retention (days) set on a log group voicelake creates; an existing group is left as it is unless `applyToExisting`.',
   },
   {
     option: 'cloudWatch.kmsKeyId',
     env: 'ANALYTICS_LOG_KMS_KEY_ID',
-    doc: 'KMS key ARN for a log group voicelake creates.',
+    doc: 'KMS key ARN for a log group voicelake creates; an existing group keeps its key.',
+  },
+  {
+    option: 'cloudWatch.logGroupClass',
+    env: 'ANALYTICS_LOG_CLASS',
+    default: 'cloudWatch.logGroupClass',
+    doc: 'Log class of a group voicelake creates: `STANDARD` or `INFREQUENT_ACCESS` (half the ingestion price; no EMF metrics, metric filters, subscription filters or Live Tail, so it needs `cloudWatch.emf: false`). A class never changes after creation. See docs/cloudwatch.md.',
+  },
+  {
+    option: 'cloudWatch.applyToExisting',
+    env: 'ANALYTICS_LOG_APPLY_TO_EXISTING',
+    default: 'cloudWatch.applyToExisting',
+    doc: '`true` puts `retentionDays` on a log group that already exists too (PutRetentionPolicy). Its KMS key and class are never changed.',
+  },
+  {
+    option: 'cloudWatch.events',
+    env: 'ANALYTICS_CLOUDWATCH_EVENTS',
+    default: 'cloudWatch.events',
+    doc: 'Event types sent to CloudWatch: `all`, a list (env: a comma list, e.g. `call_started,call_ended,error`) or a predicate `(eventType) => boolean`. Others are skipped and counted in `stats().destinations.cloudwatch.filtered`; S3 and the local lake always get every event.',
+  },
+  {
+    option: 'cloudWatch.emf',
+    env: 'ANALYTICS_EMF',
+    default: 'cloudWatch.emf.enabled',
+    doc: 'Call metrics in the embedded metric format: one EMF document per `call_ended`, in the same log stream. `false` (env `off`) turns them off. Counted in `stats().destinations.cloudwatch.emf`.',
+  },
+  {
+    option: 'cloudWatch.emf.namespace',
+    env: 'ANALYTICS_EMF_NAMESPACE',
+    default: 'cloudWatch.emf.namespace',
+    doc: 'CloudWatch metrics namespace of the call metrics.',
   },
   { option: 'cloudWatch.intervalMs', default: 'cloudWatch.intervalMs', doc: 'Longest an event waits, ms.' },
   {

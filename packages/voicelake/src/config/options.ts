@@ -51,14 +51,49 @@ export interface CloudWatchOptions {
   logStream?: string;
   /** Retention set on a log group voicelake creates. Default: `ANALYTICS_LOG_RETENTION_DAYS`, else `DEFAULTS.cloudWatch.retentionDays`. */
   retentionDays?: number;
-  /** KMS key ARN for a log group voicelake creates. Default: `ANALYTICS_LOG_KMS_KEY_ID`. */
+  /** KMS key ARN for a log group voicelake creates. Default: `ANALYTICS_LOG_KMS_KEY_ID`. An existing group keeps its key. */
   kmsKeyId?: string;
+  /**
+   * Log class of a group voicelake creates. Default: `ANALYTICS_LOG_CLASS`, else `STANDARD`.
+   * `INFREQUENT_ACCESS` halves the ingestion price but extracts no EMF metrics and has no metric
+   * filters, subscription filters or Live Tail (Logs Insights works): it needs `emf: false`.
+   * A group's class never changes after it is created.
+   */
+  logGroupClass?: CloudWatchLogGroupClass;
+  /**
+   * Put `retentionDays` on a log group that already exists too. Default:
+   * `ANALYTICS_LOG_APPLY_TO_EXISTING` (`true`), else false: an existing group is left as it is.
+   */
+  applyToExisting?: boolean;
+  /**
+   * Which event types go to CloudWatch: `'all'` (default), a list of types, or a predicate.
+   * Default: `ANALYTICS_CLOUDWATCH_EVENTS` (a comma list, or `all`). Other events are skipped
+   * (counted in `stats().destinations.cloudwatch.filtered`); S3 and the local lake get every event.
+   */
+  events?: CloudWatchEventFilter;
+  /**
+   * Call metrics in the embedded metric format: each `call_ended` also becomes an EMF document
+   * in the same stream. On by default; `false` (or `ANALYTICS_EMF=off`) turns it off.
+   */
+  emf?: EmfOptions | false;
   /** Longest an event waits before PutLogEvents, ms. */
   intervalMs?: number;
   /** Raw bytes per PutLogEvents request, at most CloudWatch's 1 MiB. */
   maxBatchBytes?: number;
   /** CloudWatch's per-event size limit (message + 26 bytes). Larger messages are truncated and marked. */
   maxEventBytes?: number;
+}
+
+/** Log classes voicelake can create a group in. */
+export type CloudWatchLogGroupClass = 'STANDARD' | 'INFREQUENT_ACCESS';
+
+/** Event types sent to CloudWatch: every one, a list, or a predicate on the event type. */
+export type CloudWatchEventFilter = 'all' | readonly string[] | ((eventType: string) => boolean);
+
+/** Embedded metric format call metrics. Defaults: `DEFAULTS.cloudWatch.emf`. */
+export interface EmfOptions {
+  /** CloudWatch metrics namespace. Default: `ANALYTICS_EMF_NAMESPACE`, else `Voicelake`. */
+  namespace?: string;
 }
 
 /** The local lake directory. Defaults: `DEFAULTS.local`. */

@@ -9,8 +9,9 @@ import { ConfigError } from '../errors.js';
 import { prefixProblem } from '../lake/layout.js';
 import { defaultLogger, type Logger } from '../logger.js';
 import { type DestinationIdentity, defaultSpoolDir } from '../paths.js';
+import { namespaceProblem } from '../sinks/emf.js';
 import { DEFAULTS } from './defaults.js';
-import type { AnalyticsOptions, RedactField } from './options.js';
+import type { AnalyticsOptions, CloudWatchOptions, RedactField } from './options.js';
 
 /** The retention periods CloudWatch Logs accepts. */
 const RETENTION: readonly number[] = [
@@ -77,11 +78,46 @@ const schema = z.object({
         )
         .optional(),
       kmsKeyId: z.string().startsWith('arn:', 'must be a KMS key ARN').optional(),
+      logGroupClass: z.enum(['STANDARD', 'INFREQUENT_ACCESS'], {
+        error: 'must be STANDARD or INFREQUENT_ACCESS (ANALYTICS_LOG_CLASS)',
+      }),
+      applyToExisting: z.boolean({
+        error: 'must be a boolean (ANALYTICS_LOG_APPLY_TO_EXISTING: true or false)',
+      }),
+      events: z.union(
+        [
+          z.literal('all'),
+          z.array(z.string().min(1).max(128)).readonly(),
+          z.custom<(eventType: string) => boolean>((v) => typeof v === 'function'),
+        ],
+        {
+          error:
+            "must be 'all', a list of event types, or a function (ANALYTICS_CLOUDWATCH_EVENTS: a comma list)",
+        },
+      ),
+      emf: z.union(
+        [
+          z.literal(false),
+          z.object({
+            namespace: z.string().superRefine((n, ctx) => {
+              const problem = namespaceProblem(n);
+              if (problem) ctx.addIssue({ code: 'custom', message: `namespace ${problem}` });
+            }),
+          }),
+        ],
+        { error: 'must be false or { namespace } (ANALYTICS_EMF: on or off)' },
+      ),
       intervalMs: positiveInt,
       maxEventBytes: z.number().int().min(1024).max(1_048_576),
       maxBatchBytes: z.number().int().min(1024).max(1_048_576),
       endpoint: z.url().optional(),
     })
+    .refine(
+      (c) => !(c.logGroupClass === 'INFREQUENT_ACCESS' && c.emf !== false),
+      'logGroupClass INFREQUENT_ACCESS does not extract embedded metric format metrics (nor run metric ' +
+        'filters, subscription filters or Live Tail), so the call metrics would never appear: turn them ' +
+        'off (cloudWatch.emf: false, ANALYTICS_EMF=off) or use STANDARD',
+    )
     .optional(),
   local: z
     .object({
@@ -151,6 +187,46 @@ function withSlash(p: string): string {
   return p === '' || p.endsWith('/') ? p : `${p}/`;
 }
 
+/** `true`/`false` (also on/off, 1/0) from the environment; anything else is passed on for the schema to refuse. */
+function envBool(value: string | undefined): boolean | string | undefined {
+  const v = nonEmpty(value)?.toLowerCase();
+  if (v === undefined) return undefined;
+  if (v === 'true' || v === 'on' || v === '1') return true;
+  if (v === 'false' || v === 'off' || v === '0') return false;
+  return value;
+}
+
+/** The CloudWatch options beyond the group and stream: class, existing groups, event filter, EMF. */
+function cloudWatchExtras(cwo: CloudWatchOptions, env: Record<string, string | undefined>) {
+  const eventsEnv = nonEmpty(env.ANALYTICS_CLOUDWATCH_EVENTS)?.trim();
+  const events =
+    cwo.events ??
+    (eventsEnv === undefined || eventsEnv === 'all'
+      ? DEFAULTS.cloudWatch.events
+      : eventsEnv
+          .split(',')
+          .map((t) => t.trim())
+          .filter((t) => t !== ''));
+  const emfEnv = envBool(env.ANALYTICS_EMF);
+  const emfOn =
+    cwo.emf === false ? false : cwo.emf !== undefined ? true : (emfEnv ?? DEFAULTS.cloudWatch.emf.enabled);
+  const namespace =
+    (cwo.emf ? cwo.emf.namespace : undefined) ??
+    nonEmpty(env.ANALYTICS_EMF_NAMESPACE) ??
+    DEFAULTS.cloudWatch.emf.namespace;
+  return {
+    logGroupClass:
+      cwo.logGroupClass ?? nonEmpty(env.ANALYTICS_LOG_CLASS) ?? DEFAULTS.cloudWatch.logGroupClass,
+    applyToExisting:
+      cwo.applyToExisting ??
+      envBool(env.ANALYTICS_LOG_APPLY_TO_EXISTING) ??
+      DEFAULTS.cloudWatch.applyToExisting,
+    events,
+    // A stray ANALYTICS_EMF value (not on/off) reaches the schema as is and is refused there.
+    emf: emfOn === false ? (false as const) : emfOn === true ? { namespace } : emfOn,
+  };
+}
+
 /** Resolve options and environment into a validated, frozen config. Throws `ConfigError` with every problem listed. */
 export function resolveConfig(options: AnalyticsOptions = {}): ResolvedConfig {
   const env = options.env ?? process.env;
@@ -186,6 +262,7 @@ export function resolveConfig(options: AnalyticsOptions = {}): ResolvedConfig {
           logGroup,
           ...(retentionDays !== undefined ? { retentionDays } : {}),
           ...(logKms ? { kmsKeyId: logKms } : {}),
+          ...cloudWatchExtras(cwo, env),
           endpoint:
             options.aws?.endpoint ??
             nonEmpty(env.AWS_ENDPOINT_URL_CLOUDWATCH_LOGS) ??

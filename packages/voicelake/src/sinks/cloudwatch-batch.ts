@@ -1,7 +1,8 @@
 /**
  * Pure batching for PutLogEvents: filter events CloudWatch would refuse by age, truncate
  * oversized messages (marked), sort chronologically, and split so that no request breaks
- * a limit: bytes + 26 per event, 10,000 events, a span under 24 h.
+ * a limit: bytes + 26 per event, 10,000 events, a span under 24 h. Also the cheap read of a
+ * line's event type that the per-destination event filter uses.
  */
 import type { EventRecord } from '../event.js';
 
@@ -25,13 +26,21 @@ export interface LogEvent {
   readonly timestamp: number;
   readonly message: string;
   readonly bytes: number;
+  /** An embedded metric format document made by the sink, not one of the records. */
+  readonly emf?: true;
 }
+
+/** A record to send, or an EMF document (`emf: true`) derived from one. */
+export type BatchInput = EventRecord & { readonly emf?: true };
 
 export interface CloudWatchBatching {
   readonly batches: LogEvent[][];
+  /** Records (not EMF documents) refused by age. */
   readonly tooOld: number;
   readonly tooNew: number;
   readonly truncated: number;
+  /** EMF documents left out by age (their `call_ended` is too old or too new as well). */
+  readonly emfSkipped: number;
 }
 
 export interface BatchingOptions {
@@ -41,7 +50,7 @@ export interface BatchingOptions {
 }
 
 export function batchForCloudWatch(
-  records: readonly EventRecord[],
+  records: readonly BatchInput[],
   options: BatchingOptions,
 ): CloudWatchBatching {
   const maxEventBytes = options.maxEventBytes ?? CW_LIMITS.maxEventBytes;
@@ -52,17 +61,18 @@ export function batchForCloudWatch(
   let tooOld = 0;
   let tooNew = 0;
   let truncated = 0;
+  let emfSkipped = 0;
   const events: LogEvent[] = [];
   for (const r of records) {
-    if (r.timeMs < oldest) {
-      tooOld++;
+    if (r.timeMs < oldest || r.timeMs > newest) {
+      if (r.emf) emfSkipped++;
+      else if (r.timeMs < oldest) tooOld++;
+      else tooNew++;
       continue;
     }
-    if (r.timeMs > newest) {
-      tooNew++;
-      continue;
-    }
-    if (r.bytes > maxMessageBytes) {
+    if (r.emf) {
+      events.push({ timestamp: r.timeMs, message: r.line, bytes: r.bytes, emf: true });
+    } else if (r.bytes > maxMessageBytes) {
       truncated++;
       const message = truncateLine(r.line, r.bytes, maxMessageBytes);
       events.push({ timestamp: r.timeMs, message, bytes: Buffer.byteLength(message) });
@@ -92,7 +102,32 @@ export function batchForCloudWatch(
     bytes += size;
   }
   if (batch.length > 0) batches.push(batch);
-  return { batches, tooOld, tooNew, truncated };
+  return { batches, tooOld, tooNew, truncated, emfSkipped };
+}
+
+/** Where the event type's value starts in a line voicelake wrote: after `{"event_id":"<uuid>","event_type":"`. */
+const TYPE_AT = '{"event_id":"'.length + 36 + '","event_type":"'.length;
+
+/**
+ * The `event_type` of a line, read without parsing it when the line is as `track()` writes it
+ * (`{"event_id":"<36 chars>","event_type":"…"`); any other line is parsed. Undefined when the
+ * line has no string event type.
+ */
+export function eventTypeOf(line: string): string | undefined {
+  if (line.startsWith('{"event_id":"') && line.startsWith('","event_type":"', TYPE_AT - 16)) {
+    const end = line.indexOf('"', TYPE_AT);
+    if (end > TYPE_AT) {
+      const type = line.slice(TYPE_AT, end);
+      // An escape (`\"`, `\u…`) needs the JSON parser.
+      if (!type.includes('\\')) return type;
+    }
+  }
+  try {
+    const type = (JSON.parse(line) as { event_type?: unknown }).event_type;
+    return typeof type === 'string' ? type : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

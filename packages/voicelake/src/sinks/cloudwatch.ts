@@ -3,6 +3,11 @@
  * stream when missing. Each plan's requests are fixed by `batchForCloudWatch`; a retry
  * resends only the requests not yet accepted. CloudWatch cannot deduplicate, so delivery
  * here is at least once.
+ *
+ * The plan is also where the destination's own choices are made, off the `track()` hot path:
+ * records whose event type the filter (`events`) leaves out are skipped (the cursor moves past
+ * them, counted as `filtered`), and each `call_ended` adds an embedded metric format document
+ * (emf.ts) to the same requests.
  */
 import {
   type CloudWatchLogsClient,
@@ -16,7 +21,14 @@ import type { EventRecord } from '../event.js';
 import type { Logger } from '../logger.js';
 import { classifyError, describeError, FAILURE_CLASSES, retryAfterMs } from '../retry.js';
 import { acquireCloudWatch } from './clients.js';
-import { batchForCloudWatch, CW_LIMITS, type LogEvent } from './cloudwatch-batch.js';
+import {
+  type BatchInput,
+  batchForCloudWatch,
+  CW_LIMITS,
+  eventTypeOf,
+  type LogEvent,
+} from './cloudwatch-batch.js';
+import { emfDocument } from './emf.js';
 import type { Plan, SendReport, Sink, SinkOutcome } from './types.js';
 
 export interface CloudWatchSinkOptions {
@@ -25,6 +37,14 @@ export interface CloudWatchSinkOptions {
   readonly retentionDays?: number | undefined;
   /** KMS key for a group voicelake creates. */
   readonly kmsKeyId?: string | undefined;
+  /** Log class of a group voicelake creates (CreateLogGroup `logGroupClass`). */
+  readonly logGroupClass?: 'STANDARD' | 'INFREQUENT_ACCESS' | undefined;
+  /** Put the retention on an existing group too. Default false: an existing group is left alone. */
+  readonly applyToExisting?: boolean | undefined;
+  /** Event types sent; others are skipped and counted as `filtered`. Default `'all'`. */
+  readonly events?: 'all' | readonly string[] | ((eventType: string) => boolean) | undefined;
+  /** Call metrics as EMF documents, in this namespace; `false` or absent: none. */
+  readonly emf?: { readonly namespace: string } | false | undefined;
   readonly maxEventBytes: number;
   /** Bytes per PutLogEvents request (≤ 1 MiB); smaller requests block the event loop for less. */
   readonly maxBatchBytes: number;
@@ -35,6 +55,8 @@ export interface CloudWatchSinkOptions {
 interface CwPart {
   readonly events: LogEvent[];
   readonly bytes: number;
+  /** Events of the part that are records (the rest are EMF documents). */
+  readonly records: number;
   done: boolean;
   attempts: number;
 }
@@ -45,6 +67,10 @@ class CloudWatchPlan implements Plan {
     /** Events refused before sending (too old / too new), reported with the first send. */
     public skipped: { too_old: number; too_new: number } | undefined,
     public truncated: number,
+    /** Records the event filter left out, reported with the first send. */
+    public filtered: number,
+    /** EMF documents left out with their too old / too new `call_ended`, logged with the first send. */
+    public emfSkipped: number,
   ) {}
   get done(): boolean {
     return this.parts.every((p) => p.done);
@@ -60,6 +86,8 @@ export class CloudWatchSink implements Sink<CloudWatchPlan> {
   readonly limits: { maxEvents: number; maxBytes: number };
   readonly #client: CloudWatchLogsClient;
   readonly #release: () => void;
+  /** The event filter as a predicate; undefined sends everything. */
+  readonly #accept: ((eventType: string) => boolean) | undefined;
   #streamReady = false;
 
   constructor(private readonly options: CloudWatchSinkOptions) {
@@ -70,11 +98,13 @@ export class CloudWatchSink implements Sink<CloudWatchPlan> {
     const { client, release } = acquireCloudWatch(options.client);
     this.#client = client;
     this.#release = release;
+    this.#accept = eventFilter(options.events);
   }
 
   prepare(records: readonly EventRecord[]): CloudWatchPlan {
     const maxAgeMs = this.options.retentionDays ? this.options.retentionDays * 86_400_000 : undefined;
-    const b = batchForCloudWatch(records, {
+    const { inputs, filtered } = this.#select(records);
+    const b = batchForCloudWatch(inputs, {
       now: Date.now(),
       maxEventBytes: this.options.maxEventBytes,
       ...(maxAgeMs ? { maxAgeMs } : {}),
@@ -82,11 +112,32 @@ export class CloudWatchSink implements Sink<CloudWatchPlan> {
     const parts = b.batches.map((events) => ({
       events,
       bytes: events.reduce((n, e) => n + e.bytes, 0),
+      records: countRecords(events),
       done: false,
       attempts: 0,
     }));
     const skipped = b.tooOld + b.tooNew > 0 ? { too_old: b.tooOld, too_new: b.tooNew } : undefined;
-    return new CloudWatchPlan(parts, skipped, b.truncated);
+    return new CloudWatchPlan(parts, skipped, b.truncated, filtered, b.emfSkipped);
+  }
+
+  /** The records the filter keeps, plus one EMF document per `call_ended` (filtered or not). */
+  #select(records: readonly EventRecord[]): { inputs: BatchInput[]; filtered: number } {
+    const accept = this.#accept;
+    const emf = this.options.emf;
+    if (accept === undefined && !emf) return { inputs: records as BatchInput[], filtered: 0 };
+    const inputs: BatchInput[] = [];
+    let filtered = 0;
+    for (const r of records) {
+      const type = eventTypeOf(r.line);
+      if (emf && type === 'call_ended') {
+        const doc = emfDocument(r.line, r.timeMs, emf.namespace);
+        if (doc !== undefined)
+          inputs.push({ line: doc, bytes: Buffer.byteLength(doc), timeMs: r.timeMs, emf: true });
+      }
+      if (accept === undefined || (type !== undefined && accept(type))) inputs.push(r);
+      else filtered++;
+    }
+    return { inputs, filtered };
   }
 
   async send(plan: CloudWatchPlan, report: SendReport, signal: AbortSignal): Promise<SinkOutcome> {
@@ -103,16 +154,29 @@ export class CloudWatchSink implements Sink<CloudWatchPlan> {
     }
     report.truncated += plan.truncated;
     plan.truncated = 0;
+    report.filtered += plan.filtered;
+    plan.filtered = 0;
+    if (plan.emfSkipped > 0) {
+      logger.warn(
+        { emf: plan.emfSkipped },
+        'EMF documents of calls that ended over 14 days ago (or the retention) or over 2 h ahead were not sent',
+      );
+      plan.emfSkipped = 0;
+    }
     try {
       for (const part of plan.parts) {
         if (part.done) continue;
         if (signal.aborted) throw signal.reason ?? new Error('aborted');
         await this.#putWithCreate(part, report, signal);
         part.done = true;
-        report.delivered += part.events.length;
+        report.delivered += part.records;
+        report.emf += part.events.length - part.records;
         report.bytes += part.bytes;
         report.storedBytes += part.bytes;
-        logger.info({ events: part.events.length }, 'Analytics written to CloudWatch');
+        logger.info(
+          { events: part.records, emf: part.events.length - part.records },
+          'Analytics written to CloudWatch',
+        );
       }
       return { kind: 'ok' };
     } catch (error) {
@@ -122,7 +186,7 @@ export class CloudWatchSink implements Sink<CloudWatchPlan> {
       if (kind === FAILURE_CLASSES.invalid) {
         const part = plan.parts.find((p) => !p.done);
         if (part) part.done = true;
-        return { kind: 'rejected', error: wrapped, count: part?.events.length ?? 0 };
+        return { kind: 'rejected', error: wrapped, count: part?.records ?? 0 };
       }
       return { kind: 'retry-later', error: wrapped, retryAfterMs: retryAfterMs(error) };
     }
@@ -163,13 +227,20 @@ export class CloudWatchSink implements Sink<CloudWatchPlan> {
         if (n > 0) report.skipped[reason] = (report.skipped[reason] ?? 0) + n;
       }
       this.options.logger.warn({ tooOld, expired, tooNew }, 'CloudWatch rejected some events in a batch');
-      report.delivered -= Math.max(tooOld, expired) + tooNew;
+      // Count records only: EMF documents are counted apart.
+      const head = countRecords(part.events.slice(0, Math.max(tooOld, expired)));
+      const tail = tooNew > 0 ? countRecords(part.events.slice(part.events.length - tooNew)) : 0;
+      report.delivered -= head + tail;
     }
   }
 
-  /** Create the stream; create the group only if it is missing (IAM often grants no CreateLogGroup). */
+  /**
+   * Create the stream; create the group only if it is missing (IAM often grants no
+   * CreateLogGroup), with its KMS key, class and retention. An existing group is left as it is,
+   * unless `applyToExisting` asks for its retention to be put too.
+   */
   async #ensureStream(report: SendReport, abortSignal: AbortSignal): Promise<void> {
-    const { logGroup, logStream, retentionDays, kmsKeyId } = this.options;
+    const { logGroup, logStream, retentionDays, kmsKeyId, logGroupClass, applyToExisting } = this.options;
     const createStream = async (): Promise<void> => {
       report.requests++;
       await this.#client
@@ -178,24 +249,30 @@ export class CloudWatchSink implements Sink<CloudWatchPlan> {
         })
         .catch(ignoreAlreadyExists);
     };
+    let created = false;
     try {
       await createStream();
     } catch (error) {
       if ((error as Error)?.name !== 'ResourceNotFoundException') throw error;
       report.requests++;
-      const created = await this.#client
-        .send(new CreateLogGroupCommand({ logGroupName: logGroup, ...(kmsKeyId ? { kmsKeyId } : {}) }), {
-          abortSignal,
-        })
-        .then(() => true, ignoreAlreadyExists);
-      if (created && retentionDays) {
-        report.requests++;
-        await this.#client.send(
-          new PutRetentionPolicyCommand({ logGroupName: logGroup, retentionInDays: retentionDays }),
+      created = await this.#client
+        .send(
+          new CreateLogGroupCommand({
+            logGroupName: logGroup,
+            ...(kmsKeyId ? { kmsKeyId } : {}),
+            ...(logGroupClass ? { logGroupClass } : {}),
+          }),
           { abortSignal },
-        );
-      }
+        )
+        .then(() => true, ignoreAlreadyExists);
       await createStream();
+    }
+    if (retentionDays && (created || applyToExisting)) {
+      report.requests++;
+      await this.#client.send(
+        new PutRetentionPolicyCommand({ logGroupName: logGroup, retentionInDays: retentionDays }),
+        { abortSignal },
+      );
     }
     this.#streamReady = true;
   }
@@ -203,6 +280,29 @@ export class CloudWatchSink implements Sink<CloudWatchPlan> {
   async close(): Promise<void> {
     this.#release();
   }
+}
+
+/** The filter as a predicate on the event type; undefined when every event goes. */
+function eventFilter(events: CloudWatchSinkOptions['events']): ((eventType: string) => boolean) | undefined {
+  if (events === undefined || events === 'all') return undefined;
+  if (typeof events === 'function') {
+    return (type) => {
+      try {
+        return events(type) === true;
+      } catch {
+        // A throwing predicate keeps the event: better a CloudWatch line too many than one lost.
+        return true;
+      }
+    };
+  }
+  const set = new Set(events);
+  return (type) => set.has(type);
+}
+
+function countRecords(events: readonly LogEvent[]): number {
+  let n = 0;
+  for (const e of events) if (!e.emf) n++;
+  return n;
 }
 
 function ignoreAlreadyExists(error: unknown): false {

@@ -37,7 +37,15 @@ export function createSinks(config: ResolvedConfig, quiet = false): ConfiguredSi
     say.info('S3 analytics disabled');
   }
   if (cloudWatch) {
-    say.info(`CloudWatch analytics enabled: group=${cloudWatch.logGroup} stream=${cloudWatch.logStream}`);
+    const events =
+      typeof cloudWatch.events === 'function'
+        ? 'a predicate'
+        : cloudWatch.events === 'all'
+          ? 'all'
+          : cloudWatch.events.join(',') || 'none';
+    say.info(
+      `CloudWatch analytics enabled: group=${cloudWatch.logGroup} stream=${cloudWatch.logStream} events=${events} emf=${cloudWatch.emf ? cloudWatch.emf.namespace : 'off'}`,
+    );
     const sink = new CloudWatchSink({
       ...cloudWatch,
       client: { ...aws, endpoint: cloudWatch.endpoint },

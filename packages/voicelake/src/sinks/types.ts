@@ -32,6 +32,10 @@ export interface SendReport {
   truncated: number;
   /** Records sent again after an attempt whose outcome is unknown (a retry of the same part). */
   resent: number;
+  /** Records this destination's event filter left out on purpose (CloudWatch `events`); not failures. */
+  filtered: number;
+  /** Embedded metric format documents delivered beside the records (CloudWatch, one per `call_ended`). */
+  emf: number;
 }
 
 export interface Plan {
@@ -57,5 +61,15 @@ export interface Sink<P extends Plan = Plan> {
 }
 
 export function emptyReport(): SendReport {
-  return { delivered: 0, bytes: 0, storedBytes: 0, requests: 0, skipped: {}, truncated: 0, resent: 0 };
+  return {
+    delivered: 0,
+    bytes: 0,
+    storedBytes: 0,
+    requests: 0,
+    skipped: {},
+    truncated: 0,
+    resent: 0,
+    filtered: 0,
+    emf: 0,
+  };
 }
