@@ -11,12 +11,13 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { NAMED_QUERIES } from '../../packages/cli/src/lake/named-queries.js';
 import { awsEnv, clients, createBucket, uniqueName } from '../helpers/aws.js';
+import { voicelake as voicelakeInProcess } from '../helpers/cli.js';
 import { readLocalLake } from '../helpers/lake.js';
 import { normalizeRows, recompute } from '../helpers/recompute.js';
 import { tempDir } from '../helpers/tmp.js';
 
-const run = promisify(execFile);
-const cli = resolve(import.meta.dirname, '../../packages/cli/bin/voicelake.js');
+const _run = promisify(execFile);
+const _cli = resolve(import.meta.dirname, '../../packages/cli/bin/voicelake.js');
 const endpoint = inject('motoEndpoint');
 const { s3 } = clients(endpoint);
 const names = Object.keys(NAMED_QUERIES);
@@ -50,7 +51,7 @@ describe('named queries on 300 demo calls', () => {
 
   beforeAll(async () => {
     // Prepare: the demo's calls in a local lake, and the same files in S3.
-    await run(process.execPath, [cli, 'demo', '--calls', '300', '--data-dir', lake, '--days', '3'], { env });
+    await voicelakeInProcess(['demo', '--calls', '300', '--data-dir', lake, '--days', '3'], env);
     const events = readLocalLake(lake).map((l) => l.event);
     expected = recompute(events, 10);
     days = [...new Set(events.map((e) => String(e.event_time).slice(0, 10)))].sort();
@@ -70,23 +71,16 @@ describe('named queries on 300 demo calls', () => {
   }, 180_000);
 
   it.each(names)('%s: DuckDB over the local lake = the recomputation', async (name) => {
-    const { stdout } = await run(
-      process.execPath,
-      [cli, 'query', name, '--data-dir', lake, '--format', 'json'],
-      { env },
-    );
+    const { stdout } = await voicelakeInProcess(['query', name, '--data-dir', lake, '--format', 'json'], env);
     expectSameRows(normalizeRows(JSON.parse(stdout)), normalizeRows(expected[name] ?? []), `${name} (local)`);
   });
 
   it.each(names)('%s: DuckDB over S3 through the cache = the recomputation', async (name) => {
     const s3env = { ...env, ...awsEnv(endpoint), XDG_CACHE_HOME: tempDir('vl-nq-cache') };
     const range = ['--from', days[0] as string, '--to', days[days.length - 1] as string];
-    const { stdout } = await run(
-      process.execPath,
-      [cli, 'query', name, '--bucket', bucket, '--prefix', prefix, ...range, '--format', 'json'],
-      {
-        env: s3env,
-      },
+    const { stdout } = await voicelakeInProcess(
+      ['query', name, '--bucket', bucket, '--prefix', prefix, ...range, '--format', 'json'],
+      s3env,
     );
     expectSameRows(normalizeRows(JSON.parse(stdout)), normalizeRows(expected[name] ?? []), `${name} (S3)`);
   });
@@ -106,16 +100,16 @@ describe('named queries on 300 demo calls', () => {
       '--to',
       days[days.length - 1] as string,
     ];
-    const first = await run(process.execPath, [cli, ...args], { env: s3env });
+    const first = await voicelakeInProcess(args, s3env);
     // Act
-    const second = await run(process.execPath, [cli, ...args], { env: s3env });
+    const second = await voicelakeInProcess(args, s3env);
     const [y, m, d] = (days[0] as string).split('-');
     const key = `${prefix}year=${y}/month=${m}/day=${d}/analytics-20990101T000000000Z-0123456789ab.json.gz`;
     const body = (await import('node:zlib')).gzipSync(
       `${JSON.stringify({ event_id: 'late-1', event_type: 'call_ended', event_time: `${days[0]}T12:00:00.000Z`, call_id: 'late', agent_id: 'x', schema_version: 1, call_duration_ms: 1000 })}\n`,
     );
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
-    const third = await run(process.execPath, [cli, ...args, '--format', 'json'], { env: s3env });
+    const third = await voicelakeInProcess([...args, '--format', 'json'], s3env);
     // Assess
     expect(first.stderr, 'the first query fetches the range').toMatch(/: [1-9][\d,]* objects fetched/);
     expect(second.stderr, 'the second fetches nothing').toMatch(

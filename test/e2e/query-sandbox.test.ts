@@ -10,22 +10,22 @@ import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { QueryError } from 'voicelake';
 import { openLake } from '../../packages/cli/src/lake/duckdb.js';
+import { voicelake as voicelakeInProcess } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
-const run = promisify(execFile);
-const cli = resolve(import.meta.dirname, '../../packages/cli/bin/voicelake.js');
+const _run = promisify(execFile);
+const _cli = resolve(import.meta.dirname, '../../packages/cli/bin/voicelake.js');
 
 describe('voicelake query --sql is confined to the lake', () => {
   const root = tempDir('vl-sandbox');
   const lake = join(root, 'lake');
   const outside = join(root, 'outside');
   const env = { ...process.env, ANALYTICS_SPOOL_DIR: join(root, 'spool'), ANALYTICS_LOG_LEVEL: 'warn' };
-  const query = (...args: string[]) =>
-    run(process.execPath, [cli, 'query', '--data-dir', lake, ...args], { env });
+  const query = (...args: string[]) => voicelakeInProcess(['query', '--data-dir', lake, ...args], env);
 
   beforeAll(async () => {
     mkdirSync(outside);
-    await run(process.execPath, [cli, 'demo', '--calls', '5', '--data-dir', lake], { env });
+    await voicelakeInProcess(['demo', '--calls', '5', '--data-dir', lake], env);
   });
 
   const ATTACKS: [string, string][] = [

@@ -36,10 +36,11 @@ import {
 import { athenaDdl, type SchemaColumn } from '../../packages/cli/src/lake/ddl.js';
 import { sqlHelpers } from '../../packages/cli/src/lake/dialect.js';
 import { namedQuerySql } from '../../packages/cli/src/lake/named-queries.js';
+import { voicelake as voicelakeInProcess } from '../helpers/cli.js';
 import { type InspectingProxy, type Recorded, startProxy } from '../helpers/proxy.js';
 
-const run = promisify(execFile);
-const cli = resolve(import.meta.dirname, '../../packages/cli/bin/voicelake.js');
+const _run = promisify(execFile);
+const _cli = resolve(import.meta.dirname, '../../packages/cli/bin/voicelake.js');
 const moto = inject('motoEndpoint');
 const REGION = 'eu-west-3';
 const ACCOUNT = '123456789012';
@@ -541,8 +542,11 @@ interface CliResult {
 
 async function voicelake(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [cli, ...args], {
-      env: { ...process.env, AWS_REGION: REGION, AWS_DEFAULT_REGION: REGION, ...env },
+    const { stdout, stderr } = await voicelakeInProcess(args, {
+      ...process.env,
+      AWS_REGION: REGION,
+      AWS_DEFAULT_REGION: REGION,
+      ...env,
     });
     return { code: 0, stdout, stderr };
   } catch (error) {

@@ -3,12 +3,13 @@
  * into the local lake, then summarize what landed by querying the files with DuckDB.
  */
 import { readdir, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { createAnalytics, DEFAULTS, defaultLogger, type TrackInput } from 'voicelake';
 import { generateCalls } from 'voicelake/demo';
 import { formatBytes, formatCount, positiveInt, progress } from '../format.js';
 import { openLake } from '../lake/duckdb.js';
+import { generateReport } from '../report/index.js';
 
 export function demoCommand(): Command {
   return new Command('demo')
@@ -33,6 +34,8 @@ export interface DemoSummary {
   storedBytes: number;
   ttftP50Ms: number;
   ttftP95Ms: number;
+  /** The HTML report of the demo's lake, `voicelake-report.html` next to the lake directory. */
+  reportPath: string;
 }
 
 export async function runDemo(opts: {
@@ -71,6 +74,7 @@ export async function runDemo(opts: {
   const writeMs = performance.now() - started;
 
   const lake = await openLake(dir);
+  let summary: Omit<DemoSummary, 'reportPath'>;
   try {
     const [row] = await lake.query(`
       SELECT count(DISTINCT call_id) AS calls,
@@ -84,7 +88,7 @@ export async function runDemo(opts: {
     const files = await listFiles(dir);
     let storedBytes = 0;
     for (const f of files) storedBytes += (await stat(f)).size;
-    const summary: DemoSummary = {
+    summary = {
       calls: Number(row?.calls),
       events: Number(row?.events),
       distinctEventIds: Number(row?.ids),
@@ -111,10 +115,18 @@ export async function runDemo(opts: {
       `  TTFT p50 / p95          ${summary.ttftP50Ms.toFixed(0)} ms / ${summary.ttftP95Ms.toFixed(0)} ms`,
     ];
     process.stdout.write(`${out.join('\n')}\n`);
-    return summary;
   } finally {
     lake.close();
   }
+  const report = await generateReport({
+    dir,
+    out: join(dirname(dir), 'voicelake-report.html'),
+    progress,
+  });
+  process.stdout.write(
+    `\nReport: ${report.path} (${formatBytes(report.bytes)}), open it in a browser; \`voicelake report --help\` for more\n`,
+  );
+  return { ...summary, reportPath: report.path };
 }
 
 async function listFiles(dir: string): Promise<string[]> {
