@@ -28,10 +28,11 @@ import { cacheDir, S3Source } from '../../packages/cli/src/lake/s3-source.js';
 import { rangeFrom, sourceFrom } from '../../packages/cli/src/lake/sources.js';
 import { KEY_PATTERN } from '../../packages/voicelake/src/lake/layout.js';
 import { clients, createBucket, uniqueName } from '../helpers/aws.js';
+import { voicelake as voicelakeInProcess } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
-const run = promisify(execFile);
-const cli = resolve(import.meta.dirname, '../../packages/cli/bin/voicelake.js');
+const _run = promisify(execFile);
+const _cli = resolve(import.meta.dirname, '../../packages/cli/bin/voicelake.js');
 
 interface FileInfo {
   key: string;
@@ -77,8 +78,7 @@ describe('voicelake ls / cat / cache over the local lake and S3', () => {
     XDG_CACHE_HOME: cacheHome,
   };
   for (const name of ['ANALYTICS_S3_BUCKET', 'ANALYTICS_S3_PREFIX', 'ANALYTICS_LAKE_DIR']) delete env[name];
-  const voicelake = (...args: string[]) =>
-    run(process.execPath, [cli, ...args], { env, maxBuffer: 64 * 1024 * 1024 });
+  const voicelake = (...args: string[]) => voicelakeInProcess(args, env);
   const fails = (...args: string[]) =>
     voicelake(...args).then(
       () => expect.unreachable(`voicelake ${args.join(' ')} should fail`),
@@ -296,7 +296,9 @@ describe('voicelake ls / cat / cache over the local lake and S3', () => {
         fetchedBytes: ofDay.reduce((n, f) => n + f.size, 0),
         cached: 0,
       });
+      // One listing of the compacted days (which days read Parquet), then one of the requested day.
       expect(calls.filter((c) => c.command === 'ListObjectsV2Command')).toEqual([
+        { command: 'ListObjectsV2Command', prefix: `${prefix}compacted/` },
         { command: 'ListObjectsV2Command', prefix: `${prefix}year=${y}/month=${m}/day=${d}/` },
       ]);
       expect(calls.filter((c) => c.command === 'GetObjectCommand')).toHaveLength(ofDay.length);

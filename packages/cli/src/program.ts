@@ -10,8 +10,11 @@ import { athenaCommand } from './commands/athena.js';
 import { cacheCommand } from './commands/cache.js';
 import { catCommand } from './commands/cat.js';
 import { cloudwatchCommand } from './commands/cloudwatch.js';
+import { compactCommand } from './commands/compact.js';
+import { costCommand } from './commands/cost.js';
 import { demoCommand } from './commands/demo.js';
 import { iamPolicyCommand } from './commands/iam-policy.js';
+import { lifecycleCommand } from './commands/lifecycle.js';
 import { lsCommand } from './commands/ls.js';
 import { queryCommand } from './commands/query.js';
 import { reportCommand } from './commands/report.js';
@@ -36,7 +39,10 @@ export function createProgram(): Command {
   program.addCommand(lsCommand());
   program.addCommand(catCommand());
   program.addCommand(cacheCommand());
+  program.addCommand(compactCommand());
   program.addCommand(cloudwatchCommand());
+  program.addCommand(lifecycleCommand());
+  program.addCommand(costCommand());
   return program;
 }
 

@@ -1,6 +1,8 @@
 /**
  * Local SQL over the lake with DuckDB. The `events` view reads every `.json.gz` file with
- * the column spec derived from the schema, plus the Hive partition columns.
+ * the column spec derived from the schema, plus the Hive partition columns. A day compacted
+ * by `voicelake compact` is read from the Parquet parts its manifest lists instead, and its
+ * gzip objects are skipped: per day, one or the other, never both (docs/compaction.md).
  *
  * SQL typed by the user (`voicelake query --sql`) is trusted input, but it is confined: the
  * DuckDB instance may read the lake directory (and any extra directory the caller allows)
@@ -12,6 +14,7 @@ import { join, resolve } from 'node:path';
 import { DuckDBInstance, type DuckDBPreparedStatement, StatementType } from '@duckdb/node-api';
 import { QueryError } from 'voicelake';
 import { ALL_COLUMNS, duckdbColumns, KINDS } from 'voicelake/schema';
+import { type CompactedDay, compactedDays } from '../compact/read.js';
 import type { DayRange } from './source.js';
 
 export type Row = Record<string, unknown>;
@@ -31,9 +34,11 @@ export interface OpenLakeOptions {
   readonly columns?: Parameters<typeof duckdbColumns>[0];
 }
 
+type Columns = NonNullable<Parameters<typeof duckdbColumns>[0]>;
+
 /** The `events` view when the lake (or the requested days) holds no file yet: the same columns, no rows. */
-function emptyEvents(): string {
-  const columns = ALL_COLUMNS.map((c) => `CAST(NULL AS ${KINDS[c.kind].duckdb}) AS ${c.name}`);
+function emptyEvents(columnList: Columns = ALL_COLUMNS): string {
+  const columns = columnList.map((c) => `CAST(NULL AS ${KINDS[c.kind].duckdb}) AS ${c.name}`);
   return `SELECT ${columns.join(', ')}, CAST(NULL AS BIGINT) AS year, CAST(NULL AS BIGINT) AS month, CAST(NULL AS BIGINT) AS day WHERE false`;
 }
 
@@ -51,6 +56,34 @@ function rangeFilter(range: DayRange | undefined): string {
 }
 
 const quote = (s: string): string => `'${s.replace(/'/g, "''")}'`;
+
+const dayKey = (d: string): number => Number(d.replaceAll('-', ''));
+
+/**
+ * The `events` view when some days of the lake are compacted: per day, either the Parquet parts
+ * its manifest lists or its gzip objects, never both. The gzip glob is filtered on the partition
+ * columns, so DuckDB skips the files of compacted days without opening them.
+ */
+function mixedEvents(
+  dir: string,
+  compacted: readonly CompactedDay[],
+  range: DayRange | undefined,
+  columns: Columns = ALL_COLUMNS,
+): string {
+  const names = columns.map((c) => c.name);
+  const notCompacted = `(CAST(year AS INTEGER) * 10000 + CAST(month AS INTEGER) * 100 + CAST(day AS INTEGER)) NOT IN (${compacted.map((c) => dayKey(c.day)).join(', ')})`;
+  const within = rangeFilter(range);
+  const branches = [emptyEvents(columns)];
+  if (hasLakeFiles(dir))
+    branches.push(
+      `SELECT * FROM ${lakeSource(dir, columns)}${within === '' ? ' WHERE ' : `${within} AND `}${notCompacted}`,
+    );
+  const parts = compacted.flatMap((c) => c.parts);
+  branches.push(
+    `SELECT * FROM read_parquet([${parts.map(quote).join(', ')}], hive_partitioning = true, hive_types = {'year': BIGINT, 'month': BIGINT, 'day': BIGINT}, union_by_name = true)`,
+  );
+  return `SELECT ${names.join(', ')}, year, month, day FROM (${branches.join('\nUNION ALL BY NAME\n')})`;
+}
 
 /** SQL that reads the lake under `dir` (a directory of the lake layout). */
 export function lakeSource(dir: string, columns?: Parameters<typeof duckdbColumns>[0]): string {
@@ -169,12 +202,17 @@ export async function openLake(dir: string, options: OpenLakeOptions = {}): Prom
     });
   }
   try {
-    const body = hasLakeFiles(dir)
-      ? `SELECT * FROM ${lakeSource(dir, options.columns)}${rangeFilter(options.range)}`
-      : emptyEvents();
+    const compacted = await compactedDays(dir, options.range);
+    const body =
+      compacted.length > 0
+        ? mixedEvents(dir, compacted, options.range, options.columns)
+        : hasLakeFiles(dir)
+          ? `SELECT * FROM ${lakeSource(dir, options.columns)}${rangeFilter(options.range)}`
+          : emptyEvents(options.columns);
     await connection.run(`CREATE VIEW events AS ${body}`);
   } catch (error) {
     close();
+    if (error instanceof QueryError) throw error;
     throw new QueryError(`cannot read the lake at ${dir}: ${(error as Error).message}`, { cause: error });
   }
   const outside = `the query tried to reach outside the lake at ${dir} (voicelake query may only read the lake: no other file, no network, no extension, no setting)`;

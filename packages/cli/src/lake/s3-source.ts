@@ -16,6 +16,7 @@ import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { ConfigError, QueryError } from 'voicelake';
 import { prefixProblem } from 'voicelake/layout';
+import { syncCompacted } from '../compact/cache.js';
 import { progress } from '../format.js';
 import {
   byKey,
@@ -267,7 +268,8 @@ export class S3Source implements LakeSource {
   /** Where `sync` keeps this bucket's objects (its manifest is here too). */
   readonly bucketCacheDir: string;
   private readonly cacheRoot: string;
-  private readonly client: S3Client;
+  /** The S3 client (compaction writes through it too: compact/store.ts). */
+  readonly client: S3Client;
   private readonly ownClient: boolean;
   private readonly concurrency: number;
   private readonly pageSize: number | undefined;
@@ -389,10 +391,22 @@ export class S3Source implements LakeSource {
   }
 
   async sync(range?: DayRange): Promise<SyncResult> {
-    const objects = await this.list(range);
     const bucketDir = this.bucketCacheDir;
     const root = join(bucketDir, ...this.prefix.split('/').filter(Boolean));
     await ensureCacheTree(this.cacheRoot, root);
+    // Compacted days first (compact/cache.ts): their parts and manifests; the gzip objects a
+    // manifest covers are then neither fetched nor kept, since readers take those days from Parquet.
+    const compacted = await syncCompacted({
+      client: this.client,
+      bucket: this.bucket,
+      prefix: this.prefix,
+      range,
+      root,
+      ensureDir: (dir) => ensureCacheTree(this.cacheRoot, dir),
+      write: writeAtomic,
+      concurrency: this.concurrency,
+    });
+    const objects = (await this.list(range)).filter((o) => !compacted.covers(o));
     const manifest = await loadManifest(bucketDir);
     const changes = new Map<string, Entry | null>();
     const listed = new Set(objects.map((o) => o.key));
@@ -462,7 +476,12 @@ export class S3Source implements LakeSource {
       } else if (listed.has(key)) continue;
       await unlink(fileOf(key)).catch(() => undefined);
     }
-    return { dir: root, fetched, fetchedBytes, cached };
+    return {
+      dir: root,
+      fetched: fetched + compacted.fetched,
+      fetchedBytes: fetchedBytes + compacted.fetchedBytes,
+      cached: cached + compacted.cached,
+    };
   }
 
   close(): void {

@@ -1,0 +1,57 @@
+/**
+ * Where compaction writes, inside the lake prefix:
+ *
+ *     <prefix>compacted/year=YYYY/month=MM/day=DD/part-<run>-<n>.parquet
+ *     <prefix>compacted/year=YYYY/month=MM/day=DD/_manifest.json
+ *
+ * A run id is a UTC timestamp and 12 random hex digits, so the parts of every run have new
+ * names: a re-run never overwrites a file a reader may be reading.
+ */
+import { randomBytes } from 'node:crypto';
+import { COMPACTED_DIR } from '../iam.js';
+
+export { COMPACTED_DIR };
+
+export const MANIFEST_NAME = '_manifest.json';
+
+/** A run id: `20261125T031500123Z-0123456789ab`. */
+export const RUN_RE = /^\d{8}T\d{9}Z-[0-9a-f]{12}$/;
+/** The name of a part: `part-<run>-<n>.parquet`. */
+export const PART_NAME_RE = /^part-(\d{8}T\d{9}Z-[0-9a-f]{12})-(\d{1,6})\.parquet$/;
+
+/** A new run id. */
+export function newRunId(now: number = Date.now()): string {
+  const stamp = new Date(now).toISOString().replace(/[-:]/g, '').replace('.', '');
+  return `${stamp}-${randomBytes(6).toString('hex')}`;
+}
+
+/** `year=YYYY/month=MM/day=DD/` of a `YYYY-MM-DD` day. */
+export const partitionOf = (day: string): string =>
+  `year=${day.slice(0, 4)}/month=${day.slice(5, 7)}/day=${day.slice(8, 10)}/`;
+
+/** The key prefix of a day's compacted files: `<prefix>compacted/year=…/month=…/day=…/`. */
+export const compactedDayPrefix = (prefix: string, day: string): string =>
+  `${prefix}${COMPACTED_DIR}${partitionOf(day)}`;
+
+export const manifestKey = (prefix: string, day: string): string =>
+  `${compactedDayPrefix(prefix, day)}${MANIFEST_NAME}`;
+
+export const partName = (run: string, n: number): string => `part-${run}-${n}.parquet`;
+
+export const partKey = (prefix: string, day: string, run: string, n: number): string =>
+  `${compactedDayPrefix(prefix, day)}${partName(run, n)}`;
+
+/** The file name of a key (after its last `/`). */
+export const baseName = (key: string): string => key.slice(key.lastIndexOf('/') + 1);
+
+/**
+ * The part name of `key` when it is a part of `day`'s compacted directory (whatever the lake
+ * prefix before it), else undefined. Readers resolve parts by this name inside the directory
+ * of the manifest that lists them, so a manifest cannot point anywhere else.
+ */
+export function partNameOf(key: string, day: string): string | undefined {
+  const name = baseName(key);
+  if (!PART_NAME_RE.test(name)) return undefined;
+  const tail = `${COMPACTED_DIR}${partitionOf(day)}${name}`;
+  return key === tail || key.endsWith(`/${tail}`) ? name : undefined;
+}
