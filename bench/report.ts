@@ -8,10 +8,12 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { bytes } from './bytes.js';
 import { type machine, type RoundedRatio, roundedRatio, UNSTABLE_SPREAD } from './common.js';
+import type { compaction } from './compaction.js';
 import type { cost } from './cost.js';
 import type { hotPath } from './hot-path.js';
 import type { loopDelay } from './loop-delay.js';
 import type { memory } from './memory.js';
+import type { reportGen } from './report-gen.js';
 import type { seedBaseline } from './seed-baseline.js';
 import type { throughput } from './throughput.js';
 import type { uuid } from './uuid.js';
@@ -32,6 +34,9 @@ export interface Results {
   memory: Awaited<ReturnType<typeof memory>>;
   cost: ReturnType<typeof cost>;
   uuid: Awaited<ReturnType<typeof uuid>>;
+  /** Absent in runs from before these sections existed. */
+  report?: Awaited<ReturnType<typeof reportGen>>;
+  compaction?: Awaited<ReturnType<typeof compaction>>;
 }
 
 /** The main run, and the side runs (other Node versions) shown beside it. */
@@ -211,6 +216,26 @@ function summaryRows(r: Results): Row[] {
       target: '< 200 ns per id',
       verdict: us.stable ? mark(u.voicelakeNsPerId < 200) : 'unstable',
       figure: `${u.voicelakeNsPerId} ns (spread ${us.spreadPct}%)`,
+    },
+    {
+      name: `9. HTML report over ${(r.report?.calls ?? 0).toLocaleString('en-US')} calls`,
+      voicelake: r.report ? `${r.report.seconds} s, ${(r.report.bytes / 1e6).toFixed(2)} MB` : 'not measured',
+      baseline: '',
+      ratio: '',
+      target: '< 30 s, < 3 MB',
+      verdict: r.report ? mark(r.report.seconds < 30 && r.report.bytes < 3e6) : '',
+      figure: r.report ? `${r.report.seconds} s, ${(r.report.bytes / 1e6).toFixed(2)} MB` : '-',
+    },
+    {
+      name: `10. Compaction of a ${(r.compaction?.calls ?? 0).toLocaleString('en-US')}-call day to Parquet`,
+      voicelake: r.compaction
+        ? `${r.compaction.voicelakeMs} ms, ${r.compaction.parquetOfGzipPct}% of the gzip bytes, one row per event_id, verified`
+        : 'not measured',
+      baseline: r.compaction ? `plain DuckDB COPY to Parquet: ${r.compaction.plainCopyMs} ms` : '',
+      ratio: r.compaction ? x(r.compaction.ratio) : '',
+      target: '',
+      verdict: '',
+      figure: r.compaction ? `${x(r.compaction.ratio)} of a plain COPY` : '-',
     },
   ];
 }

@@ -17,11 +17,13 @@ import { startMoto } from '../test/helpers/moto.js';
 import { startProxy } from '../test/helpers/proxy.js';
 import { bytes } from './bytes.js';
 import { formatJson, machine, type Options, round } from './common.js';
+import { compaction } from './compaction.js';
 import { cost } from './cost.js';
 import { hotPath } from './hot-path.js';
 import { loopDelay } from './loop-delay.js';
 import { memory } from './memory.js';
 import { loadRuns, type Results, renderMarkdown } from './report.js';
+import { reportGen } from './report-gen.js';
 import { seedBaseline } from './seed-baseline.js';
 import { throughput } from './throughput.js';
 import { uuid } from './uuid.js';
@@ -79,6 +81,8 @@ try {
   const size = await step('5 bytes', () => bytes(options));
   const mem = await step('6 memory', () => memory(options, proxy, spoolDir, bucket));
   const ids = await step('8 UUIDv7', () => uuid(options));
+  const page = await step('9 report', () => reportGen(options));
+  const compacted = await step('10 compaction', () => compaction(options));
   const dollars = cost({
     eventsPerCall: seed.eventsPerCall,
     storedBytesPerEvent: size.batchGzipBytesPerEvent,
@@ -102,6 +106,8 @@ try {
     memory: mem,
     cost: dollars,
     uuid: ids,
+    report: page,
+    compaction: compacted,
   };
   const jsonPath = join(resultsDir, label ? `results-${label}.json` : 'results.json');
   mkdirSync(resultsDir, { recursive: true });
