@@ -28,6 +28,7 @@ import {
 import { S3Source } from '../../packages/cli/src/lake/s3-source.js';
 import type { DayRange } from '../../packages/cli/src/lake/source.js';
 import { awsEnv, clients, createBucket, listKeys, uniqueName } from '../helpers/aws.js';
+import { voicelake as voicelakeInProcess } from '../helpers/cli.js';
 import { readLocalLake } from '../helpers/lake.js';
 import { inspectParquet } from '../helpers/pyarrow.js';
 import { normalizeRows, recompute } from '../helpers/recompute.js';
@@ -53,10 +54,14 @@ interface CliResult {
 /** Run the CLI to its end, whatever the end (an exit code, or a signal). */
 async function voicelake(args: string[], extraEnv: Record<string, string> = {}): Promise<CliResult> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [cli, ...args], {
-      env: { ...env, ...extraEnv },
-      maxBuffer: 64 * 1024 * 1024,
-    });
+    // A crash hook needs a real process to kill; everything else runs in-process (and counts in coverage).
+    const { stdout, stderr } =
+      extraEnv.VOICELAKE_COMPACT_CRASH_AT === undefined
+        ? await voicelakeInProcess(args, { ...env, ...extraEnv })
+        : await run(process.execPath, [cli, ...args], {
+            env: { ...env, ...extraEnv },
+            maxBuffer: 64 * 1024 * 1024,
+          });
     return { code: 0, signal: null, stdout, stderr };
   } catch (error) {
     const e = error as { code?: number | string; signal?: string; stdout?: string; stderr?: string };

@@ -16,10 +16,11 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { cost as benchCost } from '../../bench/cost.js';
 import { NAMED_QUERIES } from '../../packages/cli/src/lake/named-queries.js';
 import { clients, createBucket, uniqueName } from '../helpers/aws.js';
+import { voicelake as voicelakeInProcess } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
-const run = promisify(execFile);
-const cli = resolve(import.meta.dirname, '../../packages/cli/bin/voicelake.js');
+const _run = promisify(execFile);
+const _cli = resolve(import.meta.dirname, '../../packages/cli/bin/voicelake.js');
 
 interface CostRow {
   item: string;
@@ -124,8 +125,7 @@ describe('voicelake cost on demo data', () => {
     NODE_NO_WARNINGS: '1',
   };
   for (const name of ['ANALYTICS_S3_BUCKET', 'ANALYTICS_S3_PREFIX', 'ANALYTICS_LAKE_DIR']) delete env[name];
-  const voicelake = (...args: string[]) =>
-    run(process.execPath, [cli, ...args], { env, maxBuffer: 64 * 1024 * 1024 });
+  const voicelake = (...args: string[]) => voicelakeInProcess(args, env);
   const costJson = async (...args: string[]): Promise<CostJson> =>
     JSON.parse((await voicelake('cost', ...args, '--format', 'json')).stdout) as CostJson;
   let counted: Counted;

@@ -15,10 +15,11 @@ import { sqlHelpers } from '../../packages/cli/src/lake/dialect.js';
 import { openLake } from '../../packages/cli/src/lake/duckdb.js';
 import { namedQuerySql } from '../../packages/cli/src/lake/named-queries.js';
 import { PRICES } from '../../packages/cli/src/report/data.js';
+import { voicelake as voicelakeInProcess } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
-const run = promisify(execFile);
-const cli = resolve(import.meta.dirname, '../../packages/cli/bin/voicelake.js');
+const _run = promisify(execFile);
+const _cli = resolve(import.meta.dirname, '../../packages/cli/bin/voicelake.js');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 type Rows = Record<string, unknown>[];
@@ -56,7 +57,7 @@ describe('voicelake report, opened in headless Chromium', () => {
   let demoOut = '';
 
   const voicelake = async (...args: string[]): Promise<string> =>
-    (await run(process.execPath, [cli, ...args], { env, maxBuffer: 64 * 1024 * 1024 })).stdout;
+    (await voicelakeInProcess(args, env)).stdout;
   const query = async (name: string, ...args: string[]): Promise<Rows> =>
     JSON.parse(await voicelake('query', name, '--format', 'json', '--data-dir', lake, ...args)) as Rows;
 

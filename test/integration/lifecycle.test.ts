@@ -19,9 +19,10 @@ import {
   unifiedDiff,
 } from '../../packages/cli/src/lifecycle.js';
 import { awsCli, clients, createBucket, uniqueName } from '../helpers/aws.js';
+import { voicelake as voicelakeInProcess } from '../helpers/cli.js';
 
-const run = promisify(execFile);
-const cli = resolve(import.meta.dirname, '../../packages/cli/bin/voicelake.js');
+const _run = promisify(execFile);
+const _cli = resolve(import.meta.dirname, '../../packages/cli/bin/voicelake.js');
 const endpoint = inject('motoEndpoint');
 
 interface CliRule {
@@ -36,7 +37,7 @@ interface CliRule {
 const env: NodeJS.ProcessEnv = { ...process.env, NODE_NO_WARNINGS: '1' };
 for (const name of ['ANALYTICS_S3_BUCKET', 'ANALYTICS_S3_PREFIX']) delete env[name];
 
-const voicelake = (...args: string[]) => run(process.execPath, [cli, ...args], { env });
+const voicelake = (...args: string[]) => voicelakeInProcess(args, env);
 const fails = (...args: string[]) =>
   voicelake(...args).then(
     () => expect.unreachable(`voicelake ${args.join(' ')} should fail`),
