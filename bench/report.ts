@@ -208,6 +208,19 @@ function summaryRows(r: Results): Row[] {
       verdict: '',
       figure: usd(c.voicelake.s3Total),
     },
+    ...(c.cloudWatch
+      ? [
+          {
+            name: '7. CloudWatch ingestion per 10,000 calls, summaries and errors only',
+            voicelake: `${usd(c.cloudWatch.summariesAndErrors.ingestionUsd)} (${c.cloudWatch.summariesAndErrors.mbPer10kCalls} MB)`,
+            baseline: `every event: ${usd(c.cloudWatch.all.ingestionUsd)} (${c.cloudWatch.all.mbPer10kCalls} MB)`,
+            ratio: `1/${Math.round(c.cloudWatch.all.ingestionUsd / c.cloudWatch.summariesAndErrors.ingestionUsd)}`,
+            target: '',
+            verdict: '',
+            figure: `${usd(c.cloudWatch.summariesAndErrors.ingestionUsd)} vs ${usd(c.cloudWatch.all.ingestionUsd)}`,
+          },
+        ]
+      : []),
     {
       name: '8. UUIDv7, median per id',
       voicelake: `${u.voicelakeNsPerId} ns (spread ${us.spreadPct}%)`,
