@@ -55,6 +55,16 @@ const CASES: Case[] = [
     sids: ['VoicelakeWriteLake', 'VoicelakeWriteLogs', 'VoicelakeCreateLogGroup'],
   },
   {
+    name: 'retention set on an existing group',
+    options: { bucket: 'my-bucket', logGroup: '/voicelake/agents', applyToExisting: true },
+    sids: ['VoicelakeWriteLake', 'VoicelakeWriteLogs', 'VoicelakeSetRetention'],
+  },
+  {
+    name: 'dashboards and alarms',
+    options: { bucket: 'my-bucket', monitoring: true, region: 'eu-west-1', account: '111122223333' },
+    sids: ['VoicelakeWriteLake', 'VoicelakeMonitoring', 'VoicelakeAlarms', 'VoicelakeDescribeAlarms'],
+  },
+  {
     name: 'KMS key',
     options: { bucket: 'my-bucket', prefix: 'a/b/', kmsKey: KEY },
     sids: ['VoicelakeWriteLake', 'VoicelakeEncryptLake'],
@@ -114,6 +124,8 @@ function scoped(resource: string, o: IamPolicyOptions): boolean {
     resource.startsWith(`arn:${p}:s3:::${o.bucket}/${prefix}`) ||
     (group !== undefined && (resource === group || resource.startsWith(`${group}:`))) ||
     resource === o.kmsKey ||
+    resource === `arn:${p}:cloudwatch::${o.account ?? '*'}:dashboard/voicelake*` ||
+    resource === `${at('cloudwatch')}alarm:voicelake*` ||
     resource === `${at('athena')}workgroup/${o.workgroup ?? 'primary'}` ||
     [
       `${at('glue')}catalog`,

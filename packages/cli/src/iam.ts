@@ -16,6 +16,10 @@ export interface IamPolicyOptions {
   readonly logGroup?: string | undefined;
   /** Also let voicelake create a missing log group (with its retention period). */
   readonly createLogGroup?: boolean | undefined;
+  /** voicelake also sets the retention of an existing group (`cloudWatch.applyToExisting`). */
+  readonly applyToExisting?: boolean | undefined;
+  /** Let `voicelake cloudwatch dashboard|alarms --apply` run (dashboards and alarms with the voicelake prefix). */
+  readonly monitoring?: boolean | undefined;
   /** The KMS key ARN of the lake's SSE-KMS encryption (`s3.kmsKeyId`). */
   readonly kmsKey?: string | undefined;
   /** Add the statements of the query and compaction commands. */
@@ -146,6 +150,10 @@ export function buildIamPolicy(options: IamPolicyOptions): IamPolicy {
   if (logGroup !== undefined) checkLogGroup(logGroup);
   if (options.createLogGroup && logGroup === undefined)
     throw new ConfigError('--create-log-group needs --log-group: name the group voicelake may create');
+  if (options.applyToExisting && logGroup === undefined)
+    throw new ConfigError(
+      '--apply-to-existing needs --log-group: name the group whose retention voicelake sets',
+    );
   const key = kmsKey === undefined ? undefined : checkKmsKey(kmsKey);
   const region = options.region ?? '*';
   const account = options.account ?? '*';
@@ -188,6 +196,35 @@ export function buildIamPolicy(options: IamPolicyOptions): IamPolicy {
       Action: ['logs:CreateLogGroup', 'logs:PutRetentionPolicy'],
       Resource: groupResources,
     });
+  else if (options.applyToExisting && groupArn !== undefined)
+    statements.push({
+      Sid: 'VoicelakeSetRetention',
+      Effect: 'Allow',
+      Action: ['logs:PutRetentionPolicy'],
+      Resource: groupResources,
+    });
+  if (options.monitoring)
+    statements.push(
+      {
+        Sid: 'VoicelakeMonitoring',
+        Effect: 'Allow',
+        Action: ['cloudwatch:GetDashboard', 'cloudwatch:PutDashboard'],
+        Resource: [`arn:${partition}:cloudwatch::${account}:dashboard/voicelake*`],
+      },
+      {
+        Sid: 'VoicelakeAlarms',
+        Effect: 'Allow',
+        Action: ['cloudwatch:PutMetricAlarm'],
+        Resource: [arn('cloudwatch', 'alarm:voicelake*')],
+      },
+      {
+        // DescribeAlarms is authorized on alarms, but lists them: scoped to voicelake's by name.
+        Sid: 'VoicelakeDescribeAlarms',
+        Effect: 'Allow',
+        Action: ['cloudwatch:DescribeAlarms'],
+        Resource: [arn('cloudwatch', 'alarm:voicelake*')],
+      },
+    );
   if (key)
     statements.push({
       Sid: 'VoicelakeEncryptLake',

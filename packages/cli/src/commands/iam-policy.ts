@@ -8,6 +8,8 @@ interface IamPolicyFlags {
   logGroup?: string;
   kmsKey?: string;
   createLogGroup?: boolean;
+  applyToExisting?: boolean;
+  monitoring?: boolean;
   read?: boolean;
   workgroup: string;
   database: string;
@@ -30,6 +32,14 @@ export function iamPolicyCommand(): Command {
     .option('--kms-key <arn>', 'the KMS key ARN the lake is encrypted with (s3.kmsKeyId)')
     .option('--create-log-group', 'let voicelake create the log group when it is missing, with its retention')
     .option(
+      '--apply-to-existing',
+      'let voicelake set the retention of an existing group (cloudWatch.applyToExisting)',
+    )
+    .option(
+      '--monitoring',
+      'let `voicelake cloudwatch dashboard|alarms --apply` run (names starting with voicelake)',
+    )
+    .option(
       '--read',
       'add what the query and compaction commands need (S3 read, Athena, Glue, Logs Insights)',
     )
@@ -45,6 +55,8 @@ export function iamPolicyCommand(): Command {
         logGroup: flags.logGroup,
         kmsKey: flags.kmsKey,
         createLogGroup: flags.createLogGroup,
+        applyToExisting: flags.applyToExisting,
+        monitoring: flags.monitoring,
         read: flags.read,
         workgroup: flags.workgroup,
         database: flags.database,
