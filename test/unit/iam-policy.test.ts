@@ -157,7 +157,8 @@ describe('buildIamPolicy', () => {
     // Act
     const actions = buildIamPolicy(options).Statement.flatMap((s) => s.Action);
     // Assess
-    for (const action of actions) expect(action).toMatch(/^(s3|logs|kms|athena|glue|cloudwatch):[A-Z][A-Za-z]+$/);
+    for (const action of actions)
+      expect(action).toMatch(/^(s3|logs|kms|athena|glue|cloudwatch):[A-Z][A-Za-z]+$/);
   });
 
   it.each(CASES)(
