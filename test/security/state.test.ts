@@ -14,6 +14,7 @@ import { normalizeEvent } from '../../packages/voicelake/src/event.js';
 import { ConfigError, createAnalytics } from '../../packages/voicelake/src/index.js';
 import { partitionPath } from '../../packages/voicelake/src/lake/layout.js';
 import { silentLogger } from '../../packages/voicelake/src/logger.js';
+import { identityKey } from '../../packages/voicelake/src/paths.js';
 import { Spool } from '../../packages/voicelake/src/spool/spool.js';
 import { clients, createBucket, listKeys, uniqueName } from '../helpers/aws.js';
 import { readLake, readLocalLake } from '../helpers/lake.js';
@@ -41,7 +42,7 @@ async function spoolWithForgedPlan(
   const config = resolveConfig(options);
   const spool = Spool.open({
     ...(config.spool as NonNullable<typeof config.spool>),
-    identity: JSON.stringify(config.identity),
+    identity: identityKey(config.identity),
     logger: silentLogger,
   });
   spool.register(destination);

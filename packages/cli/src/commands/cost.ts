@@ -42,6 +42,7 @@ import {
   rangeLabel,
   type SourceOptions,
   sourceFrom,
+  syncAndReport,
 } from '../lake/sources.js';
 import { type Format, formatOption, printRows, type Row } from '../output.js';
 
@@ -225,11 +226,7 @@ async function measureLake(
 ): Promise<LakeMeasure | undefined> {
   if (source instanceof LocalSource && !existsSync(source.dir)) return undefined;
   const listed = await source.list(range);
-  const synced = await source.sync(range);
-  if (source.kind === 's3')
-    process.stderr.write(
-      `${source.description} ${rangeLabel(range)}: ${formatCount(synced.fetched)} objects fetched (${formatBytes(synced.fetchedBytes)}), ${formatCount(synced.cached)} from the cache\n`,
-    );
+  const synced = await syncAndReport(source, range);
   // Compacted days (an S3 sync fetches their manifests and parts into the cache).
   const compacted: CompactedParts[] = [];
   for (const c of await compactedDays(synced.dir, range)) {

@@ -5,7 +5,7 @@
 import { Command, Option } from 'commander';
 import { QueryError } from 'voicelake';
 import { INSIGHTS_QUERIES, runInsights } from '../cloudwatch/insights.js';
-import { formatBytes, formatCount, positiveInt } from '../format.js';
+import { formatBytes, positiveInt } from '../format.js';
 import { AthenaEngine } from '../lake/athena.js';
 import { ATHENA_VIEWS } from '../lake/ddl.js';
 import { sqlHelpers } from '../lake/dialect.js';
@@ -19,6 +19,7 @@ import {
   rangeLabel,
   type SourceOptions,
   sourceFrom,
+  syncAndReport,
 } from '../lake/sources.js';
 import { type Format, formatOption, printRows } from '../output.js';
 
@@ -126,12 +127,7 @@ export function queryCommand(): Command {
     const source = sourceFrom(opts);
     try {
       const range = rangeFrom(opts, source);
-      const synced = await source.sync(range);
-      if (source.kind === 's3') {
-        process.stderr.write(
-          `${source.description} ${rangeLabel(range)}: ${formatCount(synced.fetched)} objects fetched (${formatBytes(synced.fetchedBytes)}), ${formatCount(synced.cached)} from the cache\n`,
-        );
-      }
+      const synced = await syncAndReport(source, range);
       const lake = await openLake(synced.dir, { range });
       try {
         printRows(await lake.query(sql), format);

@@ -11,6 +11,7 @@ import {
   rangeLabel,
   type SourceOptions,
   sourceFrom,
+  syncAndReport,
 } from '../lake/sources.js';
 import { generateReport } from '../report/index.js';
 
@@ -34,12 +35,7 @@ export function reportCommand(): Command {
       const source = sourceFrom(opts);
       try {
         const range = rangeFrom(opts, source);
-        const synced = await source.sync(range);
-        if (source.kind === 's3') {
-          process.stderr.write(
-            `${source.description} ${rangeLabel(range)}: ${formatCount(synced.fetched)} objects fetched (${formatBytes(synced.fetchedBytes)}), ${formatCount(synced.cached)} from the cache\n`,
-          );
-        }
+        const synced = await syncAndReport(source, range);
         const report = await generateReport({
           dir: synced.dir,
           out: opts.out,

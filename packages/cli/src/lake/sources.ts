@@ -5,9 +5,10 @@
  */
 import { type Command, Option } from 'commander';
 import { ConfigError, DEFAULTS } from 'voicelake';
+import { formatBytes, formatCount } from '../format.js';
 import { dayMs, LocalSource } from './local-source.js';
 import { S3Source } from './s3-source.js';
-import { type DayRange, isoDay, type LakeSource, lastDays } from './source.js';
+import { type DayRange, isoDay, type LakeSource, lastDays, type SyncResult } from './source.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -142,4 +143,18 @@ export function rangeLabel(range: DayRange | undefined): string {
   const from = range.from === FIRST_DAY ? 'the first day' : range.from;
   const to = range.to === LAST_DAY ? 'the last day' : range.to;
   return range.from === range.to ? range.from : `${from}..${to}`;
+}
+
+/**
+ * `source.sync(range)`, saying on stderr what an S3 sync fetched and what came from the cache
+ * (every reading command reports it the same way; a local lake has nothing to say).
+ */
+export async function syncAndReport(source: LakeSource, range: DayRange | undefined): Promise<SyncResult> {
+  const synced = await source.sync(range);
+  if (source.kind === 's3') {
+    process.stderr.write(
+      `${source.description} ${rangeLabel(range)}: ${formatCount(synced.fetched)} objects fetched (${formatBytes(synced.fetchedBytes)}), ${formatCount(synced.cached)} from the cache\n`,
+    );
+  }
+  return synced;
 }

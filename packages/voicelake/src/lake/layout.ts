@@ -12,8 +12,8 @@ import { randomBytes } from 'node:crypto';
 export function prefixProblem(prefix: string): string | undefined {
   if (prefix === '') return undefined;
   if (prefix.startsWith('/')) return 'may not start with /';
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
-  if (/[\u0000-\u001f\u007f]/.test(prefix)) return 'may not contain control characters';
+  // Unicode's control category: C0, DEL and C1.
+  if (/\p{Cc}/u.test(prefix)) return 'may not contain control characters';
   if (prefix.includes('\\')) return 'may not contain \\';
   // IAM policies name the prefix: there these are wildcards and variables.
   if (/[*?$]/.test(prefix)) return 'may not contain *, ? or $, which IAM reads as wildcards or variables';

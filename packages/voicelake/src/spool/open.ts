@@ -7,12 +7,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { ResolvedConfig } from '../config/resolve.js';
 import type { EventLog } from '../event-log.js';
 import { MemoryLog } from '../memory-log.js';
-import { identityHash } from '../paths.js';
+import { identityHash, identityKey, userTmpDir } from '../paths.js';
 import { ensurePrivateTree } from '../private-fs.js';
 import { CURSORS_FILE } from './cursor-store.js';
 import { Spool, type SpoolStats } from './spool.js';
@@ -67,7 +66,7 @@ export function removeSpoolDir(dir: string): void {
 export function openLog(config: ResolvedConfig): OpenedLog {
   const { spool, logger } = config;
   if (spool === undefined) return memory(config, undefined);
-  const options = { ...spool, identity: JSON.stringify(config.identity), logger };
+  const options = { ...spool, identity: identityKey(config.identity), logger };
   if (!spool.defaultDir) {
     // An explicit directory is the user's decision: a problem with it is an error, not a fallback.
     const opened = Spool.open(options);
@@ -75,7 +74,7 @@ export function openLog(config: ResolvedConfig): OpenedLog {
     return disk(opened, spool.dir, undefined);
   }
   // The default root and the per-user temp fallback, each checked from its state directory down.
-  const fallback = join(tmpdir(), `voicelake-${process.getuid?.() ?? 0}`);
+  const fallback = userTmpDir();
   const roots = new Map([
     [spool.dir, dirname(dirname(spool.dir))],
     [join(fallback, 'spool', identityHash(config.identity)), fallback],
