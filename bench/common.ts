@@ -42,6 +42,17 @@ export function summarize(values: number[]): { median: number; p99: number; mean
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
 
+/**
+ * Collect the garbage the previous timed run left, so that it is not charged to the next one
+ * (`npm run bench` runs node with `--expose-gc`). Without it, which side of a round pays for the
+ * other's garbage varies from round to round: the spool-on ratio's spread was 28% without, 2–7% with.
+ */
+export function settle(): void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) throw new Error('bench: run node with --expose-gc (npm run bench does)');
+  gc();
+}
+
 /** A ratio whose spread (IQR / median of the per-round ratios) is above this is reported as unstable. */
 export const UNSTABLE_SPREAD = 0.15;
 

@@ -19,7 +19,7 @@ import { DEFAULTS } from '../packages/voicelake/src/config/defaults.js';
 import type { TrackInput } from '../packages/voicelake/src/event.js';
 import { createAnalytics } from '../packages/voicelake/src/index.js';
 import { silentLogger } from '../packages/voicelake/src/logger.js';
-import { demoEvents, median, type Options, round, roundedRatio, yieldToLoop } from './common.js';
+import { demoEvents, median, type Options, round, roundedRatio, settle, yieldToLoop } from './common.js';
 
 const gzipAsync = promisify(gzip);
 
@@ -44,9 +44,13 @@ export async function throughput(options: Options) {
   const lim: Run[] = [];
   for (let r = 0; r < rounds; r++) {
     // The limit sits between the two voicelake runs; which of them goes first alternates.
+    // Each timed run starts from a collected heap (see `settle`).
+    settle();
     if (r % 2 === 0) on.push(await endToEnd(events, true));
     else off.push(await endToEnd(events, false));
+    settle();
     lim.push(await limit(events));
+    settle();
     if (r % 2 === 0) off.push(await endToEnd(events, false));
     else on.push(await endToEnd(events, true));
   }

@@ -25,7 +25,7 @@ describe('npm run bench -- --quick', () => {
   it('runs every benchmark and writes numbers to results.json and benchmarks.md', async () => {
     // Act
     const out = tempDir('vl-bench');
-    await run(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--quick', '--out', out], {
+    await run(process.execPath, ['--expose-gc', '--import', 'tsx', 'bench/run.ts', '--quick', '--out', out], {
       cwd: root,
       maxBuffer: 16 * 1024 * 1024,
     });

@@ -87,3 +87,28 @@ export function parseSql(items: readonly { sql: string; dialect: SqlglotDialect 
   });
   return JSON.parse(stdout.toString()) as Parsed[];
 }
+
+/**
+ * Translate statements from one dialect to another with sqlglot (`sqlglot.transpile`, strict):
+ * an independent translation, so a test can run SQL written for Athena on DuckDB.
+ */
+export function transpileSql(
+  statements: readonly string[],
+  read: SqlglotDialect,
+  write: SqlglotDialect,
+): string[] {
+  const script = `
+import json, sys, sqlglot
+from sqlglot.errors import ErrorLevel
+out = []
+for sql in json.load(sys.stdin):
+    out.append(";\\n".join(sqlglot.transpile(sql, read=${JSON.stringify(read)}, write=${JSON.stringify(write)}, unsupported_level=ErrorLevel.RAISE, error_level=ErrorLevel.RAISE)))
+json.dump(out, sys.stdout)
+`;
+  const stdout = execFileSync(python(), ['-c', script], {
+    input: JSON.stringify(statements),
+    maxBuffer: 64 * 1024 * 1024,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  return JSON.parse(stdout.toString()) as string[];
+}

@@ -141,14 +141,35 @@ describe('the Athena DDL parses', () => {
     });
   });
 
-  it('events_unique: every schema column and the partitions, not rn', () => {
+  it('the compacted table: every schema column, Parquet through the symlink manifests, the same projection under compacted/_athena/', () => {
     const r = expectParsed('ddl:1', 'Create');
+    expect(r.columns).toEqual(ALL_COLUMNS.map((c) => c.name));
+    expect(r.properties).toMatchObject({
+      'projection.enabled': 'true',
+      'storage.location.template': `s3://my-bucket/voice/compacted/_athena/year=\${year}/month=\${month}/day=\${day}/`,
+    });
+    const sql = athenaDdl(OPTIONS)[1] as string;
+    expect(sql).toContain('voicelake.events_compacted (');
+    expect(sql).toContain("SERDE 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe'");
+    expect(sql).toContain("INPUTFORMAT 'org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat'");
+  });
+
+  it('the compacted parts table: one text column over the same symlink manifests', () => {
+    const r = expectParsed('ddl:2', 'Create');
+    expect(r.columns).toEqual(['part']);
+    expect(r.properties).toMatchObject({
+      'storage.location.template': `s3://my-bucket/voice/compacted/_athena/year=\${year}/month=\${month}/day=\${day}/`,
+    });
+  });
+
+  it('events_unique: every schema column and the partitions, not rn', () => {
+    const r = expectParsed('ddl:3', 'Create');
     expect(r.columns).toEqual([...ALL_COLUMNS.map((c) => c.name), ...PARTITION_COLUMNS]);
     expect(r.unknownFunctions).toEqual([]);
   });
 
   it('calls: the call id, agent, end time and every summary column', () => {
-    const r = expectParsed('ddl:2', 'Create');
+    const r = expectParsed('ddl:4', 'Create');
     expect(r.columns).toEqual([
       'call_id',
       'agent_id',

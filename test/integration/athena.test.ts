@@ -615,7 +615,10 @@ describe('voicelake athena ddl', () => {
     expect(code).toBe(0);
     expect(stdout).toContain("LOCATION 's3://env-bucket/team/voice/'");
     expect(stdout).toContain('CREATE EXTERNAL TABLE IF NOT EXISTS lake.voice_events (');
-    expect(stdout).toContain('FROM lake.voice_events\n');
+    expect(stdout).toContain('FROM lake.voice_events AS r\n');
+    expect(stdout).toContain('FROM lake.voice_events_compacted;');
+    expect(stdout).toContain('FROM lake.voice_events_compacted_parts AS c');
+    expect(stdout).toContain("LOCATION 's3://env-bucket/team/voice/compacted/_athena/'");
     expect(stdout).toContain('FROM lake.events_unique\n');
   });
 
@@ -754,11 +757,15 @@ describe('voicelake athena ddl --check (Glue in moto)', () => {
     const columns = [...ALL_COLUMNS, EXTRA];
     const ref = { database, table: 'current' };
     // Act
-    const [table, unique] = athenaDdl({ ...ref, bucket: 'my-bucket', prefix: 'voice/' }, columns);
+    const [table, compacted, , unique] = athenaDdl(
+      { ...ref, bucket: 'my-bucket', prefix: 'voice/' },
+      columns,
+    );
     const check = await checkTable(glue, ref, columns);
     const rendered = renderCheck(check, ref);
     // Assess
     expect(table).toContain("`sentiment_score` double COMMENT 'Caller sentiment, -1 to 1.'\n)");
+    expect(compacted).toContain("`sentiment_score` double COMMENT 'Caller sentiment, -1 to 1.'\n)");
     expect(unique).toContain('"sentiment_score"');
     expect(check).toMatchObject({ status: 'differs', diff: { missing: [EXTRA], mismatched: [], extra: [] } });
     expect(check.status === 'differs' && check.alter).toBe(
@@ -815,13 +822,17 @@ describe('voicelake athena create (Athena in moto)', () => {
         ResultConfiguration: { OutputLocation: 's3://athena-results/ddl/' },
       });
     const ids = [...stdout.matchAll(/SUCCEEDED in [\d.]+ s, query execution id (\S+)/g)].map((m) => m[1]);
-    expect(ids).toHaveLength(3);
-    expect(new Set(ids).size).toBe(3);
+    expect(ids).toHaveLength(5);
+    expect(new Set(ids).size).toBe(5);
     const polled = new Set(only(recorder, 'GetQueryExecution').map((g) => g.QueryExecutionId));
     for (const id of ids) expect(polled.has(id)).toBe(true);
-    expect(stdout).toContain('[1/3] CREATE EXTERNAL TABLE IF NOT EXISTS voicelake_create.events\n');
-    expect(stdout).toContain('[2/3] CREATE OR REPLACE VIEW voicelake_create.events_unique\n');
-    expect(stdout).toContain('[3/3] CREATE OR REPLACE VIEW voicelake_create.calls\n');
+    expect(stdout).toContain('[1/5] CREATE EXTERNAL TABLE IF NOT EXISTS voicelake_create.events\n');
+    expect(stdout).toContain('[2/5] CREATE EXTERNAL TABLE IF NOT EXISTS voicelake_create.events_compacted\n');
+    expect(stdout).toContain(
+      '[3/5] CREATE EXTERNAL TABLE IF NOT EXISTS voicelake_create.events_compacted_parts\n',
+    );
+    expect(stdout).toContain('[4/5] CREATE OR REPLACE VIEW voicelake_create.events_unique\n');
+    expect(stdout).toContain('[5/5] CREATE OR REPLACE VIEW voicelake_create.calls\n');
     expect(stdout).toContain(
       `created voicelake_create.events (schema v${SCHEMA_VERSION}) and its views in workgroup primary`,
     );

@@ -5,10 +5,14 @@
  */
 import { Command, Option } from 'commander';
 import { ConfigError } from 'voicelake';
+import { compactWithAthena } from '../compact/athena.js';
 import { compactDay, type DayResult } from '../compact/day.js';
-import { storeFor } from '../compact/store.js';
+import { S3Store, storeFor } from '../compact/store.js';
 import { formatBytes, formatCount, positiveInt } from '../format.js';
+import { AthenaEngine } from '../lake/athena.js';
+import { ATHENA_DDL_DEFAULTS, checkTableRef } from '../lake/ddl.js';
 import { daysOf } from '../lake/local-source.js';
+import { S3Source } from '../lake/s3-source.js';
 import { addSourceOptions, parseDay, type SourceOptions, sourceFrom } from '../lake/sources.js';
 
 type CompactFlags = SourceOptions & {
@@ -16,6 +20,11 @@ type CompactFlags = SourceOptions & {
   to?: string;
   deleteSource?: boolean;
   partRows: number;
+  engine: 'duckdb' | 'athena';
+  workgroup?: string;
+  database?: string;
+  table: string;
+  outputLocation?: string;
 };
 
 /** Rows per Parquet part by default: about 130 MB of zstd Parquet for voice events. */
@@ -47,6 +56,25 @@ export function compactCommand(): Command {
       'at most this many rows per Parquet part',
       positiveInt('--part-rows'),
       DEFAULT_PART_ROWS,
+    )
+    .addOption(
+      new Option(
+        '--engine <engine>',
+        'where the work runs: duckdb on this machine (through the query cache on S3), or athena inside AWS (S3 lakes)',
+      )
+        .choices(['duckdb', 'athena'])
+        .default('duckdb'),
+    )
+    .option('--workgroup <name>', 'Athena workgroup (default: ANALYTICS_ATHENA_WORKGROUP, else primary)')
+    .option('--database <name>', 'Athena database (default: ANALYTICS_ATHENA_DATABASE, else voicelake)')
+    .option(
+      '--table <name>',
+      'the Athena table of the gzip objects (`athena ddl`)',
+      ATHENA_DDL_DEFAULTS.table,
+    )
+    .option(
+      '--output-location <s3url>',
+      "Athena results location (default: ANALYTICS_ATHENA_OUTPUT, else the workgroup's)",
     );
   addSourceOptions(cmd, { range: false });
   return cmd.action(async (flags: CompactFlags) => {
@@ -59,24 +87,53 @@ export function compactCommand(): Command {
       );
     const source = sourceFrom(flags);
     const started = performance.now();
+    const log = (line: string) => process.stdout.write(`${line}\n`);
     try {
       const store = storeFor(source);
       const results: DayResult[] = [];
-      for (const day of days)
-        results.push(
-          await compactDay(day, {
-            source,
+      let scanned = '';
+      if (flags.engine === 'athena') {
+        if (!(source instanceof S3Source) || !(store instanceof S3Store))
+          throw new ConfigError('--engine athena compacts an S3 lake: pass --bucket (and --prefix)');
+        const athena = new AthenaEngine({
+          workgroup: flags.workgroup,
+          database: flags.database,
+          outputLocation: flags.outputLocation,
+        });
+        checkTableRef({ database: athena.database, table: flags.table });
+        try {
+          const out = await compactWithAthena(days, {
+            bucket: source.bucket,
+            prefix: source.prefix,
+            list: (day) => source.list({ from: day, to: day }),
             store,
+            athena,
+            database: athena.database,
+            table: flags.table,
             deleteSource: flags.deleteSource === true,
-            partRows: flags.partRows,
-            log: (line) => process.stdout.write(`${line}\n`),
-          }),
-        );
+            log,
+          });
+          results.push(...out.results);
+          scanned = `, ${formatBytes(out.bytesScanned)} scanned by Athena`;
+        } finally {
+          athena.close();
+        }
+      } else
+        for (const day of days)
+          results.push(
+            await compactDay(day, {
+              source,
+              store,
+              deleteSource: flags.deleteSource === true,
+              partRows: flags.partRows,
+              log,
+            }),
+          );
       const done = results.filter((r) => r.status === 'compacted');
       const sum = (f: (r: DayResult) => number): number => done.reduce((s, r) => s + f(r), 0);
       if (days.length > 1 || done.length === 0)
         process.stdout.write(
-          `${source.description}: ${formatCount(done.length)} of ${formatCount(days.length)} days compacted, ${formatCount(sum((r) => r.rows))} rows, ${formatBytes(sum((r) => r.gzipBytes))} of gzip read → ${formatBytes(sum((r) => r.parquetBytes))} of Parquet, in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
+          `${source.description}: ${formatCount(done.length)} of ${formatCount(days.length)} days compacted, ${formatCount(sum((r) => r.rows))} rows, ${formatBytes(sum((r) => r.gzipBytes))} of gzip read → ${formatBytes(sum((r) => r.parquetBytes))} of Parquet${scanned}, in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
         );
     } finally {
       source.close();

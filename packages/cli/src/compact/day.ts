@@ -9,7 +9,8 @@
  *    written, none missing, zstd, the schema's columns and types. A failure stops here:
  *    nothing was published and nothing is deleted.
  * 3. Store the parts under new names (readers ignore them: no manifest lists them yet).
- * 4. Store the manifest, atomically: from now on readers see the new parts, and only them.
+ * 4. On S3, store Athena's symlink manifest (the parts' URIs): Athena's switch. Then store the
+ *    manifest, atomically: from now on the CLI's readers see the new parts, and only them.
  * 5. Delete the parts no manifest lists any more (the previous run's, a killed run's).
  * 6. Report; then, with `deleteSource`, delete the gzip objects the manifest covers.
  *
@@ -23,7 +24,7 @@ import { formatBytes, formatCount, progress } from '../format.js';
 import type { LakeObject, LakeSource } from '../lake/source.js';
 import { CompactionEngine } from './engine.js';
 import { crashPoint, dropRowHook } from './hooks.js';
-import { baseName, compactedDayPrefix, manifestKey, newRunId, PART_NAME_RE } from './layout.js';
+import { baseName, compactedDayPrefix, manifestKey, newRunId, PART_NAME_RE, symlinkKey } from './layout.js';
 import {
   coverage,
   type Manifest,
@@ -65,6 +66,21 @@ export interface DayResult {
   readonly deletedSources: number;
   readonly ms: number;
 }
+
+/** The result of a day with nothing to compact. */
+export const emptyDay = (day: string, ms: number): DayResult => ({
+  day,
+  status: 'empty',
+  objectsRead: 0,
+  gzipBytes: 0,
+  previousParts: 0,
+  parts: 0,
+  parquetBytes: 0,
+  rows: 0,
+  duplicates: 0,
+  deletedSources: 0,
+  ms,
+});
 
 /** Up to this many gzip objects (or bytes) per DuckDB read: the progress bar moves between them. */
 const BATCH_OBJECTS = 16;
@@ -119,21 +135,9 @@ export async function compactDay(day: string, options: CompactOptions): Promise<
     raw === undefined ? undefined : parseManifest(raw.toString('utf8'), day, mKey);
   const covered = coverage(previous?.sources ?? []);
   const toRead = objects.filter((o) => !covered(o));
-  const empty = {
-    day,
-    status: 'empty' as const,
-    objectsRead: 0,
-    gzipBytes: 0,
-    previousParts: 0,
-    parts: 0,
-    parquetBytes: 0,
-    rows: 0,
-    duplicates: 0,
-    deletedSources: 0,
-  };
   if (previous === undefined && toRead.length === 0) {
     log(`${day}: no gzip objects and not compacted: nothing to do`);
-    return { ...empty, ms: performance.now() - started };
+    return emptyDay(day, performance.now() - started);
   }
 
   const synced = await source.sync(range);
@@ -177,7 +181,7 @@ export async function compactDay(day: string, options: CompactOptions): Promise<
     const stats = await engine.sourceStats();
     if (stats.rows === 0 && previous === undefined) {
       log(`${day}: ${n(toRead.length)} gzip objects hold no events: nothing to do`);
-      return { ...empty, ms: performance.now() - started };
+      return emptyDay(day, performance.now() - started);
     }
     const files = await engine.write({ run, partRows: options.partRows, dropRow: dropRowHook(env) });
     const check = await engine.verify(files);
@@ -212,7 +216,12 @@ export async function compactDay(day: string, options: CompactOptions): Promise<
     }
     crashPoint('after-parquet', env);
 
-    // 4. The manifest: the switch.
+    // 4. Athena's switch (S3): the symlink manifest listing the new parts. Then the CLI's.
+    const uris = parts.map((key) => store.uri(key));
+    if (uris.every((u) => u !== undefined)) {
+      await store.put(symlinkKey(prefix, day), Buffer.from(`${uris.join('\n')}\n`));
+      crashPoint('after-symlink', env);
+    }
     const manifest: Manifest = {
       version: 1,
       day,

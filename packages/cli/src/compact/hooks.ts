@@ -5,12 +5,14 @@
  *
  * - `VOICELAKE_COMPACT_CRASH_AT=after-parquet`: the process kills itself (SIGKILL) once the
  *   parts are stored and before the manifest is written.
+ * - `VOICELAKE_COMPACT_CRASH_AT=after-symlink`: on S3, it kills itself once Athena's symlink
+ *   manifest is written, before the CLI's manifest.
  * - `VOICELAKE_COMPACT_CRASH_AT=after-manifest`: it kills itself once the manifest is written,
  *   before old parts and (with `--delete-source`) the sources are deleted.
  * - `VOICELAKE_COMPACT_TEST_DROP_ROW=1`: the Parquet written lacks one row, so verification fails.
  */
 
-export type CrashPoint = 'after-parquet' | 'after-manifest';
+export type CrashPoint = 'after-parquet' | 'after-symlink' | 'after-manifest';
 
 type Env = Record<string, string | undefined>;
 

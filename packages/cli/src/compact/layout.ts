@@ -3,6 +3,7 @@
  *
  *     <prefix>compacted/year=YYYY/month=MM/day=DD/part-<run>-<n>.parquet
  *     <prefix>compacted/year=YYYY/month=MM/day=DD/_manifest.json
+ *     <prefix>compacted/_athena/year=YYYY/month=MM/day=DD/symlink.txt     (S3 only: Athena's list of the parts)
  *
  * A run id is a UTC timestamp and 12 random hex digits, so the parts of every run have new
  * names: a re-run never overwrites a file a reader may be reading.
@@ -35,6 +36,24 @@ export const compactedDayPrefix = (prefix: string, day: string): string =>
 
 export const manifestKey = (prefix: string, day: string): string =>
   `${compactedDayPrefix(prefix, day)}${MANIFEST_NAME}`;
+
+/**
+ * Athena's view of compaction (S3 lakes only): per compacted day, a Hive symlink manifest
+ * (`SymlinkTextInputFormat`) that lists the `s3://` URIs of the day's current parts, one per
+ * line. The `<table>_compacted` table reads the Parquet through it, so Athena reads exactly
+ * the parts the manifest lists, like the CLI's readers. Outside the `year=` tree, so the
+ * readers of `compacted/year=…` never see it; the file name does not start with `_` or `.`,
+ * which Athena would treat as hidden.
+ */
+export const ATHENA_DIR = '_athena/';
+export const SYMLINK_NAME = 'symlink.txt';
+
+/** The root of the symlink manifests: `<prefix>compacted/_athena/`. */
+export const athenaRoot = (prefix: string): string => `${prefix}${COMPACTED_DIR}${ATHENA_DIR}`;
+
+/** `<prefix>compacted/_athena/year=…/month=…/day=…/symlink.txt`. */
+export const symlinkKey = (prefix: string, day: string): string =>
+  `${athenaRoot(prefix)}${partitionOf(day)}${SYMLINK_NAME}`;
 
 export const partName = (run: string, n: number): string => `part-${run}-${n}.parquet`;
 

@@ -24,6 +24,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
+  CopyObjectCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   ListObjectsV2Command,
@@ -56,6 +57,8 @@ export interface LakeStore {
   listCompacted(day: string): Promise<StoredFile[]>;
   /** A new, empty directory to write a run's Parquet into before `putFile`. */
   staging(run: string): Promise<string>;
+  /** The `s3://bucket/key` URI of `key`, as Athena names it; undefined for a local lake (no Athena). */
+  uri(key: string): string | undefined;
 }
 
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_RDONLY, O_DIRECTORY } = constants;
@@ -88,6 +91,10 @@ export class LocalStore implements LakeStore {
     private readonly dir: string,
     private readonly prefix: string,
   ) {}
+
+  uri(): undefined {
+    return undefined;
+  }
 
   /** The path of `key`; refuses a key that would leave the lake. */
   path(key: string): string {
@@ -209,8 +216,16 @@ export class S3Store implements LakeStore {
     return `s3://${this.bucket}/${key}`;
   }
 
+  uri(key: string): string {
+    return this.url(key);
+  }
+
   async put(key: string, body: Buffer): Promise<void> {
-    const type = key.endsWith('.json') ? 'application/json' : 'application/vnd.apache.parquet';
+    const type = key.endsWith('.json')
+      ? 'application/json'
+      : key.endsWith('.txt')
+        ? 'text/plain; charset=utf-8'
+        : 'application/vnd.apache.parquet';
     await this.client
       .send(
         new PutObjectCommand({
@@ -250,6 +265,11 @@ export class S3Store implements LakeStore {
 
   async listCompacted(day: string): Promise<StoredFile[]> {
     const prefix = compactedDayPrefix(this.prefix, day);
+    return (await this.list(prefix)).filter((o) => !o.key.slice(prefix.length).includes('/'));
+  }
+
+  /** Every object under `prefix` (at any depth), sorted by key. */
+  async list(prefix: string): Promise<StoredFile[]> {
     const out: StoredFile[] = [];
     let token: string | undefined;
     do {
@@ -265,11 +285,37 @@ export class S3Store implements LakeStore {
           throw s3Error('list', this.url(prefix), error);
         });
       for (const o of page.Contents ?? [])
-        if (o.Key !== undefined && !o.Key.slice(prefix.length).includes('/'))
-          out.push({ key: o.Key, size: o.Size ?? 0 });
+        if (o.Key !== undefined) out.push({ key: o.Key, size: o.Size ?? 0 });
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
     return out.sort((a, b) => (a.key < b.key ? -1 : 1));
+  }
+
+  /** Copy `from` to `to` inside the bucket, server-side (one CopyObject: objects up to 5 GB). */
+  async copy(from: string, to: string): Promise<void> {
+    await this.client
+      .send(
+        new CopyObjectCommand({
+          Bucket: this.bucket,
+          Key: to,
+          CopySource: `${this.bucket}/${from.split('/').map(encodeURIComponent).join('/')}`,
+        }),
+      )
+      .catch((error: unknown) => {
+        throw s3Error('copy', `${this.url(from)} to ${this.url(to)}`, error);
+      });
+  }
+
+  /** The last `bytes` bytes of `key` (a ranged GetObject). */
+  async tail(key: string, bytes: number): Promise<Buffer> {
+    try {
+      const res = await this.client.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: `bytes=-${bytes}` }),
+      );
+      return Buffer.from((await res.Body?.transformToByteArray()) ?? new Uint8Array());
+    } catch (error) {
+      throw s3Error('read', this.url(key), error);
+    }
   }
 
   /** In the OS temp directory (the parts are uploaded from there); leftovers of killed runs go. */

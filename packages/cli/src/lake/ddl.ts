@@ -1,8 +1,16 @@
 /**
  * The Athena (Glue) definition of the lake, derived from the one schema (`voicelake/schema`):
- * the external table over the GZIP NDJSON files with partition projection on the layout's
- * `year=YYYY/month=MM/day=DD/` partitions, a view with one row per `event_id`, and a view of the
- * call summaries. Add a column to the schema and the DDL, the views and `alterAddColumns` follow.
+ * - `<table>`: the external table over the GZIP NDJSON files, with partition projection on the
+ *   layout's `year=YYYY/month=MM/day=DD/` partitions;
+ * - `<table>_compacted`: the compacted days' Parquet, read through the Hive symlink manifests
+ *   that compaction writes (`compacted/_athena/…/symlink.txt`), so exactly the parts a day's
+ *   manifest lists, never a stale or unpublished part;
+ * - `<table>_compacted_parts`: the same symlink files read as text, one row per current part: a
+ *   day with a row here is compacted;
+ * - `events_unique`: one row per `event_id`, the compacted days from Parquet and the other days
+ *   from gzip, never both;
+ * - `calls`: the call summaries.
+ * Add a column to the schema and the DDL, the views and `alterAddColumns` follow.
  *
  * Pure: options in, SQL out. Every column list takes the schema's columns as a parameter
  * (default `ALL_COLUMNS`) so tests can derive the DDL of a schema with one more column.
@@ -10,6 +18,7 @@
 import { ConfigError } from 'voicelake';
 import { prefixProblem } from 'voicelake/layout';
 import { ALL_COLUMNS, type ColumnKind, KINDS, SCHEMA_VERSION } from 'voicelake/schema';
+import { athenaRoot } from '../compact/layout.js';
 
 /** What the DDL needs of a schema column. */
 export interface SchemaColumn {
@@ -41,6 +50,10 @@ export const ATHENA_DDL_DEFAULTS = { database: 'voicelake', table: 'events' } as
 
 /** The views `athenaDdl` creates next to the table. */
 export const ATHENA_VIEWS = { unique: 'events_unique', calls: 'calls' } as const;
+
+/** The compacted tables beside the gzip table `table`. */
+export const compactedTables = (table: string) =>
+  ({ parquet: `${table}_compacted`, parts: `${table}_compacted_parts` }) as const;
 
 /** The Hive partition columns of the layout (`year=YYYY/month=MM/day=DD/`), in order. */
 export const PARTITION_COLUMNS = ['year', 'month', 'day'] as const;
@@ -136,18 +149,10 @@ export function summaryColumns(columns: readonly SchemaColumn[] = ALL_COLUMNS): 
   return [...section, ...columns.filter((c) => also.has(c.name) && !section.includes(c))];
 }
 
-/** `CREATE EXTERNAL TABLE`: every schema column, partition projection on year/month/day. */
-export function createTableDdl(
-  options: AthenaDdlOptions,
-  columns: readonly SchemaColumn[] = ALL_COLUMNS,
-): string {
-  checkName('--database', options.database);
-  checkName('--table', options.table);
-  checkBucket(options.bucket);
-  checkColumns(columns);
-  const root = `s3://${options.bucket}/${normalizePrefix(options.prefix)}`;
+/** Partition projection on year/month/day over `root` (an `s3://…/` location), as TBLPROPERTIES. */
+function projection(root: string): [string, string][] {
   const template = `${root}${PARTITION_COLUMNS.map((p) => `${p}=\${${p}}`).join('/')}/`;
-  const properties: [string, string][] = [
+  return [
     ['projection.enabled', 'true'],
     ['projection.year.type', 'integer'],
     ['projection.year.range', '2024,2099'],
@@ -160,40 +165,134 @@ export function createTableDdl(
     ['storage.location.template', template],
     ['schema_version', String(SCHEMA_VERSION)],
   ];
+}
+
+/** One partitioned external table: its columns, storage lines, location and properties. */
+function externalTable(
+  name: string,
+  columnLines: readonly string[],
+  storage: readonly string[],
+  root: string,
+): string {
   return [
-    `CREATE EXTERNAL TABLE IF NOT EXISTS ${options.database}.${options.table} (`,
-    columns.map((c) => `  ${ddlColumn(c)}`).join(',\n'),
+    `CREATE EXTERNAL TABLE IF NOT EXISTS ${name} (`,
+    columnLines.map((c) => `  ${c}`).join(',\n'),
     ')',
     `PARTITIONED BY (${PARTITION_COLUMNS.map((p) => `\`${p}\` int`).join(', ')})`,
-    "ROW FORMAT SERDE 'org.apache.hive.hcatalog.data.JsonSerDe'",
-    "STORED AS INPUTFORMAT 'org.apache.hadoop.mapred.TextInputFormat'",
-    "OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'",
+    ...storage,
     `LOCATION '${root}'`,
     'TBLPROPERTIES (',
-    properties.map(([k, v]) => `  '${k}'='${v}'`).join(',\n'),
+    projection(root)
+      .map(([k, v]) => `  '${k}'='${v}'`)
+      .join(',\n'),
     ')',
   ].join('\n');
 }
 
+/** Checks the options and `columns`; returns the lake's root, `s3://bucket/prefix/`, or with `symlinks` the root of compaction's symlink manifests. */
+function checkOptions(options: AthenaDdlOptions, columns: readonly SchemaColumn[], symlinks = false): string {
+  checkName('--database', options.database);
+  checkName('--table', options.table);
+  checkBucket(options.bucket);
+  checkColumns(columns);
+  const prefix = normalizePrefix(options.prefix);
+  return `s3://${options.bucket}/${symlinks ? athenaRoot(prefix) : prefix}`;
+}
+
+const TEXT_OUTPUT = "OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'";
+
+/** `CREATE EXTERNAL TABLE`: every schema column, partition projection on year/month/day. */
+export function createTableDdl(
+  options: AthenaDdlOptions,
+  columns: readonly SchemaColumn[] = ALL_COLUMNS,
+): string {
+  const root = checkOptions(options, columns);
+  return externalTable(
+    `${options.database}.${options.table}`,
+    columns.map(ddlColumn),
+    [
+      "ROW FORMAT SERDE 'org.apache.hive.hcatalog.data.JsonSerDe'",
+      "STORED AS INPUTFORMAT 'org.apache.hadoop.mapred.TextInputFormat'",
+      TEXT_OUTPUT,
+    ],
+    root,
+  );
+}
+
 /**
- * `events_unique`: one row per `event_id` (the first by `event_time`); every column, `rn` not
- * exposed. A duplicate of an event is the same line written twice, so it has the same event
- * time and partition: the window is also partitioned by year/month/day, which lets Athena push
- * a partition filter on the view down to the table (and scan only those days).
+ * `<table>_compacted`: the compacted days' Parquet (zstd, the schema's columns) through the
+ * symlink manifests (`SymlinkTextInputFormat`): each day's partition location holds one text file
+ * listing the `s3://` URIs of its current parts, so Athena reads those parts and no other file.
+ * A day without a symlink manifest has no rows here.
+ */
+export function compactedTableDdl(
+  options: AthenaDdlOptions,
+  columns: readonly SchemaColumn[] = ALL_COLUMNS,
+): string {
+  const root = checkOptions(options, columns, true);
+  const { parquet } = compactedTables(options.table);
+  checkName('--table', parquet);
+  return externalTable(
+    `${options.database}.${parquet}`,
+    columns.map(ddlColumn),
+    [
+      "ROW FORMAT SERDE 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe'",
+      "STORED AS INPUTFORMAT 'org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat'",
+      TEXT_OUTPUT,
+    ],
+    root,
+  );
+}
+
+/** `<table>_compacted_parts`: the symlink manifests as text, one row (`part`, an `s3://` URI) per current part of a compacted day. */
+export function compactedPartsTableDdl(options: AthenaDdlOptions): string {
+  const root = checkOptions(options, [], true);
+  const { parts } = compactedTables(options.table);
+  checkName('--table', parts);
+  return externalTable(
+    `${options.database}.${parts}`,
+    [
+      `\`part\` string COMMENT ${comment('s3:// URI of a Parquet part of the compacted day (one line of its symlink manifest)')}`,
+    ],
+    [
+      "ROW FORMAT SERDE 'org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe'",
+      "STORED AS INPUTFORMAT 'org.apache.hadoop.mapred.TextInputFormat'",
+      TEXT_OUTPUT,
+    ],
+    root,
+  );
+}
+
+/**
+ * `events_unique`: one row per `event_id`, every column. A compacted day (one with a symlink
+ * manifest, i.e. rows in `<table>_compacted_parts`) comes from its Parquet, which compaction
+ * already made unique; every other day from the gzip table, the first row by `event_time` of
+ * each `event_id`. A day is never read from both. A duplicate of an event is the same line
+ * written twice, so it has the same event time and partition: the window is also partitioned
+ * by year/month/day, which lets Athena push a partition filter on the view down to both tables
+ * (and scan only those days). Rows without an `event_id` (never written by voicelake) are all
+ * kept, as compaction keeps them.
  */
 export function uniqueViewDdl(options: TableRef, columns: readonly SchemaColumn[] = ALL_COLUMNS): string {
   checkName('--database', options.database);
   checkName('--table', options.table);
   checkColumns(columns);
+  const { parquet, parts } = compactedTables(options.table);
   const window = [...PARTITION_COLUMNS, 'event_id'].map(q).join(', ');
+  const list = wrap([...columns.map((c) => c.name), ...PARTITION_COLUMNS].map(q), 2);
+  const sameDay = PARTITION_COLUMNS.map((p) => `c.${q(p)} = r.${q(p)}`).join(' AND ');
   return [
     `CREATE OR REPLACE VIEW ${options.database}.${ATHENA_VIEWS.unique} AS`,
-    `SELECT ${wrap([...columns.map((c) => c.name), ...PARTITION_COLUMNS].map(q), 2)}`,
+    `SELECT ${list}`,
     'FROM (',
-    `  SELECT *, row_number() OVER (PARTITION BY ${window} ORDER BY ${q('event_time')}) AS rn`,
-    `  FROM ${options.database}.${options.table}`,
+    `  SELECT r.*, row_number() OVER (PARTITION BY ${window} ORDER BY ${q('event_time')}) AS rn`,
+    `  FROM ${options.database}.${options.table} AS r`,
+    `  WHERE NOT EXISTS (SELECT 1 FROM ${options.database}.${parts} AS c WHERE ${sameDay})`,
     ') AS t',
-    'WHERE rn = 1',
+    `WHERE rn = 1 OR ${q('event_id')} IS NULL`,
+    'UNION ALL',
+    `SELECT ${list}`,
+    `FROM ${options.database}.${parquet}`,
   ].join('\n');
 }
 
@@ -210,12 +309,18 @@ export function callsViewDdl(options: TableRef, columns: readonly SchemaColumn[]
   ].join('\n');
 }
 
-/** The statements that define the lake in Athena, in the order to run them: the table, then its views. */
+/** The statements that define the lake in Athena, in the order to run them: the tables, then the views. */
 export function athenaDdl(
   options: AthenaDdlOptions,
   columns: readonly SchemaColumn[] = ALL_COLUMNS,
 ): string[] {
-  return [createTableDdl(options, columns), uniqueViewDdl(options, columns), callsViewDdl(options, columns)];
+  return [
+    createTableDdl(options, columns),
+    compactedTableDdl(options, columns),
+    compactedPartsTableDdl(options),
+    uniqueViewDdl(options, columns),
+    callsViewDdl(options, columns),
+  ];
 }
 
 export interface SchemaDiff {

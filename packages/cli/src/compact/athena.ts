@@ -1,0 +1,291 @@
+/**
+ * `voicelake compact --engine athena`: the same protocol as compact/day.ts, with Athena doing
+ * the reading, deduplicating and writing inside AWS. Nothing but counts and listings comes to
+ * the machine that runs the command.
+ *
+ * Per run of at most 100 days (Athena writes at most 100 partitions per `INSERT INTO`):
+ * 1. Inputs, per day: the parts of its current manifest (read by Athena through the symlink
+ *    manifest) and the gzip objects the manifest does not cover, listed now. Their URIs go to
+ *    `<prefix>compacted/_runs/<run>/sources/`, read by a scratch table, so Athena reads exactly
+ *    the objects listed, not one that arrives meanwhile.
+ * 2. `INSERT INTO` a scratch Parquet (zstd) table under `_runs/<run>/out/`, one row per
+ *    event_id; then verify per day: distinct event_ids of the inputs = rows written (plus rows
+ *    without one), and every file written is Parquet. A failure stops here: nothing published.
+ * 3.–6. Per day, as compact/day.ts: the files copied (server-side) to their part keys, the
+ *    symlink manifest, the manifest, old parts deleted, the report, then the sources.
+ * The scratch tables are dropped and `_runs/<run>/` deleted at the end, whatever happened.
+ */
+import { QueryError } from 'voicelake';
+import { formatBytes, formatCount, progress } from '../format.js';
+import type { LakeObject } from '../lake/source.js';
+import {
+  type AthenaRun,
+  chunks,
+  countInputs,
+  countOutput,
+  createRunTables,
+  dropRunTables,
+  insertDays,
+  runRoot,
+} from './athena-sql.js';
+import { type DayResult, emptyDay } from './day.js';
+import { crashPoint } from './hooks.js';
+import { baseName, manifestKey, newRunId, PART_NAME_RE, partKey, symlinkKey } from './layout.js';
+import { coverage, type Manifest, parseManifest, serializeManifest } from './manifest.js';
+import type { S3Store } from './store.js';
+
+type Env = Record<string, string | undefined>;
+type Row = Record<string, unknown>;
+
+/** What compaction needs of an Athena engine (lake/athena.ts `AthenaEngine`). */
+export interface SqlRunner {
+  query(sql: string): Promise<{ rows: Row[]; stats: { bytesScanned: number } }>;
+}
+
+export interface AthenaCompactOptions {
+  readonly bucket: string;
+  readonly prefix: string;
+  /** Lists the day's gzip objects (the S3 source). */
+  readonly list: (day: string) => Promise<LakeObject[]>;
+  readonly store: S3Store;
+  readonly athena: SqlRunner;
+  /** The Glue database and the gzip table (`athena ddl` created it, and `<table>_compacted`). */
+  readonly database: string;
+  readonly table: string;
+  readonly deleteSource: boolean;
+  readonly log: (line: string) => void;
+  readonly env?: Env;
+}
+
+interface DayPlan {
+  readonly day: string;
+  readonly objects: LakeObject[];
+  readonly previous: Manifest | undefined;
+  readonly toRead: LakeObject[];
+}
+
+const n = (v: number): string => formatCount(v);
+const PARQUET_MAGIC = 'PAR1';
+
+/** `…/year=2026/month=11/day=5/…` (Athena writes partition values unpadded) → `2026-11-05`. */
+function dayOfKey(key: string): string | undefined {
+  const m = /\/year=(\d{4})\/month=(\d{1,2})\/day=(\d{1,2})\//.exec(key);
+  return m ? `${m[1]}-${(m[2] as string).padStart(2, '0')}-${(m[3] as string).padStart(2, '0')}` : undefined;
+}
+
+const dayOfRow = (r: Row): string =>
+  `${String(r.year).padStart(4, '0')}-${String(r.month).padStart(2, '0')}-${String(r.day).padStart(2, '0')}`;
+
+async function plan(day: string, o: AthenaCompactOptions): Promise<DayPlan> {
+  const objects = await o.list(day);
+  const mKey = manifestKey(o.prefix, day);
+  const raw = await o.store.get(mKey);
+  const previous = raw === undefined ? undefined : parseManifest(raw.toString('utf8'), day, mKey);
+  const covered = coverage(previous?.sources ?? []);
+  return { day, objects, previous, toRead: objects.filter((x) => !covered(x)) };
+}
+
+/** Compact `days` with Athena, at most 100 per run; one result per day, in order. */
+export async function compactWithAthena(
+  days: readonly string[],
+  o: AthenaCompactOptions,
+): Promise<{ results: DayResult[]; bytesScanned: number }> {
+  const results: DayResult[] = [];
+  let bytesScanned = 0;
+  for (const chunk of chunks(days)) {
+    const started = performance.now();
+    const plans: DayPlan[] = [];
+    for (const day of chunk) plans.push(await plan(day, o));
+    const active = plans.filter((p) => p.previous !== undefined || p.toRead.length > 0);
+    for (const p of plans.filter((x) => !active.includes(x))) {
+      o.log(`${p.day}: no gzip objects and not compacted: nothing to do`);
+      results.push(emptyDay(p.day, 0));
+    }
+    if (active.length === 0) continue;
+    const run = await runChunk(active, o, started);
+    bytesScanned += run.bytesScanned;
+    results.push(...run.results);
+  }
+  results.sort((a, b) => (a.day < b.day ? -1 : 1));
+  return { results, bytesScanned };
+}
+
+async function runChunk(
+  plans: readonly DayPlan[],
+  o: AthenaCompactOptions,
+  started: number,
+): Promise<{ results: DayResult[]; bytesScanned: number }> {
+  const env = o.env ?? process.env;
+  const run = newRunId();
+  const r: AthenaRun = { bucket: o.bucket, prefix: o.prefix, run, database: o.database, table: o.table };
+  const root = runRoot(o.prefix, run);
+  const days = plans.map((p) => p.day);
+  let bytesScanned = 0;
+  const sql = async (statement: string): Promise<Row[]> => {
+    const res = await o.athena.query(statement);
+    bytesScanned += res.stats.bytesScanned;
+    return res.rows;
+  };
+  const label = days.length === 1 ? days[0] : `${days[0]}..${days[days.length - 1]}`;
+  const bar = progress(`compacting ${label} with Athena`, 5);
+  const results: DayResult[] = [];
+  try {
+    // 1. The objects to read, as a table.
+    const uris = plans.flatMap((p) => p.toRead.map((x) => `s3://${o.bucket}/${x.key}`));
+    await o.store.put(`${root}sources/sources.txt`, Buffer.from(uris.length ? `${uris.join('\n')}\n` : ''));
+    for (const statement of createRunTables(r)) await sql(statement);
+    bar.tick(1);
+    // 2. Write, then count both sides.
+    await sql(insertDays(r, days));
+    bar.tick(2);
+    const written = new Map((await sql(countOutput(r))).map((row) => [dayOfRow(row), row]));
+    bar.tick(3);
+    const read = new Map((await sql(countInputs(r, days))).map((row) => [dayOfRow(row), row]));
+    bar.tick(4);
+    const files = new Map<string, { key: string; size: number }[]>();
+    for (const f of await o.store.list(`${root}out/`)) {
+      const day = dayOfKey(f.key);
+      if (day === undefined || baseName(f.key).startsWith('.') || baseName(f.key).startsWith('_')) continue;
+      files.set(day, [...(files.get(day) ?? []), f]);
+    }
+    bar.tick(5);
+    bar.done();
+    const problems: string[] = [];
+    for (const p of plans) {
+      const input = read.get(p.day);
+      const output = written.get(p.day);
+      const ids = Number(input?.ids ?? 0);
+      const nulls = Number(input?.nulls ?? 0);
+      const rows = Number(output?.rows ?? 0);
+      if (rows !== ids + nulls || Number(output?.ids ?? 0) !== ids)
+        problems.push(
+          `${p.day}: the sources hold ${n(ids)} distinct event_ids${nulls ? ` and ${n(nulls)} rows without one` : ''}, Athena wrote ${n(rows)} rows with ${n(Number(output?.ids ?? 0))} distinct event_ids`,
+        );
+      for (const f of files.get(p.day) ?? [])
+        if ((await o.store.tail(f.key, 4)).toString('latin1') !== PARQUET_MAGIC)
+          problems.push(`${p.day}: ${f.key} is not a Parquet file`);
+      if (ids + nulls > 0 && (files.get(p.day) ?? []).length === 0)
+        problems.push(`${p.day}: Athena wrote no file`);
+    }
+    if (problems.length > 0)
+      throw new QueryError(
+        `verification failed: ${problems.join('; ')}. Nothing was published and nothing was deleted`,
+      );
+    // 3.–6. Publish day by day.
+    for (const p of plans) {
+      const input = read.get(p.day);
+      const rows = Number(written.get(p.day)?.rows ?? 0);
+      const gzipBytes = p.toRead.reduce((s, x) => s + x.size, 0);
+      if (rows === 0) {
+        o.log(`${p.day}: ${n(p.toRead.length)} gzip objects hold no events: nothing to do`);
+        results.push(emptyDay(p.day, performance.now() - started));
+        continue;
+      }
+      results.push(
+        await publish(p, files.get(p.day) ?? [], { run, rows, input, gzipBytes, started }, o, env),
+      );
+    }
+    return { results, bytesScanned };
+  } finally {
+    bar.done();
+    const cleanup: string[] = [];
+    for (const statement of dropRunTables(r))
+      await sql(statement).catch((error: unknown) => cleanup.push((error as Error).message));
+    for (const f of await o.store.list(root).catch(() => []))
+      await o.store.delete(f.key).catch((error: unknown) => cleanup.push((error as Error).message));
+    if (cleanup.length > 0)
+      o.log(
+        `warning: run ${run} left scratch state behind (${cleanup.join('; ')}); drop the tables ${dropRunTables(
+          r,
+        )
+          .map((s) => s.replace('DROP TABLE IF EXISTS ', ''))
+          .join(' and ')} and delete s3://${o.bucket}/${root}`,
+      );
+  }
+}
+
+async function publish(
+  p: DayPlan,
+  files: readonly { key: string; size: number }[],
+  w: { run: string; rows: number; input: Row | undefined; gzipBytes: number; started: number },
+  o: AthenaCompactOptions,
+  env: Env,
+): Promise<DayResult> {
+  const { day } = p;
+  const mKey = manifestKey(o.prefix, day);
+  // The day must not have changed under us (another compaction).
+  const now = await o.store.get(mKey);
+  const current = now === undefined ? undefined : parseManifest(now.toString('utf8'), day, mKey);
+  if (current?.run !== p.previous?.run)
+    throw new QueryError(
+      `${day} changed while it was being compacted (its manifest is now of another run): is another compaction running? Re-run when it is done`,
+    );
+  // 3. The parts, under their names.
+  const parts: string[] = [];
+  let parquetBytes = 0;
+  for (const [i, f] of files.entries()) {
+    const key = partKey(o.prefix, day, w.run, i);
+    await o.store.copy(f.key, key);
+    parts.push(key);
+    parquetBytes += f.size;
+  }
+  crashPoint('after-parquet', env);
+  // 4. The switches: Athena's, then the CLI's.
+  await o.store.put(
+    symlinkKey(o.prefix, day),
+    Buffer.from(`${parts.map((k) => `s3://${o.bucket}/${k}`).join('\n')}\n`),
+  );
+  crashPoint('after-symlink', env);
+  const byKey = new Map((p.previous?.sources ?? []).map((s) => [s.key, s]));
+  for (const x of p.toRead) byKey.set(x.key, { key: x.key, size: x.size, etag: x.etag });
+  const ids = Number(w.input?.ids ?? 0);
+  const manifest: Manifest = {
+    version: 1,
+    day,
+    run: w.run,
+    parts,
+    sources: [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : 1)),
+    rows: w.rows,
+    distinctEventIds: ids,
+    createdAt: new Date().toISOString(),
+  };
+  await o.store.put(mKey, serializeManifest(manifest));
+  crashPoint('after-manifest', env);
+  // 5. Parts no manifest lists any more.
+  const keep = new Set(parts);
+  for (const f of await o.store.listCompacted(day))
+    if (PART_NAME_RE.test(baseName(f.key)) && !keep.has(f.key)) await o.store.delete(f.key);
+  // 6. Report, then the sources.
+  const duplicates = Number(w.input?.rows ?? 0) - w.rows;
+  const previousParts = p.previous?.parts.length ?? 0;
+  const inputs = [
+    `${n(p.toRead.length)} gzip objects (${formatBytes(w.gzipBytes)})`,
+    ...(previousParts > 0 ? [`${n(previousParts)} earlier parts`] : []),
+  ].join(' + ');
+  o.log(
+    `${day}: ${inputs} → ${n(parts.length)} Parquet part${parts.length === 1 ? '' : 's'} (${formatBytes(parquetBytes)}, zstd, written by Athena), ${n(w.rows)} rows, ${n(duplicates)} duplicates removed; verified: ${n(ids)} distinct event_ids = rows written; run ${w.run}`,
+  );
+  let deletedSources = 0;
+  if (o.deleteSource) {
+    const isSource = coverage(manifest.sources);
+    for (const x of p.objects.filter(isSource)) {
+      await o.store.delete(x.key);
+      deletedSources++;
+    }
+    o.log(`${day}: deleted ${n(deletedSources)} source objects (their events are in the Parquet)`);
+  }
+  return {
+    day,
+    status: 'compacted',
+    run: w.run,
+    objectsRead: p.toRead.length,
+    gzipBytes: w.gzipBytes,
+    previousParts,
+    parts: parts.length,
+    parquetBytes,
+    rows: w.rows,
+    duplicates,
+    deletedSources,
+    ms: performance.now() - w.started,
+  };
+}
