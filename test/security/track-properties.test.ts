@@ -18,6 +18,7 @@ import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { normalizeEvent } from '../../packages/voicelake/src/event.js';
 import {
   type CloseResult,
   createAnalytics,
@@ -25,6 +26,7 @@ import {
   type TrackResult,
 } from '../../packages/voicelake/src/index.js';
 import { silentLogger } from '../../packages/voicelake/src/logger.js';
+import { redactText } from '../../packages/voicelake/src/redact.js';
 import { COLUMNS } from '../../packages/voicelake/src/schema.js';
 import { readLocalLake } from '../helpers/lake.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -982,5 +984,33 @@ describe('typed columns are never coerced', () => {
     expect(analytics.stats().rejected, 'every call counted as invalid_field').toEqual({
       invalid_field: calls,
     });
+  }, 120_000);
+});
+
+describe('the byte length track() records for a line', () => {
+  it('equals the UTF-8 length of the line, for every accepted event (lone surrogates, emoji, escapes, custom fields, redaction)', () => {
+    // Prepare: the built-in redaction on every text field and custom strings, as by default.
+    const counts: Record<string, number> = {};
+    const redact = {
+      fields: new Set(COLUMNS.filter((c) => c.kind === 'string').map((c) => c.name)),
+      custom: true,
+      apply: (text: string) => redactText(text, counts),
+    };
+    let accepted = 0;
+    // Act, Assess
+    fc.assert(
+      fc.property(
+        fc.oneof(CROSS, ...MIXTURES.map(([, arbitrary]) => arbitrary)),
+        fc.boolean(),
+        (input, redacted) => {
+          const n = normalizeEvent(input.make(), 262_144, DAY, redacted ? redact : undefined);
+          if (!n.ok) return;
+          accepted++;
+          expect(n.record.bytes, `bytes of ${input.show()}`).toBe(Buffer.byteLength(n.record.line));
+        },
+      ),
+      { numRuns: RUNS, plugins: [timeLimit()] },
+    );
+    expect(accepted, 'most runs are accepted events').toBeGreaterThan(RUNS / 10);
   }, 120_000);
 });

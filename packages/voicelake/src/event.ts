@@ -173,17 +173,31 @@ type WellFormedString = string & { isWellFormed(): boolean; toWellFormed(): stri
  */
 const lastQuoted = ['', '', ''];
 const lastRaw = ['', '', ''];
+const lastExtra = [0, 0, 0];
 function quoteId(slot: 0 | 1 | 2, value: string): string {
-  if (lastRaw[slot] === value) return lastQuoted[slot] as string;
-  const quoted = quote(value);
-  lastRaw[slot] = value;
-  lastQuoted[slot] = quoted;
-  return quoted;
+  if (lastRaw[slot] !== value) {
+    lastQuoted[slot] = quote(value);
+    lastRaw[slot] = value;
+    lastExtra[slot] = quotedExtra;
+  }
+  quotedExtra = lastExtra[slot] as number;
+  return lastQuoted[slot] as string;
 }
+
+/**
+ * UTF-8 bytes beyond one per UTF-16 code unit in the string `quote` (or `quoteId`) returned
+ * last. The line's byte length is its length plus these, summed over its user strings: every
+ * other piece (keys, ids, times, numbers, escapes) is ASCII. Counting the small strings as they
+ * are quoted spares `track()` a `Buffer.byteLength` of the whole line, which would also flatten
+ * it; the spool's group commit does that, off the hot path.
+ */
+let quotedExtra = 0;
 
 function quote(value: string): string {
   const v = value as WellFormedString;
   const s = v.isWellFormed() ? v : v.toWellFormed();
+  // Escapes are ASCII: the quoted string has the same extra bytes as `s` (well-formed, so pairs only).
+  quotedExtra = Buffer.byteLength(s) - s.length;
   // Most strings need no escape: quoting them directly is ~10x cheaper than JSON.stringify.
   return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
 }
@@ -230,7 +244,16 @@ function normalizeUnsafe(
   const eventId = uuidv7();
   // The line is assembled as a string: cheaper than building an object for JSON.stringify.
   // Ids and times need no escaping; user strings go through JSON.stringify.
-  let line = `{"event_id":"${eventId}","event_type":${quoteId(0, type)},"event_time":"${isoTime(timeMs)}","call_id":${quoteId(1, callId)},"agent_id":${typeof agentId === 'string' ? quoteId(2, agentId) : 'null'},"schema_version":${SCHEMA_VERSION}`;
+  const typeJson = quoteId(0, type);
+  let extra = quotedExtra;
+  const callJson = quoteId(1, callId);
+  extra += quotedExtra;
+  let agentJson = 'null';
+  if (typeof agentId === 'string') {
+    agentJson = quoteId(2, agentId);
+    extra += quotedExtra;
+  }
+  let line = `{"event_id":"${eventId}","event_type":${typeJson},"event_time":"${isoTime(timeMs)}","call_id":${callJson},"agent_id":${agentJson},"schema_version":${SCHEMA_VERSION}`;
   if (data !== undefined && data !== null) {
     if (typeof data !== 'object' || Array.isArray(data) || !isPlainObject(data)) {
       return reject(REJECT_REASONS.invalidData, `data must be a plain object, got ${describe(data)}`);
@@ -259,6 +282,7 @@ function normalizeUnsafe(
         if (typeof value !== 'string') return invalidField(key, column.kind, value);
         const text = redact?.fields.has(column.name) ? redact.apply(value) : value;
         line += column.jsonKey + quote(text);
+        extra += quotedExtra;
       } else if (column.kind === 'boolean') {
         if (typeof value !== 'boolean') return invalidField(key, column.kind, value);
         line += column.jsonKey + (value ? 'true' : 'false');
@@ -274,11 +298,12 @@ function normalizeUnsafe(
     }
     if (custom !== undefined) {
       const json = wellFormed(boundedJson(custom, maxEventBytes - line.length, redact));
+      extra += Buffer.byteLength(json) - json.length;
       line += `,"custom":${JSON.stringify(json)}`;
     }
   }
   line += '}';
-  const bytes = Buffer.byteLength(line);
+  const bytes = line.length + extra;
   if (bytes > maxEventBytes) {
     return reject(REJECT_REASONS.tooLarge, `event is ${bytes} bytes, over the ${maxEventBytes}-byte limit`);
   }
