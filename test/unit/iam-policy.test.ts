@@ -29,6 +29,8 @@ const READ_SIDS = [
   'VoicelakeReadCompact',
   'VoicelakeReadAthena',
   'VoicelakeReadGlue',
+  'VoicelakeReadCompactAthena',
+  'VoicelakeReadCompactUploads',
 ];
 
 interface Case {
@@ -131,6 +133,7 @@ function scoped(resource: string, o: IamPolicyOptions): boolean {
       `${at('glue')}catalog`,
       `${at('glue')}database/${database}`,
       `${at('glue')}table/${database}/*`,
+      `${at('glue')}table/${database}/vl_run_*`,
     ].includes(resource)
   );
 }
@@ -258,6 +261,16 @@ describe('buildIamPolicy', () => {
       'arn:aws:glue:*:*:database/voicelake',
       'arn:aws:glue:*:*:table/voicelake/*',
     ]);
+    // compact --engine athena drops and fills only its own scratch tables.
+    expect(statement(read, 'VoicelakeReadCompactAthena')).toMatchObject({
+      Action: expect.arrayContaining(['glue:DeleteTable', 'glue:BatchCreatePartition']),
+      Resource: [
+        'arn:aws:glue:*:*:catalog',
+        'arn:aws:glue:*:*:database/voicelake',
+        'arn:aws:glue:*:*:table/voicelake/vl_run_*',
+      ],
+    });
+    expect(statement(read, 'VoicelakeReadGlue')?.Action).not.toContain('glue:DeleteTable');
   });
 
   const INVALID: [string, IamPolicyOptions, RegExp][] = [

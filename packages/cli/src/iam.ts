@@ -279,13 +279,44 @@ export function buildIamPolicy(options: IamPolicyOptions): IamPolicy {
     {
       Sid: 'VoicelakeReadGlue',
       Effect: 'Allow',
-      Action: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartitions', 'glue:CreateTable'],
+      // UpdateTable: `athena create` replaces its views (CREATE OR REPLACE VIEW).
+      Action: [
+        'glue:GetDatabase',
+        'glue:GetTable',
+        'glue:GetPartitions',
+        'glue:CreateTable',
+        'glue:UpdateTable',
+      ],
       // Glue authorizes every call on the catalog too, then on the database and table.
       Resource: [
         arn('glue', 'catalog'),
         arn('glue', `database/${database}`),
         arn('glue', `table/${database}/*`),
       ],
+    },
+    {
+      // `compact --engine athena`: its scratch tables (vl_run_<run>_*), which INSERT INTO fills
+      // (new partitions) and the run drops; Athena writes their Parquet under compacted/ in parts.
+      Sid: 'VoicelakeReadCompactAthena',
+      Effect: 'Allow',
+      Action: [
+        'glue:DeleteTable',
+        'glue:GetPartition',
+        'glue:CreatePartition',
+        'glue:BatchCreatePartition',
+        'glue:UpdatePartition',
+      ],
+      Resource: [
+        arn('glue', 'catalog'),
+        arn('glue', `database/${database}`),
+        arn('glue', `table/${database}/vl_run_*`),
+      ],
+    },
+    {
+      Sid: 'VoicelakeReadCompactUploads',
+      Effect: 'Allow',
+      Action: ['s3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+      Resource: [`${bucketArn}/${prefix}${COMPACTED_DIR}*`],
     },
   );
   if (groupArn !== undefined)
