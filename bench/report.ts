@@ -256,8 +256,9 @@ function summaryRows(r: Results): Row[] {
 /** From a \`--cpu-prof\` look at the spool-on run; update it when the profile changes. */
 const whatBoundsIt = `**What bounds it** (a \`--cpu-prof\` look at one spool-on run of this size on Node 20
 and on Node 24, 2 cores): the event loop, busy 92–95% of the run. Its time goes to building
-each event (validation against the schema, escaping strings, the line's UTF-8 byte length:
-about a third), garbage collection (15–17%), the spool's frames (each line encoded into the
+each event (validation against the schema, escaping strings: about a third; since then the
+line's UTF-8 byte length is counted from its user strings as they are quoted, which spares
+\`track()\` a \`Buffer.byteLength\` that flattened the whole line), garbage collection (15–17%), the spool's frames (each line encoded into the
 segment buffer plus its CRC32: 9–14%), feeding the gzip streams (joining lines, the streams'
 per-chunk callbacks: 6–11%) and the UUIDv7 (2–3%). gzip itself runs in the thread pool and
 overlaps with all of it. The limit's loop runs only \`JSON.stringify\`, which Node 24 runs about
@@ -364,8 +365,11 @@ Per-round ratios: ${perRound(h.ratio)}. With each side's mean per call in a roun
 collection and the other processes' interruptions included), the ratio is ${ratioCell(h.meanRatio)}.
 
 What a call costs: validation against the schema's column map, a UUIDv7, one JSON line built as
-a string (user strings through \`JSON.stringify\`), and an append to the spool's memory tail. The
-spool's frames, checksums, writes and fsyncs happen in the 50 ms group commit, not in \`track()\`.
+a string (user strings through \`JSON.stringify\` when they need escapes), its UTF-8 length
+counted from the user strings alone, and an append to the spool's memory tail. The spool's
+frames, checksums, writes and fsyncs happen in the 50 ms group commit, not in \`track()\`. Until
+the byte length was counted that way, \`Buffer.byteLength\` of the whole line (which first
+flattens the concatenated string) was about a third of the call: the ratio was 0.50–0.53×.
 
 ## 2. Throughput to the local lake
 
@@ -381,6 +385,10 @@ each voicelake run's ratio is to the limit of its round. Figures below are media
 | physical limit: \`JSON.stringify\` on the loop + \`zlib.gzip\` in the thread pool | ${n(t.limitEventsPerSecond)} | ${t.limitMbPerSecond} | 1× |
 
 Per-round ratios, spool on: ${perRound(t.ratio)}; spool off: ${perRound(t.noSpoolRatio)}.
+
+Each timed run starts from a collected heap (\`global.gc()\`, so \`npm run bench\` runs node with
+\`--expose-gc\`). Without it, each run paid for part of the previous run's garbage, a different
+part each time, and the spool-on ratio's spread was 28%.
 
 **The limit.** voicelake's event loop does the serial work (validation, ids, the JSON line, the
 spool) while gzip runs in zlib's thread pool: the lake cuts each batch into objects of
