@@ -30,7 +30,7 @@ import {
   type NamedQueryName,
   namedQuerySql,
 } from '../../packages/cli/src/lake/named-queries.js';
-import { awsEnv, clients, createBucket, listKeys, uniqueName } from '../helpers/aws.js';
+import { awsEnv, clients, createBucket, listKeys, uniqueName, uploadLake } from '../helpers/aws.js';
 import { voicelake as voicelakeInProcess } from '../helpers/cli.js';
 import { readLocalLake } from '../helpers/lake.js';
 import { normalizeRows, recompute } from '../helpers/recompute.js';
@@ -88,7 +88,7 @@ async function download(bucket: string): Promise<string> {
 
 /** The bucket's symlink manifests: day partition → the `s3://` URIs it lists. */
 function symlinks(lake: string): { year: number; month: number; day: number; uris: string[] }[] {
-  const root = join(lake, 'compacted', '_athena');
+  const root = join(lake, 'compacted', 'athena-symlinks');
   if (!existsSync(root)) return [];
   return readdirSync(root, { recursive: true })
     .map(String)
@@ -212,12 +212,7 @@ describe('Athena over a compacted lake (the views of `athena ddl`, run on DuckDB
     // Prepare: the demo lake in a bucket, and a replayed batch of the busiest day (its objects again under new keys).
     const bucket = uniqueName('vl-athena');
     await createBucket(s3, bucket);
-    for (const f of readdirSync(base, { recursive: true })
-      .map(String)
-      .filter((p) => p.endsWith('.json.gz')))
-      await s3.send(
-        new PutObjectCommand({ Bucket: bucket, Key: `${PREFIX}${f}`, Body: readFileSync(join(base, f)) }),
-      );
+    await uploadLake(s3, base, bucket, PREFIX);
     const day = [...perDay].sort((a, b) => b[1] - a[1])[0]?.[0] as string;
     for (const key of (await listKeys(s3, bucket)).filter((k) => k.includes(partition(day))))
       await s3.send(

@@ -12,7 +12,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, write
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { ALL_COLUMNS } from 'voicelake/schema';
 import { compactCommand } from '../../packages/cli/src/commands/compact.js';
@@ -27,7 +27,7 @@ import {
 } from '../../packages/cli/src/lake/named-queries.js';
 import { S3Source } from '../../packages/cli/src/lake/s3-source.js';
 import type { DayRange } from '../../packages/cli/src/lake/source.js';
-import { awsEnv, clients, createBucket, listKeys, uniqueName } from '../helpers/aws.js';
+import { awsEnv, clients, createBucket, listKeys, uniqueName, uploadLake } from '../helpers/aws.js';
 import { voicelake as voicelakeInProcess } from '../helpers/cli.js';
 import { readLocalLake } from '../helpers/lake.js';
 import { inspectParquet } from '../helpers/pyarrow.js';
@@ -323,12 +323,7 @@ describe('voicelake compact', () => {
   const upload = async (prefix: string): Promise<string> => {
     const bucket = uniqueName('vl-compact');
     await createBucket(s3, bucket);
-    for (const f of readdirSync(base, { recursive: true })
-      .map(String)
-      .filter((p) => p.endsWith('.json.gz')))
-      await s3.send(
-        new PutObjectCommand({ Bucket: bucket, Key: `${prefix}${f}`, Body: readFileSync(join(base, f)) }),
-      );
+    await uploadLake(s3, base, bucket, prefix);
     return bucket;
   };
 

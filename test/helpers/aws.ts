@@ -3,6 +3,8 @@
  * AWS CLI (an independent reader) pointed at moto.
  */
 import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import {
   CloudWatchLogsClient,
@@ -10,7 +12,7 @@ import {
   GetLogEventsCommand,
   type OutputLogEvent,
 } from '@aws-sdk/client-cloudwatch-logs';
-import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 
 const run = promisify(execFile);
 
@@ -100,4 +102,14 @@ export async function shell(command: string, env: Record<string, string>): Promi
     maxBuffer: 256 * 1024 * 1024,
   });
   return stdout;
+}
+
+/** Put every gzip object of the local lake under `dir` into `bucket`, under `prefix`. */
+export async function uploadLake(s3: S3Client, dir: string, bucket: string, prefix: string): Promise<void> {
+  for (const f of readdirSync(dir, { recursive: true })
+    .map(String)
+    .filter((p) => p.endsWith('.json.gz')))
+    await s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: `${prefix}${f}`, Body: readFileSync(join(dir, f)) }),
+    );
 }

@@ -141,12 +141,12 @@ describe('the Athena DDL parses', () => {
     });
   });
 
-  it('the compacted table: every schema column, Parquet through the symlink manifests, the same projection under compacted/_athena/', () => {
+  it('the compacted table: every schema column, Parquet through the symlink manifests, the same projection under compacted/athena-symlinks/', () => {
     const r = expectParsed('ddl:1', 'Create');
     expect(r.columns).toEqual(ALL_COLUMNS.map((c) => c.name));
     expect(r.properties).toMatchObject({
       'projection.enabled': 'true',
-      'storage.location.template': `s3://my-bucket/voice/compacted/_athena/year=\${year}/month=\${month}/day=\${day}/`,
+      'storage.location.template': `s3://my-bucket/voice/compacted/athena-symlinks/year=\${year}/month=\${month}/day=\${day}/`,
     });
     const sql = athenaDdl(OPTIONS)[1] as string;
     expect(sql).toContain('voicelake.events_compacted (');
@@ -158,7 +158,7 @@ describe('the Athena DDL parses', () => {
     const r = expectParsed('ddl:2', 'Create');
     expect(r.columns).toEqual(['part']);
     expect(r.properties).toMatchObject({
-      'storage.location.template': `s3://my-bucket/voice/compacted/_athena/year=\${year}/month=\${month}/day=\${day}/`,
+      'storage.location.template': `s3://my-bucket/voice/compacted/athena-symlinks/year=\${year}/month=\${month}/day=\${day}/`,
     });
   });
 

@@ -618,7 +618,7 @@ describe('voicelake athena ddl', () => {
     expect(stdout).toContain('FROM lake.voice_events AS r\n');
     expect(stdout).toContain('FROM lake.voice_events_compacted;');
     expect(stdout).toContain('FROM lake.voice_events_compacted_parts AS c');
-    expect(stdout).toContain("LOCATION 's3://env-bucket/team/voice/compacted/_athena/'");
+    expect(stdout).toContain("LOCATION 's3://env-bucket/team/voice/compacted/athena-symlinks/'");
     expect(stdout).toContain('FROM lake.events_unique\n');
   });
 

@@ -1,6 +1,6 @@
 /**
  * The SQL of `voicelake compact --engine athena`, pure: days and names in, statements out.
- * One run creates two scratch tables under `<prefix>compacted/_runs/<run>/`, fills the second
+ * One run creates two scratch tables under `<prefix>compacted/athena-runs/<run>/`, fills the second
  * with `INSERT INTO … SELECT` in statements of at most 100 days (Athena writes at most 100
  * partitions per INSERT INTO), counts both sides per day to verify, then drops them. See
  * docs/compaction.md, "Athena".
@@ -12,8 +12,9 @@ import { COMPACTED_DIR } from './layout.js';
 /** Athena: "The INSERT INTO statement supports writing a maximum of 100 partitions to the destination table." One day is one partition. */
 export const ATHENA_MAX_PARTITIONS = 100;
 
-/** Where a run's scratch objects go, inside the lake prefix: `<prefix>compacted/_runs/<run>/`. */
-export const runRoot = (prefix: string, run: string): string => `${prefix}${COMPACTED_DIR}_runs/${run}/`;
+/** Where a run's scratch objects go, inside the lake prefix: `<prefix>compacted/athena-runs/<run>/`. */
+export const runRoot = (prefix: string, run: string): string =>
+  `${prefix}${COMPACTED_DIR}athena-runs/${run}/`;
 
 export interface AthenaRun extends TableRef {
   readonly bucket: string;
@@ -29,7 +30,7 @@ export function runTables(r: AthenaRun): { sources: string; out: string } {
   return { sources: `${r.database}.vl_run_${id}_sources`, out: `${r.database}.vl_run_${id}_out` };
 }
 
-/** `s3://bucket/<prefix>compacted/_runs/<run>/<what>/`. */
+/** `s3://bucket/<prefix>compacted/athena-runs/<run>/<what>/`. */
 export const runLocation = (r: AthenaRun, what: 'sources' | 'out'): string =>
   `s3://${r.bucket}/${runRoot(r.prefix, r.run)}${what}/`;
 

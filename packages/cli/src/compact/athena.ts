@@ -6,14 +6,14 @@
  * Per run of at most 100 days (Athena writes at most 100 partitions per `INSERT INTO`):
  * 1. Inputs, per day: the parts of its current manifest (read by Athena through the symlink
  *    manifest) and the gzip objects the manifest does not cover, listed now. Their URIs go to
- *    `<prefix>compacted/_runs/<run>/sources/`, read by a scratch table, so Athena reads exactly
+ *    `<prefix>compacted/athena-runs/<run>/sources/`, read by a scratch table, so Athena reads exactly
  *    the objects listed, not one that arrives meanwhile.
- * 2. `INSERT INTO` a scratch Parquet (zstd) table under `_runs/<run>/out/`, one row per
+ * 2. `INSERT INTO` a scratch Parquet (zstd) table under `athena-runs/<run>/out/`, one row per
  *    event_id; then verify per day: distinct event_ids of the inputs = rows written (plus rows
  *    without one), and every file written is Parquet. A failure stops here: nothing published.
  * 3.–6. Per day, as compact/day.ts: the files copied (server-side) to their part keys, the
  *    symlink manifest, the manifest, old parts deleted, the report, then the sources.
- * The scratch tables are dropped and `_runs/<run>/` deleted at the end, whatever happened.
+ * The scratch tables are dropped and `athena-runs/<run>/` deleted at the end, whatever happened.
  */
 import { QueryError } from 'voicelake';
 import { formatBytes, formatCount, progress } from '../format.js';
@@ -30,7 +30,16 @@ import {
 } from './athena-sql.js';
 import { type DayResult, emptyDay } from './day.js';
 import { crashPoint } from './hooks.js';
-import { baseName, manifestKey, newRunId, PART_NAME_RE, partKey, symlinkKey } from './layout.js';
+import {
+  baseName,
+  compactedDayPrefix,
+  manifestKey,
+  newRunId,
+  PART_NAME_RE,
+  partKey,
+  partNameOf,
+  symlinkKey,
+} from './layout.js';
 import { coverage, type Manifest, parseManifest, serializeManifest } from './manifest.js';
 import type { S3Store } from './store.js';
 
@@ -76,11 +85,29 @@ function dayOfKey(key: string): string | undefined {
 const dayOfRow = (r: Row): string =>
   `${String(r.year).padStart(4, '0')}-${String(r.month).padStart(2, '0')}-${String(r.day).padStart(2, '0')}`;
 
+/**
+ * Athena reads a compacted day's previous parts through its symlink manifest, which must then
+ * list exactly the parts of the day's manifest. A lake compacted locally (or before compaction
+ * wrote symlink manifests) and copied to S3 has none: Athena would read none of the previous
+ * parts, and their rows would be lost when the new manifest replaces them. A run killed after its
+ * symlink manifest leaves one listing its own parts. Either way, it is first rewritten from the
+ * manifest: the parts the CLI's readers read.
+ */
+async function alignSymlink(day: string, previous: Manifest, o: AthenaCompactOptions): Promise<void> {
+  const key = symlinkKey(o.prefix, day);
+  const dir = `s3://${o.bucket}/${compactedDayPrefix(o.prefix, day)}`;
+  const want = `${previous.parts.map((k) => `${dir}${partNameOf(k, day)}`).join('\n')}\n`;
+  if ((await o.store.get(key))?.toString('utf8') === want) return;
+  await o.store.put(key, Buffer.from(want));
+  o.log(`${day}: its symlink manifest did not list the parts of its manifest: rewritten from the manifest`);
+}
+
 async function plan(day: string, o: AthenaCompactOptions): Promise<DayPlan> {
   const objects = await o.list(day);
   const mKey = manifestKey(o.prefix, day);
   const raw = await o.store.get(mKey);
   const previous = raw === undefined ? undefined : parseManifest(raw.toString('utf8'), day, mKey);
+  if (previous !== undefined) await alignSymlink(day, previous, o);
   const covered = coverage(previous?.sources ?? []);
   return { day, objects, previous, toRead: objects.filter((x) => !covered(x)) };
 }

@@ -3,7 +3,7 @@
  *
  *     <prefix>compacted/year=YYYY/month=MM/day=DD/part-<run>-<n>.parquet
  *     <prefix>compacted/year=YYYY/month=MM/day=DD/_manifest.json
- *     <prefix>compacted/_athena/year=YYYY/month=MM/day=DD/symlink.txt     (S3 only: Athena's list of the parts)
+ *     <prefix>compacted/athena-symlinks/year=YYYY/month=MM/day=DD/symlink.txt     (S3 only: Athena's list of the parts)
  *
  * A run id is a UTC timestamp and 12 random hex digits, so the parts of every run have new
  * names: a re-run never overwrites a file a reader may be reading.
@@ -42,16 +42,16 @@ export const manifestKey = (prefix: string, day: string): string =>
  * (`SymlinkTextInputFormat`) that lists the `s3://` URIs of the day's current parts, one per
  * line. The `<table>_compacted` table reads the Parquet through it, so Athena reads exactly
  * the parts the manifest lists, like the CLI's readers. Outside the `year=` tree, so the
- * readers of `compacted/year=…` never see it; the file name does not start with `_` or `.`,
- * which Athena would treat as hidden.
+ * readers of `compacted/year=…` never see it. No name in the path starts with `_` or `.`,
+ * which Athena treats as hidden (and AWS advises against underscores in table locations).
  */
-export const ATHENA_DIR = '_athena/';
+export const ATHENA_DIR = 'athena-symlinks/';
 export const SYMLINK_NAME = 'symlink.txt';
 
-/** The root of the symlink manifests: `<prefix>compacted/_athena/`. */
+/** The root of the symlink manifests: `<prefix>compacted/athena-symlinks/`. */
 export const athenaRoot = (prefix: string): string => `${prefix}${COMPACTED_DIR}${ATHENA_DIR}`;
 
-/** `<prefix>compacted/_athena/year=…/month=…/day=…/symlink.txt`. */
+/** `<prefix>compacted/athena-symlinks/year=…/month=…/day=…/symlink.txt`. */
 export const symlinkKey = (prefix: string, day: string): string =>
   `${athenaRoot(prefix)}${partitionOf(day)}${SYMLINK_NAME}`;
 

@@ -3,7 +3,7 @@
  * - `<table>`: the external table over the GZIP NDJSON files, with partition projection on the
  *   layout's `year=YYYY/month=MM/day=DD/` partitions;
  * - `<table>_compacted`: the compacted days' Parquet, read through the Hive symlink manifests
- *   that compaction writes (`compacted/_athena/…/symlink.txt`), so exactly the parts a day's
+ *   that compaction writes (`compacted/athena-symlinks/…/symlink.txt`), so exactly the parts a day's
  *   manifest lists, never a stale or unpublished part;
  * - `<table>_compacted_parts`: the same symlink files read as text, one row per current part: a
  *   day with a row here is compacted;
