@@ -256,9 +256,8 @@ function summaryRows(r: Results): Row[] {
 /** From a \`--cpu-prof\` look at the spool-on run; update it when the profile changes. */
 const whatBoundsIt = `**What bounds it** (a \`--cpu-prof\` look at one spool-on run of this size on Node 20
 and on Node 24, 2 cores): the event loop, busy 92–95% of the run. Its time goes to building
-each event (validation against the schema, escaping strings: about a third; since then the
-line's UTF-8 byte length is counted from its user strings as they are quoted, which spares
-\`track()\` a \`Buffer.byteLength\` that flattened the whole line), garbage collection (15–17%), the spool's frames (each line encoded into the
+each event (validation against the schema, escaping strings, flattening the line: about a
+third), garbage collection (15–17%), the spool's frames (each line encoded into the
 segment buffer plus its CRC32: 9–14%), feeding the gzip streams (joining lines, the streams'
 per-chunk callbacks: 6–11%) and the UUIDv7 (2–3%). gzip itself runs in the thread pool and
 overlaps with all of it. The limit's loop runs only \`JSON.stringify\`, which Node 24 runs about
@@ -364,12 +363,15 @@ ns per call; the round's ratio is voicelake's over pino's.
 Per-round ratios: ${perRound(h.ratio)}. With each side's mean per call in a round instead (garbage
 collection and the other processes' interruptions included), the ratio is ${ratioCell(h.meanRatio)}.
 
-What a call costs: validation against the schema's column map, a UUIDv7, one JSON line built as
-a string (user strings through \`JSON.stringify\` when they need escapes), its UTF-8 length
-counted from the user strings alone, and an append to the spool's memory tail. The spool's
-frames, checksums, writes and fsyncs happen in the 50 ms group commit, not in \`track()\`. Until
-the byte length was counted that way, \`Buffer.byteLength\` of the whole line (which first
-flattens the concatenated string) was about a third of the call: the ratio was 0.50–0.53×.
+What a call costs: validation against the schema's column map, a UUIDv7, one JSON line built by
+concatenation (user strings through \`JSON.stringify\` when they need escapes), its UTF-8 length
+counted from the user strings alone, and an append to the spool's memory tail. Not in
+\`track()\`: the spool's frames, checksums, writes and fsyncs (the 50 ms group commit), and the
+flattening of the line (V8 holds a concatenated string as a rope of ~40 pieces), one copy of
+about 0.45 µs per line, done in place at the end of the task that tracked it, on the same
+thread. The flattening is a third of what \`track()\` cost when it did it: the ratio was
+0.50–0.53× then. Left undone, ropes made every reader slower (throughput 0.39× instead of
+0.58× of the limit); done at the end of the task, the throughput ratio below is what it costs.
 
 ## 2. Throughput to the local lake
 

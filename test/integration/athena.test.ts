@@ -672,6 +672,10 @@ describe('voicelake athena ddl --check (Glue in moto)', () => {
   beforeAll(async () => {
     await glue.send(new CreateDatabaseCommand({ DatabaseInput: { Name: database } }));
     await createGlueTable('current', typed(ALL_COLUMNS));
+    await createGlueTable('current_compacted', typed(ALL_COLUMNS));
+    await createGlueTable('current_compacted_parts', [{ name: 'part', type: 'string' }]);
+    await createGlueTable('upgraded', typed(ALL_COLUMNS));
+    await createGlueTable('upgraded_compacted', typed(ALL_COLUMNS.slice(0, -1)));
     await createGlueTable('old', typed(ALL_COLUMNS.slice(0, -3)));
     await createGlueTable('drifted', [
       ...typed(ALL_COLUMNS).map((c) => (c.name === 'ttft_ms' ? { ...c, type: 'string' } : c)),
@@ -732,6 +736,26 @@ describe('voicelake athena ddl --check (Glue in moto)', () => {
     expect(stdout).toContain('-- column ttft_ms is string in the table but double in the schema');
     expect(stdout).toContain('-- columns not in the schema (left as they are): legacy_field');
     expect(stdout).not.toContain('ADD COLUMNS (');
+  });
+
+  it('a lake without (current) compacted tables: says so, and not to delete sources, exit 2', async () => {
+    // Act
+    const { code, stdout } = await voicelake([
+      'athena',
+      'ddl',
+      '--check',
+      '--database',
+      database,
+      '--table',
+      'upgraded',
+    ]);
+    // Assess
+    expect(code).toBe(2);
+    expect(stdout).toContain(`table ${database}.upgraded matches schema v${SCHEMA_VERSION}\n`);
+    const last = ALL_COLUMNS[ALL_COLUMNS.length - 1] as SchemaColumn;
+    expect(stdout).toContain(`ALTER TABLE ${database}.upgraded_compacted ADD COLUMNS (\n  \`${last.name}\``);
+    expect(stdout).toContain(`table ${database}.upgraded_compacted_parts does not exist`);
+    expect(stdout).toContain('do not compact with --delete-source');
   });
 
   it('no such table: says how to create it, exit 2', async () => {

@@ -16,6 +16,7 @@ import {
   alterAddColumns,
   athenaDdl,
   checkTableRef,
+  compactedTables,
   type LiveColumn,
   type SchemaColumn,
   type SchemaDiff,
@@ -109,6 +110,32 @@ export function renderCheck(check: TableCheck, ref: TableRef): { text: string; e
   return { text: `${lines.join('\n')}\n${extra}`, exitCode: 2 };
 }
 
+/**
+ * `--check`: the gzip table, and beside it the compacted tables that let Athena read compacted
+ * days from Parquet (a lake defined by an older voicelake-cli lacks them, and Athena would then
+ * read compacted days from gzip: nothing once their sources are deleted).
+ */
+export async function checkAll(glue: GlueClient, ref: TableRef): Promise<{ text: string; exitCode: 0 | 2 }> {
+  const main = await checkTable(glue, ref);
+  const out = [renderCheck(main, ref)];
+  if (main.status !== 'missing') {
+    const { parquet, parts } = compactedTables(ref.table);
+    const compacted = { database: ref.database, table: parquet };
+    out.push(renderCheck(await checkTable(glue, compacted), compacted));
+    if ((await liveColumns(glue, { database: ref.database, table: parts })) === undefined)
+      out.push({
+        text: `-- table ${ref.database}.${parts} does not exist: create it with \`voicelake athena create\` (or run \`voicelake athena ddl\`)\n`,
+        exitCode: 2,
+      });
+    if (out.slice(1).some((r) => r.exitCode !== 0))
+      out.push({
+        text: '-- until both compacted tables match, Athena reads compacted days from their gzip objects: do not compact with --delete-source\n',
+        exitCode: 2,
+      });
+  }
+  return { text: out.map((r) => r.text).join(''), exitCode: out.some((r) => r.exitCode !== 0) ? 2 : 0 };
+}
+
 /** Abort on Ctrl-C, so a running Athena query is stopped rather than left to run (and bill). */
 function abortOnSigint(): { signal: AbortSignal; release: () => void } {
   const controller = new AbortController();
@@ -145,7 +172,7 @@ export function athenaCommand(): Command {
       const ref = tableRef(flags);
       const glue = new GlueClient({});
       try {
-        const { text, exitCode } = renderCheck(await checkTable(glue, ref), ref);
+        const { text, exitCode } = await checkAll(glue, ref);
         process.stdout.write(text);
         process.exitCode = exitCode;
       } finally {
