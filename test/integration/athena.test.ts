@@ -696,7 +696,9 @@ describe('voicelake athena ddl --check (Glue in moto)', () => {
       'current',
     ]);
     // Assess
-    expect(stdout).toBe(`table ${database}.current matches schema v${SCHEMA_VERSION}\n`);
+    expect(stdout).toBe(
+      `table ${database}.current matches schema v${SCHEMA_VERSION}\ntable ${database}.current_compacted matches schema v${SCHEMA_VERSION}\n`,
+    );
     expect(code).toBe(0);
   });
 
