@@ -166,6 +166,8 @@ function daysNamed(sql: string): string[] {
 interface StandInOptions {
   /** Write one row fewer than the INSERT selected (a broken engine; verification must catch it). */
   readonly dropRowOnInsert?: boolean;
+  /** What `"$path"` starts with (default `s3://<bucket>/`): another value stands for a table defined for another location, or keys rendered differently. */
+  readonly pathPrefix?: string;
 }
 
 /** A DuckDB-backed stand-in for Athena over one moto bucket (see the file's comment). */
@@ -275,7 +277,8 @@ class DuckAthena implements SqlRunner {
 
   /** `"$path"` of a file DuckDB read from the mirror: `s3://bucket/key`. */
   private pathColumn(filename = 'filename'): string {
-    return `(${quote(`s3://${this.bucket}/`)} || substr(${filename}, ${this.mirror.length + 2})) AS "$path"`;
+    const head = this.options.pathPrefix ?? `s3://${this.bucket}/`;
+    return `(${quote(head)} || substr(${filename}, ${this.mirror.length + 2})) AS "$path"`;
   }
 
   private local = (key: string): string => join(this.mirror, key);
@@ -826,6 +829,56 @@ describe('voicelake compact --engine athena (compactWithAthena against a DuckDB 
       recompute([...events, late], 10),
       'no symlink manifest',
     );
+  }, 300_000);
+
+  it('Athena reading fewer objects than listed ("$path" not matching the keys) fails verification: nothing published or deleted', async () => {
+    // Prepare: an Athena whose "$path" values are not the listed URIs (as when keys are rendered
+    // differently, or the table points elsewhere): it reads no listed gzip object, consistently.
+    const bucket = await upload();
+    const elsewhere = await standIn(bucket, { pathPrefix: `s3://${bucket}-other/` });
+    const before = await snapshot(bucket);
+    // Act
+    const failure = await compact(bucket, [busiest], elsewhere, true).then(
+      () => 'resolved',
+      (error: Error) => error.message,
+    );
+    // Assess
+    expect(failure).toMatch(
+      new RegExp(
+        `^verification failed: ${busiest}: Athena read rows from 0 of the [\\d,]+ gzip objects listed`,
+      ),
+    );
+    expect(failure).toContain('voicelake athena ddl --check');
+    expect(await snapshot(bucket)).toEqual(before);
+  }, 300_000);
+
+  it('a symlink manifest without a manifest (a first compaction killed midway) is removed: rows without an event_id are kept once', async () => {
+    // Prepare: two rows without an event_id on the busiest day; the day compacted, then its
+    // manifest gone: the state a first compaction leaves when killed between its two switches.
+    const bucket = await upload();
+    const noId = (i: number): Row => ({
+      ...(events[0] as Row),
+      event_id: undefined,
+      event_time: `${busiest}T12:00:0${i}.000Z`,
+    });
+    await putObject(bucket, busiest, [noId(1), noId(2)]);
+    const athena = await standIn(bucket);
+    const first = await compact(bucket, [busiest], athena);
+    expect(first.results[0]).toMatchObject({ rows: (perDay.get(busiest) as number) + 2 });
+    await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: manifestKey(PREFIX, busiest) }));
+    // Act
+    const again = await compact(bucket, [busiest], athena);
+    // Assess: the same rows, not the killed run's parts beside the gzip they came from.
+    expect(again.log).toContain(`${busiest}: removed a symlink manifest that no manifest backs`);
+    expect(again.results[0]).toMatchObject({
+      status: 'compacted',
+      rows: (perDay.get(busiest) as number) + 2,
+    });
+    const manifest = await manifestOf(bucket, busiest);
+    expect(manifest).toMatchObject({
+      rows: (perDay.get(busiest) as number) + 2,
+      distinctEventIds: perDay.get(busiest) as number,
+    });
   }, 300_000);
 
   it('a failed verification publishes nothing and deletes nothing, and the scratch state is cleaned up', async () => {

@@ -302,9 +302,12 @@ export function buildIamPolicy(options: IamPolicyOptions): IamPolicy {
       Action: [
         'glue:DeleteTable',
         'glue:GetPartition',
+        'glue:BatchGetPartition',
         'glue:CreatePartition',
         'glue:BatchCreatePartition',
         'glue:UpdatePartition',
+        'glue:DeletePartition',
+        'glue:BatchDeletePartition',
       ],
       Resource: [
         arn('glue', 'catalog'),

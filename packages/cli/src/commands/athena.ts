@@ -137,7 +137,7 @@ export async function checkAll(glue: GlueClient, ref: TableRef): Promise<{ text:
 }
 
 /** Abort on Ctrl-C, so a running Athena query is stopped rather than left to run (and bill). */
-function abortOnSigint(): { signal: AbortSignal; release: () => void } {
+export function abortOnSigint(): { signal: AbortSignal; release: () => void } {
   const controller = new AbortController();
   const onSigint = () => controller.abort(new Error('interrupted'));
   process.once('SIGINT', onSigint);

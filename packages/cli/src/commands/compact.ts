@@ -4,7 +4,7 @@
  * compact/day.ts and docs/compaction.md.
  */
 import { Command, Option } from 'commander';
-import { ConfigError } from 'voicelake';
+import { ConfigError, QueryError } from 'voicelake';
 import { compactWithAthena } from '../compact/athena.js';
 import { compactDay, type DayResult } from '../compact/day.js';
 import { S3Store, storeFor } from '../compact/store.js';
@@ -14,6 +14,7 @@ import { ATHENA_DDL_DEFAULTS, checkTableRef } from '../lake/ddl.js';
 import { daysOf } from '../lake/local-source.js';
 import { S3Source } from '../lake/s3-source.js';
 import { addSourceOptions, parseDay, type SourceOptions, sourceFrom } from '../lake/sources.js';
+import { abortOnSigint } from './athena.js';
 
 type CompactFlags = SourceOptions & {
   day: string;
@@ -26,6 +27,17 @@ type CompactFlags = SourceOptions & {
   table: string;
   outputLocation?: string;
 };
+
+/** What to do about an Athena error that says a table or column is missing, or access is denied. */
+function athenaHint(error: unknown, database: string, table: string): unknown {
+  const message = error instanceof Error ? error.message : String(error);
+  const hint = /TABLE_NOT_FOUND|COLUMN_NOT_FOUND|does not exist|cannot be resolved/i.test(message)
+    ? `run \`voicelake athena ddl --check --database ${database} --table ${table}\`, then \`voicelake athena create\` if it says so`
+    : /AccessDenied|not authorized/i.test(message)
+      ? 'the role needs the statements of `voicelake iam-policy --read` (Athena, Glue and compacted/ writes)'
+      : undefined;
+  return hint === undefined ? error : new QueryError(`${message}; ${hint}`, { cause: error });
+}
 
 /** Rows per Parquet part by default: about 130 MB of zstd Parquet for voice events. */
 export const DEFAULT_PART_ROWS = 5_000_000;
@@ -53,7 +65,7 @@ export function compactCommand(): Command {
     )
     .option(
       '--part-rows <n>',
-      'at most this many rows per Parquet part',
+      'at most this many rows per Parquet part (--engine duckdb; Athena sizes its own files)',
       positiveInt('--part-rows'),
       DEFAULT_PART_ROWS,
     )
@@ -101,21 +113,27 @@ export function compactCommand(): Command {
           outputLocation: flags.outputLocation,
         });
         checkTableRef({ database: athena.database, table: flags.table });
+        // Ctrl-C stops the running query in Athena (it would otherwise run, and bill, to its
+        // end); the clean-up statements then run without the signal.
+        const { signal, release } = abortOnSigint();
         try {
           const out = await compactWithAthena(days, {
             bucket: source.bucket,
             prefix: source.prefix,
             list: (day) => source.list({ from: day, to: day }),
             store,
-            athena,
+            athena: { query: (sql) => athena.query(sql, signal.aborted ? {} : { signal }) },
             database: athena.database,
             table: flags.table,
             deleteSource: flags.deleteSource === true,
             log,
+          }).catch((error: unknown) => {
+            throw athenaHint(error, athena.database, flags.table);
           });
           results.push(...out.results);
           scanned = `, ${formatBytes(out.bytesScanned)} scanned by Athena`;
         } finally {
+          release();
           athena.close();
         }
       } else

@@ -129,7 +129,12 @@ export function insertDays(
   ].join('\n');
 }
 
-/** Per day of `days`: the inputs' distinct event_ids, rows without one, and rows. */
+/**
+ * Per day of `days`: the inputs' distinct event_ids, rows without one, and rows; and what each
+ * side contributed (the previous Parquet's rows and distinct event_ids, and how many distinct
+ * gzip objects produced rows), so that verification can check Athena read what it was meant to,
+ * not only that it wrote what it read.
+ */
 export function countInputs(
   r: AthenaRun,
   days: readonly string[],
@@ -137,7 +142,10 @@ export function countInputs(
 ): string {
   return [
     `SELECT ${q('year')}, ${q('month')}, ${q('day')}, count(DISTINCT ${q('event_id')}) AS ids,`,
-    `  count_if(${q('event_id')} IS NULL) AS nulls, count(*) AS "rows"`,
+    `  count_if(${q('event_id')} IS NULL) AS nulls, count(*) AS "rows",`,
+    `  count_if(src = 0) AS parquet_rows,`,
+    `  count(DISTINCT CASE WHEN src = 0 THEN ${q('event_id')} END) AS parquet_ids,`,
+    '  count(DISTINCT CASE WHEN src = 1 THEN obj END) AS gzip_objects',
     `FROM (\n${inputs(r, days, columns)}\n) AS i`,
     'GROUP BY 1, 2, 3',
   ].join('\n');

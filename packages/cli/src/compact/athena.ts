@@ -15,8 +15,9 @@
  *    symlink manifest, the manifest, old parts deleted, the report, then the sources.
  * The scratch tables are dropped and `athena-runs/<run>/` deleted at the end, whatever happened.
  */
-import { QueryError } from 'voicelake';
+import { ConfigError, QueryError } from 'voicelake';
 import { formatBytes, formatCount, progress } from '../format.js';
+import { compactedTables, PROJECTION_YEARS } from '../lake/ddl.js';
 import type { LakeObject } from '../lake/source.js';
 import {
   type AthenaRun,
@@ -103,11 +104,23 @@ async function alignSymlink(day: string, previous: Manifest, o: AthenaCompactOpt
 }
 
 async function plan(day: string, o: AthenaCompactOptions): Promise<DayPlan> {
+  const year = Number(day.slice(0, 4));
+  if (year < PROJECTION_YEARS.first || year > PROJECTION_YEARS.last)
+    throw new ConfigError(
+      `${day} is outside the years the Athena tables project (${PROJECTION_YEARS.first}-${PROJECTION_YEARS.last}): Athena cannot see it; compact it with --engine duckdb`,
+    );
   const objects = await o.list(day);
   const mKey = manifestKey(o.prefix, day);
   const raw = await o.store.get(mKey);
   const previous = raw === undefined ? undefined : parseManifest(raw.toString('utf8'), day, mKey);
   if (previous !== undefined) await alignSymlink(day, previous, o);
+  else if ((await o.store.get(symlinkKey(o.prefix, day))) !== undefined) {
+    // A first compaction killed between its two switches: Athena would read that run's parts
+    // beside the gzip objects they came from. Without a manifest the gzip objects are complete
+    // (sources are only deleted after one), so Athena goes back to reading them.
+    await o.store.delete(symlinkKey(o.prefix, day));
+    o.log(`${day}: removed a symlink manifest that no manifest backs (a compaction killed midway)`);
+  }
   const covered = coverage(previous?.sources ?? []);
   return { day, objects, previous, toRead: objects.filter((x) => !covered(x)) };
 }
@@ -187,6 +200,19 @@ async function runChunk(
       if (rows !== ids + nulls || Number(output?.ids ?? 0) !== ids)
         problems.push(
           `${p.day}: the sources hold ${n(ids)} distinct event_ids${nulls ? ` and ${n(nulls)} rows without one` : ''}, Athena wrote ${n(rows)} rows with ${n(Number(output?.ids ?? 0))} distinct event_ids`,
+        );
+      // What Athena read must be what the manifest and the listing say: else a table at the
+      // wrong location, or "$path" not matching the keys, would publish a day with rows missing.
+      const parquetRows = Number(input?.parquet_rows ?? 0);
+      const parquetIds = Number(input?.parquet_ids ?? 0);
+      if (parquetRows !== (p.previous?.rows ?? 0) || parquetIds !== (p.previous?.distinctEventIds ?? 0))
+        problems.push(
+          `${p.day}: Athena read ${n(parquetRows)} rows (${n(parquetIds)} distinct event_ids) of the day's Parquet, its manifest lists ${n(p.previous?.rows ?? 0)} (${n(p.previous?.distinctEventIds ?? 0)}): is ${o.database}.${compactedTables(o.table).parquet} defined for this bucket and prefix? See \`voicelake athena ddl --check\``,
+        );
+      const gzipObjects = Number(input?.gzip_objects ?? 0);
+      if (gzipObjects !== p.toRead.length)
+        problems.push(
+          `${p.day}: Athena read rows from ${n(gzipObjects)} of the ${n(p.toRead.length)} gzip objects listed: is ${o.database}.${o.table} defined for this bucket and prefix (\`voicelake athena ddl --check\`), or is an object empty?`,
         );
       for (const f of files.get(p.day) ?? [])
         if ((await o.store.tail(f.key, 4)).toString('latin1') !== PARQUET_MAGIC)
@@ -290,7 +316,7 @@ async function publish(
     ...(previousParts > 0 ? [`${n(previousParts)} earlier parts`] : []),
   ].join(' + ');
   o.log(
-    `${day}: ${inputs} → ${n(parts.length)} Parquet part${parts.length === 1 ? '' : 's'} (${formatBytes(parquetBytes)}, zstd, written by Athena), ${n(w.rows)} rows, ${n(duplicates)} duplicates removed; verified: ${n(ids)} distinct event_ids = rows written; run ${w.run}`,
+    `${day}: ${inputs} → ${n(parts.length)} Parquet part${parts.length === 1 ? '' : 's'} (${formatBytes(parquetBytes)}, written by Athena), ${n(w.rows)} rows, ${n(duplicates)} duplicates removed; verified: ${n(ids)} distinct event_ids = rows written; run ${w.run}`,
   );
   let deletedSources = 0;
   if (o.deleteSource) {

@@ -149,13 +149,16 @@ export function summaryColumns(columns: readonly SchemaColumn[] = ALL_COLUMNS): 
   return [...section, ...columns.filter((c) => also.has(c.name) && !section.includes(c))];
 }
 
+/** The years the tables' partition projection covers: Athena sees no day outside them. */
+export const PROJECTION_YEARS = { first: 2024, last: 2099 } as const;
+
 /** Partition projection on year/month/day over `root` (an `s3://…/` location), as TBLPROPERTIES. */
 function projection(root: string): [string, string][] {
   const template = `${root}${PARTITION_COLUMNS.map((p) => `${p}=\${${p}}`).join('/')}/`;
   return [
     ['projection.enabled', 'true'],
     ['projection.year.type', 'integer'],
-    ['projection.year.range', '2024,2099'],
+    ['projection.year.range', `${PROJECTION_YEARS.first},${PROJECTION_YEARS.last}`],
     ['projection.month.type', 'integer'],
     ['projection.month.range', '1,12'],
     ['projection.month.digits', '2'],
