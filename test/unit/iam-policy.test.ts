@@ -290,8 +290,8 @@ describe('buildIamPolicy', () => {
     ['prefix with a newline', { bucket: 'b-1', prefix: 'a\nb' }, /--prefix.*control/],
     ['prefix wildcard', { bucket: 'b-1', prefix: 'a*' }, /--prefix.*wildcards/],
     ['prefix ?', { bucket: 'b-1', prefix: 'a?b/' }, /--prefix.*wildcards/],
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable, not a template
-    ['prefix policy variable', { bucket: 'b-1', prefix: '${aws:username}/' }, /--prefix.*wildcards/],
+    // An IAM policy variable (the backslash keeps it literal text).
+    ['prefix policy variable', { bucket: 'b-1', prefix: `\${aws:username}/` }, /--prefix.*wildcards/],
     ['prefix backslash', { bucket: 'b-1', prefix: 'a\\b' }, /--prefix/],
     ['long prefix', { bucket: 'b-1', prefix: 'x'.repeat(513) }, /--prefix.*512/],
     ['group with :', { bucket: 'b-1', logGroup: 'a:b' }, /--log-group/],

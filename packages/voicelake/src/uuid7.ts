@@ -108,13 +108,49 @@ export function createUuidV7(random: RandomFill = defaultRandom): UuidV7Generato
     const r5 = (b >>> 16) & 0xff;
     const r6 = (b >>> 8) & 0xff;
     const r7 = b & 0xff;
-    // biome-ignore format: one line per field of the 8-4-4-4-12 string
+    // The 36 characters of the 8-4-4-4-12 string, in one call (no intermediate strings).
     return String.fromCharCode(
-      hi(t0), lo(t0), hi(t1), lo(t1), hi(t2), lo(t2), hi(t3), lo(t3), DASH,
-      hi(t4), lo(t4), hi(t5), lo(t5), DASH,
-      hi(v), lo(v), hi(c), lo(c), DASH,
-      hi(r0), lo(r0), hi(r1), lo(r1), DASH,
-      hi(r2), lo(r2), hi(r3), lo(r3), hi(r4), lo(r4), hi(r5), lo(r5), hi(r6), lo(r6), hi(r7), lo(r7),
+      // unix_ts_ms, its first 32 bits: 8 hex digits
+      hi(t0),
+      lo(t0),
+      hi(t1),
+      lo(t1),
+      hi(t2),
+      lo(t2),
+      hi(t3),
+      lo(t3),
+      DASH,
+      // unix_ts_ms, its last 16 bits: 4
+      hi(t4),
+      lo(t4),
+      hi(t5),
+      lo(t5),
+      DASH,
+      // ver (7) and rand_a (the counter): 4
+      hi(v),
+      lo(v),
+      hi(c),
+      lo(c),
+      DASH,
+      // var (10) and rand_b: 4
+      hi(r0),
+      lo(r0),
+      hi(r1),
+      lo(r1),
+      DASH,
+      // rand_b: 12
+      hi(r2),
+      lo(r2),
+      hi(r3),
+      lo(r3),
+      hi(r4),
+      lo(r4),
+      hi(r5),
+      lo(r5),
+      hi(r6),
+      lo(r6),
+      hi(r7),
+      lo(r7),
     );
   };
 }
