@@ -14,10 +14,11 @@ import {
   type TransitionDefaultMinimumObjectSize,
 } from '@aws-sdk/client-s3';
 import { Command, Option } from 'commander';
-import { ConfigError, QueryError } from 'voicelake';
+import { ConfigError } from 'voicelake';
 import { MANIFEST_NAME } from '../compact/layout.js';
 import { formatCount, positiveInt } from '../format.js';
 import { normalizePrefix } from '../iam.js';
+import { s3Failure } from '../lake/s3-errors.js';
 import {
   COMPACTED,
   configurationJson,
@@ -59,20 +60,9 @@ export function s3ClientFromEnv(env: Env = process.env): S3Client {
   });
 }
 
-/** An S3 failure as one clear line. */
-function s3Failure(action: string, target: string, error: unknown): QueryError {
-  const e = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
-  const status = e.$metadata?.httpStatusCode;
-  let why = `${e.name ?? 'Error'}: ${e.message ?? String(error)}`;
-  if (e.name === 'NoSuchBucket') why = 'the bucket does not exist';
-  else if (e.name === 'AccessDenied' || status === 403)
-    why =
-      'access denied (lifecycle needs s3:GetLifecycleConfiguration and s3:PutLifecycleConfiguration on the bucket, and s3:ListBucket for the compaction check)';
-  else if (e.name === 'CredentialsProviderError') why = `no AWS credentials: ${e.message}`;
-  else if (/region is missing/i.test(e.message ?? ''))
-    why = 'no AWS region: set AWS_REGION (or a profile with a region)';
-  return new QueryError(`cannot ${action} ${target}: ${why}`, { cause: error });
-}
+/** What `lifecycle` needs, said when S3 denies access. */
+const LIFECYCLE_ACCESS =
+  'lifecycle needs s3:GetLifecycleConfiguration and s3:PutLifecycleConfiguration on the bucket, and s3:ListBucket for the compaction check';
 
 interface Configuration {
   readonly rules: LifecycleRule[];
@@ -92,7 +82,7 @@ async function readConfiguration(client: S3Client, bucket: string): Promise<Conf
   } catch (error) {
     if ((error as { name?: string }).name === 'NoSuchLifecycleConfiguration')
       return { rules: [], exists: false, minimumObjectSize: undefined };
-    throw s3Failure('read the lifecycle configuration of', `s3://${bucket}`, error);
+    throw s3Failure('read the lifecycle configuration of', `s3://${bucket}`, error, LIFECYCLE_ACCESS);
   }
 }
 
@@ -116,7 +106,7 @@ async function listAll(
         }),
       )
       .catch((error: unknown) => {
-        throw s3Failure('list', `s3://${bucket}/${prefix}`, error);
+        throw s3Failure('list', `s3://${bucket}/${prefix}`, error, LIFECYCLE_ACCESS);
       });
     const found = delimiter
       ? (page.CommonPrefixes ?? []).map((p) => p.Prefix)
@@ -377,7 +367,12 @@ Keep compaction running more often than the expiry age.`,
               }),
             )
             .catch((error: unknown) => {
-              throw s3Failure('put the lifecycle configuration of', `s3://${bucket}`, error);
+              throw s3Failure(
+                'put the lifecycle configuration of',
+                `s3://${bucket}`,
+                error,
+                LIFECYCLE_ACCESS,
+              );
             });
           out.push(`applied: ${summary}`);
         }

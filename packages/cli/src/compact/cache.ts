@@ -17,6 +17,7 @@ import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/
 import { QueryError } from 'voicelake';
 import { progress } from '../format.js';
 import { inRange, readNoFollow, walkPartitions } from '../lake/local-source.js';
+import { s3Failure } from '../lake/s3-errors.js';
 import type { DayRange, LakeObject } from '../lake/source.js';
 import { COMPACTED_DIR, MANIFEST_NAME, partitionOf, partNameOf } from './layout.js';
 import { coverage, type Manifest, parseManifest } from './manifest.js';
@@ -67,14 +68,6 @@ async function pool<T>(items: readonly T[], limit: number, task: (item: T) => Pr
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
 }
 
-function failure(action: string, url: string, error: unknown): QueryError {
-  if (error instanceof QueryError) return error;
-  const e = error as { name?: string; message?: string };
-  return new QueryError(`cannot ${action} ${url}: ${e.name ?? 'Error'}: ${e.message ?? String(error)}`, {
-    cause: error,
-  });
-}
-
 /**
  * Every compacted file of the range in S3, by day: one listing of `<prefix>compacted/` from
  * the range's first day on (keys sort by day), stopped after its last day. Usually a single
@@ -97,7 +90,7 @@ async function listCompacted(ctx: CompactedCacheContext): Promise<Map<string, Da
         }),
       )
       .catch((error: unknown) => {
-        throw failure('list', `s3://${ctx.bucket}/${base}`, error);
+        throw s3Failure('list', `s3://${ctx.bucket}/${base}`, error);
       });
     for (const o of page.Contents ?? []) {
       const m = o.Key?.startsWith(base) ? re.exec(o.Key.slice(base.length)) : null;
@@ -121,7 +114,7 @@ async function get(ctx: CompactedCacheContext, key: string): Promise<Buffer> {
     const res = await ctx.client.send(new GetObjectCommand({ Bucket: ctx.bucket, Key: key }));
     return Buffer.from((await res.Body?.transformToByteArray()) ?? new Uint8Array());
   } catch (error) {
-    throw failure('read', `s3://${ctx.bucket}/${key}`, error);
+    throw s3Failure('read', `s3://${ctx.bucket}/${key}`, error);
   }
 }
 

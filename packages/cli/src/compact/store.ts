@@ -33,6 +33,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { QueryError } from 'voicelake';
 import { LocalSource } from '../lake/local-source.js';
+import { s3Failure } from '../lake/s3-errors.js';
 import { S3Source } from '../lake/s3-source.js';
 import type { LakeSource } from '../lake/source.js';
 import { COMPACTED_DIR, compactedDayPrefix } from './layout.js';
@@ -193,15 +194,12 @@ export class LocalStore implements LakeStore {
 
 const md5 = (body: Buffer): string => createHash('md5').update(body).digest('base64');
 
-function s3Error(action: string, url: string, error: unknown): QueryError {
-  if (error instanceof QueryError) return error;
-  const e = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
-  const denied = e.name === 'AccessDenied' || e.$metadata?.httpStatusCode === 403;
-  const why = denied
-    ? 'access denied (compaction needs s3:PutObject and s3:DeleteObject on <prefix>compacted/*, see `voicelake iam-policy --read`; --delete-source also needs s3:DeleteObject on the raw objects)'
-    : `${e.name ?? 'Error'}: ${e.message ?? String(error)}`;
-  return new QueryError(`cannot ${action} ${url}: ${why}`, { cause: error });
-}
+/** What compaction needs, said when S3 denies access. */
+const COMPACT_ACCESS =
+  'compaction needs s3:PutObject and s3:DeleteObject on <prefix>compacted/*, see `voicelake iam-policy --read`; --delete-source also needs s3:DeleteObject on the raw objects';
+
+const s3Error = (action: string, url: string, error: unknown): QueryError =>
+  s3Failure(action, url, error, COMPACT_ACCESS);
 
 /** The S3 lake: objects of one bucket, through the source's client. */
 export class S3Store implements LakeStore {

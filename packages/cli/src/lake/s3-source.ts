@@ -28,6 +28,7 @@ import {
   walkPartitions,
   withSlash,
 } from './local-source.js';
+import { s3Failure } from './s3-errors.js';
 import type { DayRange, LakeObject, LakeSource, SyncResult } from './source.js';
 
 type Env = Record<string, string | undefined>;
@@ -242,23 +243,6 @@ async function pool<T>(items: readonly T[], limit: number, task: (item: T) => Pr
 }
 
 const stripQuotes = (etag: string | undefined): string => (etag ?? '').replace(/^(W\/)?"|"$/g, '');
-
-/** An S3 failure as one clear line. */
-function s3Failure(action: string, target: string, error: unknown): QueryError {
-  if (error instanceof QueryError) return error;
-  const e = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
-  const status = e.$metadata?.httpStatusCode;
-  let why = `${e.name ?? 'Error'}: ${e.message ?? String(error)}`;
-  if (e.name === 'NoSuchBucket') why = 'the bucket does not exist';
-  else if (e.name === 'NoSuchKey' || status === 404) why = 'no such object';
-  else if (e.name === 'AccessDenied' || status === 403)
-    why =
-      'access denied (check the credentials, and that the policy allows s3:ListBucket and s3:GetObject on the lake: `voicelake iam-policy --read`)';
-  else if (e.name === 'CredentialsProviderError') why = `no AWS credentials: ${e.message}`;
-  else if (/region is missing/i.test(e.message ?? ''))
-    why = 'no AWS region: set AWS_REGION (or a profile with a region)';
-  return new QueryError(`cannot ${action} ${target}: ${why}`, { cause: error });
-}
 
 export class S3Source implements LakeSource {
   readonly kind = 's3' as const;

@@ -1,0 +1,33 @@
+/**
+ * S3 failures as one clear line, for every command that talks to S3 (reading, compaction,
+ * lifecycle): what it was doing, on what, and why.
+ */
+import { QueryError } from 'voicelake';
+
+/** What the reading commands need, said when S3 denies access. */
+const READ_ACCESS =
+  'check the credentials, and that the policy allows s3:ListBucket and s3:GetObject on the lake: `voicelake iam-policy --read`';
+
+/**
+ * An S3 failure as one clear line, for every command that talks to S3: what it was doing, on
+ * what, and why, with `accessHint` (what the command needs) when access is denied. A
+ * `QueryError` passes through unchanged.
+ */
+export function s3Failure(
+  action: string,
+  target: string,
+  error: unknown,
+  accessHint = READ_ACCESS,
+): QueryError {
+  if (error instanceof QueryError) return error;
+  const e = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+  const status = e.$metadata?.httpStatusCode;
+  let why = `${e.name ?? 'Error'}: ${e.message ?? String(error)}`;
+  if (e.name === 'NoSuchBucket') why = 'the bucket does not exist';
+  else if (e.name === 'NoSuchKey' || status === 404) why = 'no such object';
+  else if (e.name === 'AccessDenied' || status === 403) why = `access denied (${accessHint})`;
+  else if (e.name === 'CredentialsProviderError') why = `no AWS credentials: ${e.message}`;
+  else if (/region is missing/i.test(e.message ?? ''))
+    why = 'no AWS region: set AWS_REGION (or a profile with a region)';
+  return new QueryError(`cannot ${action} ${target}: ${why}`, { cause: error });
+}
