@@ -54,3 +54,16 @@ describe('resolveConfig', () => {
     expect(c.cloudWatch?.logStream).not.toMatch(/[:*]/);
   });
 });
+
+describe('the default logger', () => {
+  it('takes its level from the env option, treats an empty ANALYTICS_LOG_LEVEL as unset, and refuses an unknown one', () => {
+    // Act
+    const silent = resolveConfig({ env: { ANALYTICS_LOG_LEVEL: 'silent' } }).logger as { level?: string };
+    const unset = resolveConfig({ env: { ANALYTICS_LOG_LEVEL: '' } }).logger as { level?: string };
+    // Assess
+    expect(silent.level).toBe('silent');
+    expect(unset.level).toBe('info');
+    expect(() => resolveConfig({ env: { ANALYTICS_LOG_LEVEL: 'loud' } })).toThrow(ConfigError);
+    expect(() => resolveConfig({ env: { ANALYTICS_LOG_LEVEL: 'loud' } })).toThrow(/invalid log level "loud"/);
+  });
+});

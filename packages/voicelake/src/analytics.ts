@@ -18,7 +18,7 @@ import {
   thrownMessage,
 } from './event.js';
 import type { Logger } from './logger.js';
-import type { FlushOutcome } from './outcomes.js';
+import { FLUSH_OUTCOMES, type FlushOutcome } from './outcomes.js';
 import { type RedactionKind, redactText } from './redact.js';
 import { createSinks } from './sinks/factory.js';
 import { openLog, type SpoolState } from './spool/open.js';
@@ -148,7 +148,12 @@ export class Analytics {
       const pending = d.stats().pending;
       undelivered[d.name] = pending;
       destinations[d.name] =
-        flushed?.destinations[d.name] ?? (pending === 0 ? 'delivered' : durable ? 'persisted' : 'buffered');
+        flushed?.destinations[d.name] ??
+        (pending === 0
+          ? FLUSH_OUTCOMES.delivered
+          : durable
+            ? FLUSH_OUTCOMES.persisted
+            : FLUSH_OUTCOMES.buffered);
       if (pending > 0) {
         this.#config.logger.warn(
           { destination: d.name, events: pending },

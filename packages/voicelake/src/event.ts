@@ -128,18 +128,21 @@ function boundedJson(
   budget: number,
   redact: RedactPolicy | undefined,
 ): string {
-  // Fast path: flat fields of primitives, measured without a replacer (a replacer makes JSON.stringify slow).
-  let size = 0;
-  let flat = true;
-  for (const k in value) {
-    const v = value[k];
-    if (typeof v === 'string') size += v.length + k.length + 8;
-    else if (typeof v === 'object' && v !== null) {
-      flat = false;
-      break;
-    } else size += k.length + 32;
+  // Fast path, when no custom string is redacted: flat fields of primitives, measured without a
+  // replacer (a replacer makes JSON.stringify slow).
+  if (!redact?.custom) {
+    let size = 0;
+    let flat = true;
+    for (const k in value) {
+      const v = value[k];
+      if (typeof v === 'string') size += v.length + k.length + 8;
+      else if (typeof v === 'object' && v !== null) {
+        flat = false;
+        break;
+      } else size += k.length + 32;
+    }
+    if (flat && size <= budget) return JSON.stringify(value);
   }
-  if (flat && size <= budget && !redact?.custom) return JSON.stringify(value);
   let used = 0;
   return JSON.stringify(value, function (this: unknown, key: string, raw: unknown) {
     used += key.length + 8;
@@ -162,11 +165,6 @@ const LONE_SURROGATE = /(?<!\\)((?:\\\\)*)\\ud[89a-f][0-9a-f]{2}/gi;
 
 type WellFormedString = string & { isWellFormed(): boolean; toWellFormed(): string };
 
-/**
- * A user string as JSON, with any lone surrogate replaced by U+FFFD first (`toWellFormed`):
- * every stored line is valid UTF-8 for every reader. Checking each short string is far cheaper
- * than scanning the finished line.
- */
 /**
  * `quote` for ids that repeat event after event (the call, the agent, the event type): the last
  * value of each slot is remembered, so a call's events quote its id once.
@@ -193,6 +191,11 @@ function quoteId(slot: 0 | 1 | 2, value: string): string {
  */
 let quotedExtra = 0;
 
+/**
+ * A user string as JSON, with any lone surrogate replaced by U+FFFD first (`toWellFormed`):
+ * every stored line is valid UTF-8 for every reader. Checking each short string is far cheaper
+ * than scanning the finished line.
+ */
 function quote(value: string): string {
   const v = value as WellFormedString;
   const s = v.isWellFormed() ? v : v.toWellFormed();
@@ -241,9 +244,13 @@ function normalizeUnsafe(
   if (!(timeMs >= MIN_TIME && timeMs < MAX_TIME)) {
     return reject(REJECT_REASONS.invalidTime, 'time must be a Date, epoch ms or ISO string in [2000, 2100)');
   }
+  const hasData = data !== undefined && data !== null;
+  if (hasData && (typeof data !== 'object' || Array.isArray(data) || !isPlainObject(data))) {
+    return reject(REJECT_REASONS.invalidData, `data must be a plain object, got ${describe(data)}`);
+  }
   const eventId = uuidv7();
   // The line is assembled as a string: cheaper than building an object for JSON.stringify.
-  // Ids and times need no escaping; user strings go through JSON.stringify.
+  // The id and the time need no escaping; user strings go through `quote`.
   const typeJson = quoteId(0, type);
   let extra = quotedExtra;
   const callJson = quoteId(1, callId);
@@ -254,10 +261,7 @@ function normalizeUnsafe(
     extra += quotedExtra;
   }
   let line = `{"event_id":"${eventId}","event_type":${typeJson},"event_time":"${isoTime(timeMs)}","call_id":${callJson},"agent_id":${agentJson},"schema_version":${SCHEMA_VERSION}`;
-  if (data !== undefined && data !== null) {
-    if (typeof data !== 'object' || Array.isArray(data) || !isPlainObject(data)) {
-      return reject(REJECT_REASONS.invalidData, `data must be a plain object, got ${describe(data)}`);
-    }
+  if (hasData) {
     // Own keys only; custom fields in a null-prototype object, so `__proto__` is kept as data.
     let custom: Record<string, unknown> | undefined;
     for (const key of Object.keys(data)) {
@@ -289,11 +293,12 @@ function normalizeUnsafe(
       } else {
         if (typeof value !== 'number' || !Number.isFinite(value))
           return invalidField(key, column.kind, value);
+        const number = column.kind === 'double' ? value : Math.round(value);
         // Integer columns hold what every reader can read as a 64-bit integer without loss.
-        if (column.kind !== 'double' && !Number.isSafeInteger(Math.round(value)))
+        if (column.kind !== 'double' && !Number.isSafeInteger(number))
           return invalidField(key, `${column.kind} (a safe integer)`, value);
         // String(n) equals JSON for finite numbers (and writes -0 as 0).
-        line += column.jsonKey + (column.kind === 'double' ? value : Math.round(value));
+        line += column.jsonKey + number;
       }
     }
     if (custom !== undefined) {

@@ -3,6 +3,8 @@
  * anything with the same four methods). The default is pino on stderr.
  */
 import { pino } from 'pino';
+import { DEFAULTS } from './config/defaults.js';
+import { ConfigError } from './errors.js';
 
 type LogFn = (objOrMsg: object | string, msg?: string) => void;
 
@@ -14,8 +16,12 @@ export interface Logger {
   error: LogFn;
 }
 
-/** Default logger: pino at `ANALYTICS_LOG_LEVEL` (default `info`), written synchronously to stderr. */
-export function defaultLogger(level: string = process.env.ANALYTICS_LOG_LEVEL ?? 'info'): Logger {
+/** Default logger: pino at `level` (`ANALYTICS_LOG_LEVEL`, default `info`), written synchronously to stderr. */
+export function defaultLogger(level: string = DEFAULTS.logLevel): Logger {
+  if (level !== 'silent' && !Object.hasOwn(pino.levels.values, level))
+    throw new ConfigError(
+      `invalid log level ${JSON.stringify(level)} (ANALYTICS_LOG_LEVEL): use one of ${[...Object.keys(pino.levels.values), 'silent'].join(', ')}`,
+    );
   return pino({ name: 'voicelake', level }, pino.destination({ fd: 2, sync: true }));
 }
 

@@ -364,7 +364,7 @@ async function measureDemo(): Promise<LakeMeasure> {
       cloudWatch: false,
       local: { dir: join(dir, 'lake') },
       spool: { dir: join(dir, 'spool') },
-      logger: defaultLogger(process.env.ANALYTICS_LOG_LEVEL ?? 'warn'),
+      logger: defaultLogger(process.env.ANALYTICS_LOG_LEVEL || 'warn'),
       env: {},
     });
     generateCalls(analytics, DEMO);

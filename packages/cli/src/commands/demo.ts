@@ -50,7 +50,7 @@ export async function runDemo(opts: {
     s3: false,
     cloudWatch: false,
     local: { dir },
-    logger: defaultLogger(process.env.ANALYTICS_LOG_LEVEL ?? 'warn'),
+    logger: defaultLogger(process.env.ANALYTICS_LOG_LEVEL || 'warn'),
   });
   const bar = progress('simulating calls', opts.calls);
   let tracked = 0;

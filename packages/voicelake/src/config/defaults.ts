@@ -54,9 +54,9 @@ export const DEFAULTS = {
     cacheBytes: 24 * MiB,
   },
   maxEventBytes: MiB,
-  /** Redacted by default: what callers say (transcripts) and what the agent says (text). */
   /** Longest text redacted whole; longer text in a redacted field is cut here and marked `[TRUNCATED]`. */
   maxRedactChars: 16_384,
+  /** Redacted by default: what callers say (transcripts) and what the agent says (text). */
   redactFields: ['transcript', 'text'] as readonly ('transcript' | 'text' | 'message' | 'custom')[],
   bufferBytes: 64 * MiB,
   logLevel: 'info',
@@ -176,11 +176,28 @@ export const OPTION_DOCS: readonly OptionDoc[] = [
   { option: 'local.dir', env: 'ANALYTICS_LAKE_DIR', default: 'local.dir', doc: 'Local lake directory.' },
   { option: 'local.prefix', default: 'local.prefix', doc: 'Prefix inside the lake directory.' },
   { option: 'local.intervalMs', default: 'local.intervalMs', doc: 'Longest an event waits, ms.' },
+  {
+    option: 'local.maxBatchBytes',
+    default: 'local.maxBatchBytes',
+    doc: 'Write once this many raw bytes are pending.',
+  },
+  {
+    option: 'local.maxBatchEvents',
+    default: 'local.maxBatchEvents',
+    doc: 'Write once this many events are pending.',
+  },
   { option: 'local.gzipLevel', default: 'local.gzipLevel', doc: 'gzip level 1-9.' },
+  {
+    option: 'redact.fields',
+    env: 'ANALYTICS_REDACT',
+    default: 'redactFields',
+    doc: 'Fields whose personal data is redacted inside `track()` (`transcript`, `text`, `message`, `custom`; the variable: a comma list, or `off`). `redact: false` turns it off; `redact.redactor` adds your own. Text over 16,384 characters is cut and marked `[TRUNCATED]`. See docs/security.md.',
+  },
+
   {
     option: 'spool.dir',
     env: 'ANALYTICS_SPOOL_DIR',
-    doc: 'Spool directory (`off` disables). Default: a private per-user directory, see docs/durability.md.',
+    doc: 'Spool directory (`off` disables). Default: a private per-user directory per process, see docs/at-scale.md.',
   },
   {
     option: 'spool.maxBytes',

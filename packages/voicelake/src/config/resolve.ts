@@ -326,5 +326,10 @@ export function resolveConfig(options: AnalyticsOptions = {}): ResolvedConfig {
   const { redactFields: fields, ...data } = parsed.data;
   const redactor = options.redact ? options.redact.redactor : undefined;
   const redact = fields ? { fields, ...(redactor ? { redactor } : {}) } : undefined;
-  return Object.freeze({ ...data, identity, redact, logger: options.logger ?? defaultLogger() });
+  return Object.freeze({
+    ...data,
+    identity,
+    redact,
+    logger: options.logger ?? defaultLogger(nonEmpty(env.ANALYTICS_LOG_LEVEL) ?? DEFAULTS.logLevel),
+  });
 }
