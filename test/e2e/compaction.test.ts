@@ -276,6 +276,14 @@ describe('voicelake compact', () => {
     ]);
   });
 
+  it('refuses --part-rows below the smallest row group it writes, before reading anything', async () => {
+    // Act
+    const result = await voicelake(['compact', '--day', day, '--part-rows', '100', '--data-dir', copy()]);
+    // Assess
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('--part-rows 100 is below 2,048');
+  });
+
   it('splits a day into parts of at most --part-rows rows, each sorted', async () => {
     // Prepare
     const lake = copy();

@@ -8,6 +8,7 @@
  * (bench/cost.ts divides by 10^9: its S3 storage figure is 7% higher for the same bytes.)
  */
 import { ConfigError } from 'voicelake';
+import { PARQUET_ROWS } from './compact/layout.js';
 import { formatBytes, formatCount } from './format.js';
 
 export const GIB = 2 ** 30;
@@ -21,12 +22,8 @@ export const CLOUDWATCH_EVENT_OVERHEAD = 26;
 export const GLACIER_OVERHEAD = { glacierBytes: 32 * 1024, standardBytes: 8 * 1024 } as const;
 /** S3 does not transition objects smaller than this by default (TransitionDefaultMinimumObjectSize). */
 export const TRANSITION_MIN_BYTES = 128 * 1024;
-/** Rows per Parquet part `voicelake compact` writes at most (its --part-rows default). */
-export const COMPACTION_PART_ROWS = 5_000_000;
 /** Largest merged read of a row group's column chunks (Trino's Parquet max buffer size). */
 export const PARQUET_MERGED_READ_BYTES = 8 * MIB;
-/** Rows per row group DuckDB writes (its default ROW_GROUP_SIZE). */
-export const PARQUET_ROW_GROUP_ROWS = 122_880;
 /** The seed's estimate: "S3: ~$0.02/month for 1,000 calls" (PUTs and storage). */
 export const SEED_S3_PER_1K_CALLS = 0.02;
 
@@ -357,10 +354,10 @@ export function estimateCost(
       const dayBytes = (pq.bytes / pq.rows) * eventsPerCall * callsPerDay;
       const scanned = dayBytes * a.queryDays * share;
       const rowsPerDay = eventsPerCall * callsPerDay;
-      const filesPerDay = Math.max(pq.files / pq.days, Math.ceil(rowsPerDay / COMPACTION_PART_ROWS));
+      const filesPerDay = Math.max(pq.files / pq.days, Math.ceil(rowsPerDay / PARQUET_ROWS.perPart));
       const rowGroupsPerFile = Math.max(
         pq.rowGroups / pq.files,
-        Math.ceil(rowsPerDay / filesPerDay / PARQUET_ROW_GROUP_ROWS),
+        Math.ceil(rowsPerDay / filesPerDay / PARQUET_ROWS.perRowGroup),
       );
       // A footer read per file, then per row group one merged read of its chunks when they fit the
       // reader's buffer, else one per column chunk (Trino's Parquet reader merges reads up to 8 MiB).

@@ -40,6 +40,7 @@ export function progress(
   const byBytes = totalBytes !== undefined && totalBytes > 0;
   let lastPct = -1;
   let lastAt = 0;
+  let finished = false;
   const line = (done: number, bytes: number | undefined): [number, string] => {
     const pct = Math.floor(
       ((byBytes ? (bytes ?? 0) : done) / Math.max(1, byBytes ? totalBytes : total)) * 100,
@@ -58,8 +59,10 @@ export function progress(
       lastAt = now;
       process.stderr.write(`\r${text}`);
     },
+    /** Draw the finished line, once (later calls do nothing). */
     done() {
-      if (tty) process.stderr.write(`\r${line(total, totalBytes)[1]}\n`);
+      if (tty && !finished) process.stderr.write(`\r${line(total, totalBytes)[1]}\n`);
+      finished = true;
     },
   };
 }

@@ -3,9 +3,10 @@
  * `sinks/emf.ts`), as the dashboard and alarms read them. The CLI reaches the library only
  * through its package exports, so the names are written here too; a test checks they match.
  */
+import { DEFAULTS } from 'voicelake';
 
 /** Default metrics namespace (`cloudWatch.emf.namespace`, `ANALYTICS_EMF_NAMESPACE`). */
-export const DEFAULT_NAMESPACE = 'Voicelake';
+export const DEFAULT_NAMESPACE = DEFAULTS.cloudWatch.emf.namespace;
 
 /** The per-agent dimension; every metric is also published without dimensions (the total). */
 export const AGENT_DIMENSION = 'AgentId';

@@ -7,6 +7,7 @@ import { Command, Option } from 'commander';
 import { ConfigError, QueryError } from 'voicelake';
 import { compactWithAthena } from '../compact/athena.js';
 import { compactDay, type DayResult } from '../compact/day.js';
+import { PARQUET_ROWS } from '../compact/layout.js';
 import { S3Store, storeFor } from '../compact/store.js';
 import { formatBytes, formatCount, positiveInt } from '../format.js';
 import { AthenaEngine } from '../lake/athena.js';
@@ -39,8 +40,6 @@ function athenaHint(error: unknown, database: string, table: string): unknown {
   return hint === undefined ? error : new QueryError(`${message}; ${hint}`, { cause: error });
 }
 
-/** Rows per Parquet part by default: about 130 MB of zstd Parquet for voice events. */
-export const DEFAULT_PART_ROWS = 5_000_000;
 /** At most this many days per run: a longer range is a typo more often than not. */
 const MAX_DAYS = 366;
 
@@ -65,9 +64,9 @@ export function compactCommand(): Command {
     )
     .option(
       '--part-rows <n>',
-      'at most this many rows per Parquet part (--engine duckdb; Athena sizes its own files)',
+      'at most this many rows per Parquet part, at least 2,048 (--engine duckdb; Athena sizes its own files)',
       positiveInt('--part-rows'),
-      DEFAULT_PART_ROWS,
+      PARQUET_ROWS.perPart,
     )
     .addOption(
       new Option(
@@ -90,6 +89,10 @@ export function compactCommand(): Command {
     );
   addSourceOptions(cmd, { range: false });
   return cmd.action(async (flags: CompactFlags) => {
+    if (flags.partRows < PARQUET_ROWS.minRowGroup)
+      throw new ConfigError(
+        `--part-rows ${flags.partRows} is below ${PARQUET_ROWS.minRowGroup.toLocaleString('en-US')}, the smallest Parquet row group compaction writes`,
+      );
     const to = flags.to ?? flags.day;
     if (to < flags.day) throw new ConfigError(`--to ${to} is before --day ${flags.day}`);
     const days = daysOf({ from: flags.day, to });

@@ -45,6 +45,7 @@ import {
   syncAndReport,
 } from '../lake/sources.js';
 import { type Format, formatOption, printRows, type Row } from '../output.js';
+import { DEMO_DEFAULTS } from './demo.js';
 
 interface CostFlags extends SourceOptions, RangeOptions {
   callsPerMonth: number;
@@ -75,7 +76,7 @@ function wrapWords(text: string, width: number): string {
 /** Compressed bytes decompressed at most to measure NDJSON bytes per event. */
 const SAMPLE_BYTES = 64 * 1024 * 1024;
 /** The simulated lake measured when the lake is empty: `voicelake demo`'s defaults. */
-const DEMO = { calls: 200, seed: 42, days: 3 } as const;
+const DEMO = DEMO_DEFAULTS;
 
 const positiveNumber =
   (name: string) =>

@@ -11,13 +11,16 @@ import { formatBytes, formatCount, positiveInt, progress } from '../format.js';
 import { openLake } from '../lake/duckdb.js';
 import { generateReport } from '../report/index.js';
 
+/** `voicelake demo`'s defaults; `voicelake cost` simulates the same lake when there is none. */
+export const DEMO_DEFAULTS = { calls: 200, seed: 42, days: 3 } as const;
+
 export function demoCommand(): Command {
   return new Command('demo')
     .description('Simulate voice calls into the local lake (no AWS needed) and summarize them with DuckDB')
-    .option('--calls <n>', 'number of calls to simulate', positiveInt('--calls'), 200)
+    .option('--calls <n>', 'number of calls to simulate', positiveInt('--calls'), DEMO_DEFAULTS.calls)
     .option('--data-dir <dir>', 'local lake directory', DEFAULTS.local.dir)
-    .option('--days <n>', 'spread calls over this many past days', positiveInt('--days'), 3)
-    .option('--seed <n>', 'random seed', positiveInt('--seed'), 42)
+    .option('--days <n>', 'spread calls over this many past days', positiveInt('--days'), DEMO_DEFAULTS.days)
+    .option('--seed <n>', 'random seed', positiveInt('--seed'), DEMO_DEFAULTS.seed)
     .action(async (opts: { calls: number; dataDir: string; days: number; seed: number }) => {
       await runDemo(opts);
     });

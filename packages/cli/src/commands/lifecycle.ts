@@ -18,7 +18,7 @@ import { ConfigError } from 'voicelake';
 import { MANIFEST_NAME } from '../compact/layout.js';
 import { formatCount, positiveInt } from '../format.js';
 import { normalizePrefix } from '../iam.js';
-import { s3Failure } from '../lake/s3-errors.js';
+import { s3Failure } from '../lake/s3.js';
 import {
   COMPACTED,
   configurationJson,

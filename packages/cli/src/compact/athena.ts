@@ -29,14 +29,13 @@ import {
   insertDays,
   runRoot,
 } from './athena-sql.js';
-import { type DayResult, emptyDay } from './day.js';
+import { type DayResult, deleteSources, deleteUnlistedParts, emptyDay, mergeSources } from './day.js';
 import { crashPoint } from './hooks.js';
 import {
   baseName,
   compactedDayPrefix,
   manifestKey,
   newRunId,
-  PART_NAME_RE,
   partKey,
   partNameOf,
   symlinkKey,
@@ -240,7 +239,6 @@ async function runChunk(
     }
     return { results, bytesScanned };
   } finally {
-    bar.done();
     const cleanup: string[] = [];
     for (const statement of dropRunTables(r))
       await sql(statement).catch((error: unknown) => cleanup.push((error as Error).message));
@@ -289,15 +287,13 @@ async function publish(
     Buffer.from(`${parts.map((k) => `s3://${o.bucket}/${k}`).join('\n')}\n`),
   );
   crashPoint('after-symlink', env);
-  const byKey = new Map((p.previous?.sources ?? []).map((s) => [s.key, s]));
-  for (const x of p.toRead) byKey.set(x.key, { key: x.key, size: x.size, etag: x.etag });
   const ids = Number(w.input?.ids ?? 0);
   const manifest: Manifest = {
     version: 1,
     day,
     run: w.run,
     parts,
-    sources: [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : 1)),
+    sources: mergeSources(p.previous?.sources ?? [], p.toRead, true),
     rows: w.rows,
     distinctEventIds: ids,
     createdAt: new Date().toISOString(),
@@ -305,9 +301,7 @@ async function publish(
   await o.store.put(mKey, serializeManifest(manifest));
   crashPoint('after-manifest', env);
   // 5. Parts no manifest lists any more.
-  const keep = new Set(parts);
-  for (const f of await o.store.listCompacted(day))
-    if (PART_NAME_RE.test(baseName(f.key)) && !keep.has(f.key)) await o.store.delete(f.key);
+  await deleteUnlistedParts(o.store, day, parts);
   // 6. Report, then the sources.
   const duplicates = Number(w.input?.rows ?? 0) - w.rows;
   const previousParts = p.previous?.parts.length ?? 0;
@@ -318,15 +312,7 @@ async function publish(
   o.log(
     `${day}: ${inputs} → ${n(parts.length)} Parquet part${parts.length === 1 ? '' : 's'} (${formatBytes(parquetBytes)}, written by Athena), ${n(w.rows)} rows, ${n(duplicates)} duplicates removed; verified: ${n(ids)} distinct event_ids = rows written; run ${w.run}`,
   );
-  let deletedSources = 0;
-  if (o.deleteSource) {
-    const isSource = coverage(manifest.sources);
-    for (const x of p.objects.filter(isSource)) {
-      await o.store.delete(x.key);
-      deletedSources++;
-    }
-    o.log(`${day}: deleted ${n(deletedSources)} source objects (their events are in the Parquet)`);
-  }
+  const deletedSources = o.deleteSource ? await deleteSources(o.store, day, p.objects, manifest, o.log) : 0;
   return {
     day,
     status: 'compacted',

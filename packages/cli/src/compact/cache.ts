@@ -17,7 +17,7 @@ import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/
 import { QueryError } from 'voicelake';
 import { progress } from '../format.js';
 import { inRange, readNoFollow, walkPartitions } from '../lake/local-source.js';
-import { s3Failure } from '../lake/s3-errors.js';
+import { pool, s3Failure, stripQuotes } from '../lake/s3.js';
 import type { DayRange, LakeObject } from '../lake/source.js';
 import { COMPACTED_DIR, MANIFEST_NAME, partitionOf, partNameOf } from './layout.js';
 import { coverage, type Manifest, parseManifest } from './manifest.js';
@@ -47,7 +47,6 @@ export interface CompactedCacheResult {
 
 const ETAG_FILE = '.manifest.etag';
 const STALE_TMP_MS = 3_600_000;
-const stripQuotes = (etag: string | undefined): string => (etag ?? '').replace(/^(W\/)?"|"$/g, '');
 
 interface Listed {
   readonly key: string;
@@ -58,14 +57,6 @@ interface Listed {
 interface DayListing {
   manifest?: Listed;
   readonly files: Map<string, Listed>;
-}
-
-async function pool<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) await task(items[next++] as T);
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
 }
 
 /**

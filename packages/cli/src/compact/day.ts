@@ -67,6 +67,31 @@ export interface DayResult {
   readonly ms: number;
 }
 
+/** Step 5: delete the parts of `day` that the new manifest (its `parts`) does not list. */
+export async function deleteUnlistedParts(
+  store: LakeStore,
+  day: string,
+  parts: readonly string[],
+): Promise<void> {
+  const keep = new Set(parts);
+  for (const f of await store.listCompacted(day))
+    if (PART_NAME_RE.test(baseName(f.key)) && !keep.has(f.key)) await store.delete(f.key);
+}
+
+/** Step 6, `--delete-source`: delete the day's listed objects that `manifest` covers; says how many. */
+export async function deleteSources(
+  store: LakeStore,
+  day: string,
+  objects: readonly LakeObject[],
+  manifest: Manifest,
+  log: (line: string) => void,
+): Promise<number> {
+  const covered = objects.filter(coverage(manifest.sources));
+  for (const o of covered) await store.delete(o.key);
+  log(`${day}: deleted ${n(covered.length)} source objects (their events are in the Parquet)`);
+  return covered.length;
+}
+
 /** The result of a day with nothing to compact. */
 export const emptyDay = (day: string, ms: number): DayResult => ({
   day,
@@ -109,7 +134,7 @@ const localPath = (dir: string, prefix: string, key: string): string =>
 const n = (v: number): string => formatCount(v);
 
 /** The sources of the new manifest: the previous ones, and the objects read now (replacing a changed one). */
-function mergeSources(
+export function mergeSources(
   previous: readonly ManifestSource[],
   read: readonly LakeObject[],
   s3: boolean,
@@ -236,9 +261,7 @@ export async function compactDay(day: string, options: CompactOptions): Promise<
     crashPoint('after-manifest', env);
 
     // 5. Parts no manifest lists any more.
-    const keep = new Set(parts);
-    for (const f of await store.listCompacted(day))
-      if (PART_NAME_RE.test(baseName(f.key)) && !keep.has(f.key)) await store.delete(f.key);
+    await deleteUnlistedParts(store, day, parts);
 
     // 6. Done (verified above); then the sources.
     const duplicates = stats.rows - check.rows;
@@ -249,15 +272,7 @@ export async function compactDay(day: string, options: CompactOptions): Promise<
     log(
       `${day}: ${inputs} → ${n(parts.length)} Parquet part${parts.length === 1 ? '' : 's'} (${formatBytes(parquetBytes)}, zstd), ${n(check.rows)} rows, ${n(duplicates)} duplicates removed; verified: ${n(check.distinctEventIds)} distinct event_ids = rows written; run ${run}`,
     );
-    let deletedSources = 0;
-    if (options.deleteSource) {
-      const isSource = coverage(manifest.sources);
-      for (const o of objects.filter(isSource)) {
-        await store.delete(o.key);
-        deletedSources++;
-      }
-      log(`${day}: deleted ${n(deletedSources)} source objects (their events are in the Parquet)`);
-    }
+    const deletedSources = options.deleteSource ? await deleteSources(store, day, objects, manifest, log) : 0;
     return {
       day,
       status: 'compacted',

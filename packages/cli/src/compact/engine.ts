@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { QueryError } from 'voicelake';
 import { ALL_COLUMNS, duckdbColumns, KINDS } from 'voicelake/schema';
+import { PARQUET_ROWS } from './layout.js';
 
 const quote = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 const list = (paths: readonly string[]): string => `[${paths.map(quote).join(', ')}]`;
@@ -135,7 +136,7 @@ export class CompactionEngine {
   SELECT rowid AS r FROM src
   WHERE event_id IN (SELECT event_id FROM src WHERE event_id IS NOT NULL GROUP BY event_id HAVING count(*) > 1)
   QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY event_time NULLS LAST, ${SOURCE_COLUMN}) > 1`);
-    const rowGroup = Math.max(2048, Math.min(122_880, options.partRows));
+    const rowGroup = Math.max(PARQUET_ROWS.minRowGroup, Math.min(PARQUET_ROWS.perRowGroup, options.partRows));
     const groupsPerFile = Math.max(1, Math.floor(options.partRows / rowGroup));
     const sql = `COPY (
   SELECT ${COLUMNS.map((c) => `src.${c}`).join(', ')} FROM src ANTI JOIN losers ON src.rowid = losers.r

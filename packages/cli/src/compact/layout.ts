@@ -15,6 +15,9 @@ export { COMPACTED_DIR };
 
 export const MANIFEST_NAME = '_manifest.json';
 
+/** The Parquet parts' shape: rows per part (`--part-rows` default), per row group, and the smallest row group written. */
+export const PARQUET_ROWS = { perPart: 5_000_000, perRowGroup: 122_880, minRowGroup: 2048 } as const;
+
 /** A run id: `20261125T031500123Z-0123456789ab`. */
 export const RUN_RE = /^\d{8}T\d{9}Z-[0-9a-f]{12}$/;
 /** The name of a part: `part-<run>-<n>.parquet`. */

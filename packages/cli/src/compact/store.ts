@@ -33,7 +33,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { QueryError } from 'voicelake';
 import { LocalSource } from '../lake/local-source.js';
-import { s3Failure } from '../lake/s3-errors.js';
+import { s3Failure } from '../lake/s3.js';
 import { S3Source } from '../lake/s3-source.js';
 import type { LakeSource } from '../lake/source.js';
 import { COMPACTED_DIR, compactedDayPrefix } from './layout.js';

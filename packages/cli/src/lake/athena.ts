@@ -20,6 +20,7 @@ import {
   StopQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
 import { ConfigError, QueryError } from 'voicelake';
+import { ATHENA_DDL_DEFAULTS } from './ddl.js';
 
 export interface AthenaEngineOptions {
   /** Athena workgroup. Default: `ANALYTICS_ATHENA_WORKGROUP`, else `primary`. */
@@ -159,7 +160,7 @@ export class AthenaEngine {
 
   constructor(options: AthenaEngineOptions = {}) {
     this.workgroup = options.workgroup ?? env('ANALYTICS_ATHENA_WORKGROUP') ?? 'primary';
-    this.database = options.database ?? env('ANALYTICS_ATHENA_DATABASE') ?? 'voicelake';
+    this.database = options.database ?? env('ANALYTICS_ATHENA_DATABASE') ?? ATHENA_DDL_DEFAULTS.database;
     this.outputLocation = options.outputLocation ?? env('ANALYTICS_ATHENA_OUTPUT');
     if (this.outputLocation !== undefined && !/^s3:\/\/[^/]+/.test(this.outputLocation))
       throw new ConfigError(

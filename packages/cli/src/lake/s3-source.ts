@@ -28,7 +28,7 @@ import {
   walkPartitions,
   withSlash,
 } from './local-source.js';
-import { s3Failure } from './s3-errors.js';
+import { pool, s3Failure, stripQuotes } from './s3.js';
 import type { DayRange, LakeObject, LakeSource, SyncResult } from './source.js';
 
 type Env = Record<string, string | undefined>;
@@ -223,26 +223,6 @@ export interface S3SourceOptions {
   /** Keys per ListObjectsV2 page (S3's maximum is 1000). */
   readonly pageSize?: number | undefined;
 }
-
-/** Run `task` over `items` with at most `limit` running at once; the first failure stops new work and is thrown. */
-async function pool<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const worker = async (): Promise<void> => {
-    while (failure === undefined && next < items.length) {
-      const item = items[next++] as T;
-      try {
-        await task(item);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  if (failure !== undefined) throw failure.error;
-}
-
-const stripQuotes = (etag: string | undefined): string => (etag ?? '').replace(/^(W\/)?"|"$/g, '');
 
 export class S3Source implements LakeSource {
   readonly kind = 's3' as const;

@@ -1,6 +1,6 @@
 /**
- * S3 failures as one clear line, for every command that talks to S3 (reading, compaction,
- * lifecycle): what it was doing, on what, and why.
+ * What every command that talks to S3 shares: failures as one clear line (what it was doing,
+ * on what, and why), a bounded pool for parallel requests, and ETags without their quotes.
  */
 import { QueryError } from 'voicelake';
 
@@ -31,3 +31,28 @@ export function s3Failure(
     why = 'no AWS region: set AWS_REGION (or a profile with a region)';
   return new QueryError(`cannot ${action} ${target}: ${why}`, { cause: error });
 }
+
+/** Run `task` over `items` with at most `limit` running at once; the first failure stops new work and is thrown. */
+export async function pool<T>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async (): Promise<void> => {
+    while (failure === undefined && next < items.length) {
+      const item = items[next++] as T;
+      try {
+        await task(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  if (failure !== undefined) throw failure.error;
+}
+
+/** An S3 ETag without its quotes (and weak prefix). */
+export const stripQuotes = (etag: string | undefined): string => (etag ?? '').replace(/^(W\/)?"|"$/g, '');
