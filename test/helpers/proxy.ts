@@ -19,7 +19,8 @@ export type ProxyMode = 'forward' | 'refuse' | 'hang';
 /**
  * A fault for matching requests, `times` times: requests whose X-Amz-Target ends with `target`
  * (JSON protocols) or whose path matches `path` (S3) get an AWS JSON error, or, with `reset`,
- * a dropped connection.
+ * a dropped connection, or, with `reply`, a 200 answer with that JSON body (built from the
+ * request's JSON body) instead of the service's.
  */
 export interface Fault {
   target?: string;
@@ -27,6 +28,7 @@ export interface Fault {
   status?: number;
   type?: string;
   reset?: boolean;
+  reply?: (body: unknown) => unknown;
   times: number;
 }
 
@@ -72,6 +74,11 @@ export async function startProxy(target: string): Promise<InspectingProxy> {
         fault.times--;
         if (fault.reset) {
           req.socket.destroy();
+          return;
+        }
+        if (fault.reply) {
+          res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+          res.end(JSON.stringify(fault.reply(JSON.parse(body.toString('utf8')))));
           return;
         }
         res.writeHead(fault.status ?? 500, { 'content-type': 'application/x-amz-json-1.1' });

@@ -114,3 +114,57 @@ describe('PutLogEvents requests respect every CloudWatch limit', () => {
     }
   });
 });
+
+describe('events CloudWatch rejects in a batch it accepted (rejectedLogEventsInfo)', () => {
+  it('count as skipped records by reason, once each; rejected EMF documents count neither as skipped nor as sent', async () => {
+    // Prepare: one call ending (its summary becomes an EMF document beside its events), sent in
+    // one PutLogEvents that the proxy answers as CloudWatch does when every event of the batch is
+    // too old and the first half is also expired.
+    const proxy = await startProxy(endpoint);
+    let sent: { message: string }[] = [];
+    proxy.faults.push({
+      target: '.PutLogEvents',
+      times: 1,
+      reply: (body) => {
+        sent = (body as { logEvents: { message: string }[] }).logEvents;
+        return {
+          rejectedLogEventsInfo: {
+            tooOldLogEventEndIndex: sent.length - 1,
+            expiredLogEventEndIndex: Math.floor(sent.length / 2) - 1,
+          },
+        };
+      },
+    });
+    const analytics = createAnalytics({
+      s3: false,
+      local: false,
+      cloudWatch: { logGroup: uniqueName('/voicelake/rejected') },
+      aws: { endpoint: proxy.endpoint, region: 'us-east-1' },
+      logger: silentLogger,
+      spool: false,
+    });
+    const now = Date.now();
+    for (let i = 0; i < 5; i++)
+      analytics.track({ type: 'llm_metrics', callId: 'c1', time: now + i, data: { ttftMs: 300 } });
+    analytics.track({
+      type: 'call_ended',
+      callId: 'c1',
+      time: now + 10,
+      data: { callDurationMs: 60_000, turns: 3 },
+    });
+    // Act
+    await analytics.close({ timeoutMs: 30_000 });
+    await proxy.close();
+    // Assess
+    const emfSent = sent.filter((e) => e.message.includes('"_aws"')).length;
+    expect(emfSent, 'the batch held the call summary as an EMF document').toBe(1);
+    const records = sent.length - emfSent;
+    expect(records).toBe(6);
+    const half = Math.floor(sent.length / 2);
+    const emfInExpired = sent.slice(0, half).filter((e) => e.message.includes('"_aws"')).length;
+    const cw = analytics.stats().destinations.cloudwatch;
+    expect(cw?.skipped).toEqual({ expired: half - emfInExpired, too_old: records - (half - emfInExpired) });
+    expect(cw?.delivered).toBe(0);
+    expect(cw?.emf ?? 0).toBe(0);
+  }, 60_000);
+});

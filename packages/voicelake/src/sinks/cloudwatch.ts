@@ -223,14 +223,24 @@ export class CloudWatchSink implements Sink<CloudWatchPlan> {
       const expired = info.expiredLogEventEndIndex !== undefined ? info.expiredLogEventEndIndex + 1 : 0;
       const tooNew =
         info.tooNewLogEventStartIndex !== undefined ? part.events.length - info.tooNewLogEventStartIndex : 0;
-      for (const [reason, n] of Object.entries({ too_old: tooOld, expired, too_new: tooNew })) {
-        if (n > 0) report.skipped[reason] = (report.skipped[reason] ?? 0) + n;
-      }
       this.options.logger.warn({ tooOld, expired, tooNew }, 'CloudWatch rejected some events in a batch');
-      // Count records only: EMF documents are counted apart.
-      const head = countRecords(part.events.slice(0, Math.max(tooOld, expired)));
-      const tail = tooNew > 0 ? countRecords(part.events.slice(part.events.length - tooNew)) : 0;
-      report.delivered -= head + tail;
+      // The ranges overlap at the head (both start at 0): a record counts once, as expired if it
+      // is in that range, else as too old. Skipped counts records only; EMF documents are
+      // counted apart, so the rejected ones come off `emf` (added for the whole part by `send`).
+      const events = part.events;
+      const head = Math.max(tooOld, expired);
+      const rejected = {
+        expired: countRecords(events.slice(0, expired)),
+        too_old: countRecords(events.slice(expired, head)),
+        too_new: tooNew > 0 ? countRecords(events.slice(events.length - tooNew)) : 0,
+      };
+      let records = 0;
+      for (const [reason, n] of Object.entries(rejected)) {
+        if (n > 0) report.skipped[reason] = (report.skipped[reason] ?? 0) + n;
+        records += n;
+      }
+      report.delivered -= records;
+      report.emf -= head + tooNew - records;
     }
   }
 
