@@ -205,3 +205,45 @@ describe('Spool', () => {
     }
   });
 });
+
+describe('spoolProblem and spoolDirFor', () => {
+  it('a default spool root that is not usable is no problem while the per-user temp fallback is: processes spool there', async () => {
+    // Prepare: the state directory's `voicelake` is a file, so the default root cannot be made.
+    const state = tempDir('vl-state-broken');
+    writeFileSync(join(state, 'voicelake'), 'not a directory');
+    const options = { env: { XDG_STATE_HOME: state, ANALYTICS_LAKE_DIR: tempDir('vl-lake') } };
+    const { spoolDirFor, spoolProblem } = await import('../../packages/voicelake/src/spool/index.js');
+    const { createAnalytics } = await import('../../packages/voicelake/src/index.js');
+    // Act
+    const problem = spoolProblem(options);
+    const dir = spoolDirFor(options);
+    const analytics = createAnalytics({ ...options, logger: silentLogger });
+    const spool = analytics.stats().spool;
+    await analytics.close();
+    // Assess: the status command and the process agree.
+    expect(problem).toBeUndefined();
+    expect(dir?.startsWith(state)).toBe(false);
+    expect(spool).toMatchObject({ mode: 'disk' });
+    expect((spool as { dir?: string }).dir?.startsWith(dir as string)).toBe(true);
+  });
+
+  it('says why when neither root is usable', async () => {
+    // Prepare: both the state directory and the temp fallback are files.
+    const root = tempDir('vl-roots-broken');
+    writeFileSync(join(root, 'voicelake'), 'x');
+    const { spoolProblem } = await import('../../packages/voicelake/src/spool/index.js');
+    const saved = process.env.TMPDIR;
+    const tmp = tempDir('vl-tmp-broken');
+    process.env.TMPDIR = tmp;
+    try {
+      writeFileSync(join(tmp, `voicelake-${process.getuid?.() ?? 0}`), 'x');
+      // Act
+      const problem = spoolProblem({ env: { XDG_STATE_HOME: root, ANALYTICS_LAKE_DIR: tempDir('vl-lake') } });
+      // Assess
+      expect(problem).toContain(join(root, 'voicelake'));
+      expect(problem).toContain(tmp);
+    } finally {
+      process.env.TMPDIR = saved;
+    }
+  });
+});

@@ -63,6 +63,22 @@ export function removeSpoolDir(dir: string): void {
   }
 }
 
+/**
+ * Where a configuration's spools go, in order of preference, each with the directory it is
+ * checked from (`ensurePrivateTree(base, root)`): an explicit `ANALYTICS_SPOOL_DIR` alone; else
+ * the default per-user root, then the per-user temp fallback. Undefined when the spool is off.
+ */
+export function spoolRoots(config: ResolvedConfig): [root: string, base: string][] | undefined {
+  const { spool } = config;
+  if (spool === undefined) return undefined;
+  if (!spool.defaultDir) return [[spool.dir, spool.dir]];
+  const fallback = userTmpDir();
+  return [
+    [spool.dir, dirname(dirname(spool.dir))],
+    [join(fallback, 'spool', identityHash(config.identity)), fallback],
+  ];
+}
+
 export function openLog(config: ResolvedConfig): OpenedLog {
   const { spool, logger } = config;
   if (spool === undefined) return memory(config, undefined);
@@ -73,14 +89,8 @@ export function openLog(config: ResolvedConfig): OpenedLog {
     logger.info(`Analytics spool enabled: dir=${spool.dir}`);
     return disk(opened, spool.dir, undefined);
   }
-  // The default root and the per-user temp fallback, each checked from its state directory down.
-  const fallback = userTmpDir();
-  const roots = new Map([
-    [spool.dir, dirname(dirname(spool.dir))],
-    [join(fallback, 'spool', identityHash(config.identity)), fallback],
-  ]);
   const problems: string[] = [];
-  for (const [root, base] of roots) {
+  for (const [root, base] of spoolRoots(config) ?? []) {
     try {
       ensurePrivateTree(base, root);
       const dir = join(root, `p-${process.pid}-${randomBytes(6).toString('hex')}`);
