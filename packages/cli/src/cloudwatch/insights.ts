@@ -20,6 +20,7 @@ import {
   StopQueryCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { ConfigError, QueryError } from 'voicelake';
+import { envValue } from '../env.js';
 
 export interface InsightsQuery {
   readonly description: string;
@@ -99,11 +100,6 @@ export interface InsightsResult {
   readonly statistics: Record<string, number>;
 }
 
-const env = (name: string): string | undefined => {
-  const v = process.env[name];
-  return v === undefined || v === '' ? undefined : v;
-};
-
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
 /** `15m` → 900000. Throws `QueryError` for anything else. */
@@ -171,7 +167,7 @@ export class InsightsEngine {
   /** Run a named query (`errors`, `ttft`, `active`) or a query string over the window. */
   async query(nameOrQuery: string, opts: InsightsQueryOptions = {}): Promise<InsightsResult> {
     const { query, named } = insightsQuery(nameOrQuery);
-    const logGroup = opts.logGroup ?? env('ANALYTICS_LOG_GROUP');
+    const logGroup = opts.logGroup ?? envValue('ANALYTICS_LOG_GROUP');
     if (logGroup === undefined)
       throw new ConfigError('no log group: pass --log-group or set ANALYTICS_LOG_GROUP');
     const until = opts.until ?? Date.now();

@@ -4,6 +4,7 @@
  * through its package exports, so the names are written here too; a test checks they match.
  */
 import { DEFAULTS } from 'voicelake';
+import { envValue } from '../env.js';
 
 /** Default metrics namespace (`cloudWatch.emf.namespace`, `ANALYTICS_EMF_NAMESPACE`). */
 export const DEFAULT_NAMESPACE = DEFAULTS.cloudWatch.emf.namespace;
@@ -24,19 +25,14 @@ export const CALL_METRIC_UNITS = {
 } as const;
 export type CallMetricName = keyof typeof CALL_METRIC_UNITS;
 
-const env = (name: string): string | undefined => {
-  const v = process.env[name];
-  return v === undefined || v === '' ? undefined : v;
-};
-
 /** The namespace: the flag, else `ANALYTICS_EMF_NAMESPACE`, else `Voicelake`. */
 export function namespaceFrom(flag: string | undefined): string {
-  return flag ?? env('ANALYTICS_EMF_NAMESPACE') ?? DEFAULT_NAMESPACE;
+  return flag ?? envValue('ANALYTICS_EMF_NAMESPACE') ?? DEFAULT_NAMESPACE;
 }
 
 /** The region widgets and alarms name: the flag, else `AWS_REGION` / `AWS_DEFAULT_REGION`, else us-east-1. */
 export function regionFrom(flag: string | undefined): string {
-  return flag ?? env('AWS_REGION') ?? env('AWS_DEFAULT_REGION') ?? 'us-east-1';
+  return flag ?? envValue('AWS_REGION') ?? envValue('AWS_DEFAULT_REGION') ?? 'us-east-1';
 }
 
 /** `a,b` → `['a', 'b']` (trimmed, without empties). */

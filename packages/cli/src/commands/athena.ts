@@ -9,6 +9,7 @@ import { EntityNotFoundException, GetTableCommand, GlueClient } from '@aws-sdk/c
 import { Command } from 'commander';
 import { ConfigError } from 'voicelake';
 import { SCHEMA_VERSION } from 'voicelake/schema';
+import { envValue } from '../env.js';
 import { AthenaEngine } from '../lake/athena.js';
 import {
   ATHENA_DDL_DEFAULTS,
@@ -31,14 +32,9 @@ interface TableFlags {
   table: string;
 }
 
-const env = (name: string): string | undefined => {
-  const v = process.env[name];
-  return v === undefined || v === '' ? undefined : v;
-};
-
 function tableRef(flags: TableFlags): TableRef {
   const ref = {
-    database: flags.database ?? env('ANALYTICS_ATHENA_DATABASE') ?? ATHENA_DDL_DEFAULTS.database,
+    database: flags.database ?? envValue('ANALYTICS_ATHENA_DATABASE') ?? ATHENA_DDL_DEFAULTS.database,
     table: flags.table,
   };
   checkTableRef(ref);
@@ -46,9 +42,9 @@ function tableRef(flags: TableFlags): TableRef {
 }
 
 function ddlOptions(flags: TableFlags): AthenaDdlOptions {
-  const bucket = flags.bucket ?? env('ANALYTICS_S3_BUCKET');
+  const bucket = flags.bucket ?? envValue('ANALYTICS_S3_BUCKET');
   if (bucket === undefined) throw new ConfigError('no bucket: pass --bucket or set ANALYTICS_S3_BUCKET');
-  return { ...tableRef(flags), bucket, prefix: flags.prefix ?? env('ANALYTICS_S3_PREFIX') ?? '' };
+  return { ...tableRef(flags), bucket, prefix: flags.prefix ?? envValue('ANALYTICS_S3_PREFIX') ?? '' };
 }
 
 /** Statements as a script: each ends with `;`, a blank line between them. */

@@ -9,6 +9,7 @@ import { ALARM_DEFAULTS, alarmConfigs, applyAlarms } from '../cloudwatch/alarms.
 import { type MetricsApi, sdkMetricsApi } from '../cloudwatch/api.js';
 import { applyDashboard, dashboardBody } from '../cloudwatch/dashboard.js';
 import { agentList, namespaceFrom, regionFrom } from '../cloudwatch/metrics.js';
+import { envValue } from '../env.js';
 
 interface CommonFlags {
   namespace?: string;
@@ -41,11 +42,6 @@ const positiveNumber =
     return n;
   };
 
-const env = (name: string): string | undefined => {
-  const v = process.env[name];
-  return v === undefined || v === '' ? undefined : v;
-};
-
 /** Endpoint and credentials are the SDK's own (`AWS_ENDPOINT_URL_CLOUDWATCH`, `AWS_ENDPOINT_URL`, profiles). */
 export function cloudwatchCommand(api: MetricsApiFactory = (region) => sdkMetricsApi({ region })): Command {
   const cmd = new Command('cloudwatch').description(
@@ -66,7 +62,7 @@ export function cloudwatchCommand(api: MetricsApiFactory = (region) => sdkMetric
         namespace: namespaceFrom(flags.namespace),
         region,
         agents: agentList(flags.agents),
-        logGroup: flags.logGroup ?? env('ANALYTICS_LOG_GROUP'),
+        logGroup: flags.logGroup ?? envValue('ANALYTICS_LOG_GROUP'),
       });
       process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
       if (!flags.apply) return;

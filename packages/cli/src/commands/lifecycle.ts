@@ -16,6 +16,7 @@ import {
 import { Command, Option } from 'commander';
 import { ConfigError } from 'voicelake';
 import { MANIFEST_NAME } from '../compact/layout.js';
+import { nonEmpty } from '../env.js';
 import { formatCount, positiveInt } from '../format.js';
 import { normalizePrefix } from '../iam.js';
 import { s3Failure } from '../lake/s3.js';
@@ -42,9 +43,6 @@ import {
 import { type Format, formatOption, printRows } from '../output.js';
 
 type Env = Record<string, string | undefined>;
-
-const nonEmpty = (v: string | undefined): string | undefined =>
-  v === undefined || v.trim() === '' ? undefined : v;
 
 /** An S3 client from the SDK's environment (endpoint, region, credentials), as the S3 lake source builds it. */
 export function s3ClientFromEnv(env: Env = process.env): S3Client {

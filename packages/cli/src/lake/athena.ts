@@ -20,6 +20,7 @@ import {
   StopQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
 import { ConfigError, QueryError } from 'voicelake';
+import { envValue } from '../env.js';
 import { ATHENA_DDL_DEFAULTS } from './ddl.js';
 
 export interface AthenaEngineOptions {
@@ -86,11 +87,6 @@ export class AthenaQueryError extends QueryError {
 
 const DONE = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
 const PAGE_SIZE = 1000;
-
-const env = (name: string): string | undefined => {
-  const v = process.env[name];
-  return v === undefined || v === '' ? undefined : v;
-};
 
 function abortError(signal: AbortSignal): Error {
   return signal.reason instanceof Error ? signal.reason : new Error('aborted');
@@ -159,9 +155,9 @@ export class AthenaEngine {
   readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
 
   constructor(options: AthenaEngineOptions = {}) {
-    this.workgroup = options.workgroup ?? env('ANALYTICS_ATHENA_WORKGROUP') ?? 'primary';
-    this.database = options.database ?? env('ANALYTICS_ATHENA_DATABASE') ?? ATHENA_DDL_DEFAULTS.database;
-    this.outputLocation = options.outputLocation ?? env('ANALYTICS_ATHENA_OUTPUT');
+    this.workgroup = options.workgroup ?? envValue('ANALYTICS_ATHENA_WORKGROUP') ?? 'primary';
+    this.database = options.database ?? envValue('ANALYTICS_ATHENA_DATABASE') ?? ATHENA_DDL_DEFAULTS.database;
+    this.outputLocation = options.outputLocation ?? envValue('ANALYTICS_ATHENA_OUTPUT');
     if (this.outputLocation !== undefined && !/^s3:\/\/[^/]+/.test(this.outputLocation))
       throw new ConfigError(
         `invalid Athena output location ${JSON.stringify(this.outputLocation)}: must be an s3://bucket/prefix/ location`,

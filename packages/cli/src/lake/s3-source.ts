@@ -17,6 +17,7 @@ import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/clien
 import { ConfigError, QueryError } from 'voicelake';
 import { prefixProblem } from 'voicelake/layout';
 import { syncCompacted } from '../compact/cache.js';
+import { nonEmpty } from '../env.js';
 import { progress } from '../format.js';
 import {
   byKey,
@@ -37,8 +38,6 @@ const DIR_MODE = 0o700;
 const FILE_MODE = 0o600;
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_DIRECTORY } = constants;
 
-const nonEmpty = (v: string | undefined): string | undefined =>
-  v === undefined || v.trim() === '' ? undefined : v;
 const myUid = (): number | undefined => (typeof process.getuid === 'function' ? process.getuid() : undefined);
 
 // ---------------------------------------------------------------------------------------------

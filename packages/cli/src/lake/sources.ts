@@ -5,6 +5,7 @@
  */
 import { type Command, Option } from 'commander';
 import { ConfigError, DEFAULTS } from 'voicelake';
+import { nonEmpty } from '../env.js';
 import { formatBytes, formatCount } from '../format.js';
 import { dayMs, LocalSource } from './local-source.js';
 import { S3Source } from './s3-source.js';
@@ -25,9 +26,6 @@ export interface RangeOptions {
 
 /** Days an S3 command reads when neither `--from` nor `--to` is given. */
 export const S3_DEFAULT_DAYS = 7;
-
-const nonEmpty = (v: string | undefined): string | undefined =>
-  v === undefined || v.trim() === '' ? undefined : v;
 
 /**
  * The source the options name: S3 with `--bucket` (else `ANALYTICS_S3_BUCKET`, unless
