@@ -6,7 +6,14 @@
  * docs/compaction.md, "Athena".
  */
 import { ALL_COLUMNS, KINDS } from 'voicelake/schema';
-import { compactedTables, PARTITION_COLUMNS, type SchemaColumn, type TableRef } from '../lake/ddl.js';
+import {
+  comment,
+  compactedTables,
+  PARTITION_COLUMNS,
+  q,
+  type SchemaColumn,
+  type TableRef,
+} from '../lake/ddl.js';
 import { COMPACTED_DIR } from './layout.js';
 
 /** Athena: "The INSERT INTO statement supports writing a maximum of 100 partitions to the destination table." One day is one partition. */
@@ -33,9 +40,6 @@ export function runTables(r: AthenaRun): { sources: string; out: string } {
 /** `s3://bucket/<prefix>compacted/athena-runs/<run>/<what>/`. */
 export const runLocation = (r: AthenaRun, what: 'sources' | 'out'): string =>
   `s3://${r.bucket}/${runRoot(r.prefix, r.run)}${what}/`;
-
-const q = (name: string): string => `"${name}"`;
-const comment = (doc: string): string => `'${doc.replace(/'/g, '’')}'`;
 
 /** `(year = 2026 AND month = 11 AND day = 24) OR (…)`, on a table's partition columns. */
 export function daysFilter(days: readonly string[], alias?: string): string {

@@ -11,10 +11,10 @@ import { join, resolve } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { QueryError } from 'voicelake';
 import { ALL_COLUMNS, duckdbColumns, KINDS } from 'voicelake/schema';
+import { sqlString } from '../lake/dialect.js';
 import { PARQUET_ROWS } from './layout.js';
 
-const quote = (s: string): string => `'${s.replace(/'/g, "''")}'`;
-const list = (paths: readonly string[]): string => `[${paths.map(quote).join(', ')}]`;
+const list = (paths: readonly string[]): string => `[${paths.map(sqlString).join(', ')}]`;
 const COLUMNS = ALL_COLUMNS.map((c) => c.name);
 const TYPES = new Map(ALL_COLUMNS.map((c) => [c.name as string, KINDS[c.kind].duckdb as string]));
 /** The input table: the schema's columns and where each row came from (for the tie-break). */
@@ -68,7 +68,7 @@ export class CompactionEngine {
     const connection = await instance.connect();
     const engine = new CompactionEngine(instance, connection, outDir);
     try {
-      const allowed = [readDir, stagingDir].map((d) => quote(resolve(d)));
+      const allowed = [readDir, stagingDir].map((d) => sqlString(resolve(d)));
       await connection.run(`SET allowed_directories = [${allowed.join(', ')}]`);
       await connection.run('SET enable_external_access = false');
       await connection.run('SET lock_configuration = true');
@@ -141,7 +141,7 @@ export class CompactionEngine {
     const sql = `COPY (
   SELECT ${COLUMNS.map((c) => `src.${c}`).join(', ')} FROM src ANTI JOIN losers ON src.rowid = losers.r
   ORDER BY call_id NULLS LAST, event_time NULLS LAST, event_id NULLS LAST${options.dropRow ? '\n  OFFSET 1' : ''}
-) TO ${quote(this.outDir)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${rowGroup}, ROW_GROUPS_PER_FILE ${groupsPerFile}, FILENAME_PATTERN ${quote(`part-${options.run}-{i}`)}, PER_THREAD_OUTPUT false, RETURN_FILES true)`;
+) TO ${sqlString(this.outDir)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${rowGroup}, ROW_GROUPS_PER_FILE ${groupsPerFile}, FILENAME_PATTERN ${sqlString(`part-${options.run}-{i}`)}, PER_THREAD_OUTPUT false, RETURN_FILES true)`;
     const [r] = await this.rows(sql);
     const files = (r?.Files as string[] | undefined) ?? [];
     const index = (f: string): number => Number(/-(\d+)\.parquet$/.exec(f)?.[1] ?? 0);

@@ -111,14 +111,14 @@ function checkColumns(columns: readonly SchemaColumn[]): void {
 }
 
 /** A SQL string literal for a column doc. Docs are prose: an apostrophe becomes ’ rather than an escape the Hive and Trino parsers read differently. */
-const comment = (doc: string): string => `'${doc.replace(/'/g, '’')}'`;
+export const comment = (doc: string): string => `'${doc.replace(/'/g, '’')}'`;
 
 /** One column of a Hive DDL column list: `` `name` type COMMENT '…' ``. */
 const ddlColumn = (c: SchemaColumn): string =>
   `\`${c.name}\` ${KINDS[c.kind].athena} COMMENT ${comment(c.doc)}`;
 
 /** A (Trino) identifier in a view: double-quoted, so a future column named like a keyword still works. */
-const q = (name: string): string => `"${name}"`;
+export const q = (name: string): string => `"${name}"`;
 
 /** `items` joined by `, `, broken into lines of about 100 characters indented by `indent`. */
 function wrap(items: readonly string[], indent: number): string {

@@ -4,6 +4,9 @@
  */
 export type Dialect = 'duckdb' | 'athena';
 
+/** A SQL string literal (both dialects double a quote inside one). */
+export const sqlString = (s: string): string => `'${s.replace(/'/g, "''")}'`;
+
 export interface SqlHelpers {
   readonly dialect: Dialect;
   /** Percentile `p` (0-1) of `expr`: exact `quantile_cont` on DuckDB, `approx_percentile` on Athena. */

@@ -15,6 +15,7 @@ import { DuckDBInstance, type DuckDBPreparedStatement, StatementType } from '@du
 import { QueryError } from 'voicelake';
 import { ALL_COLUMNS, duckdbColumns, KINDS } from 'voicelake/schema';
 import { type CompactedDay, compactedDays } from '../compact/read.js';
+import { sqlString } from './dialect.js';
 import type { DayRange } from './source.js';
 
 export type Row = Record<string, unknown>;
@@ -55,8 +56,6 @@ function rangeFilter(range: DayRange | undefined): string {
   return ` WHERE (CAST(year AS INTEGER) * 10000 + CAST(month AS INTEGER) * 100 + CAST(day AS INTEGER)) BETWEEN ${key(range.from)} AND ${key(range.to)}`;
 }
 
-const quote = (s: string): string => `'${s.replace(/'/g, "''")}'`;
-
 const dayKey = (d: string): number => Number(d.replaceAll('-', ''));
 
 /**
@@ -80,7 +79,7 @@ function mixedEvents(
     );
   const parts = compacted.flatMap((c) => c.parts);
   branches.push(
-    `SELECT * FROM read_parquet([${parts.map(quote).join(', ')}], hive_partitioning = true, hive_types = {'year': BIGINT, 'month': BIGINT, 'day': BIGINT}, union_by_name = true)`,
+    `SELECT * FROM read_parquet([${parts.map(sqlString).join(', ')}], hive_partitioning = true, hive_types = {'year': BIGINT, 'month': BIGINT, 'day': BIGINT}, union_by_name = true)`,
   );
   return `SELECT ${names.join(', ')}, year, month, day FROM (${branches.join('\nUNION ALL BY NAME\n')})`;
 }
@@ -89,7 +88,7 @@ function mixedEvents(
 export function lakeSource(dir: string, columns?: Parameters<typeof duckdbColumns>[0]): string {
   // Exactly the layout under `dir`: a cache holding several prefixes nests them, and only this one's partitions count.
   const glob = join(dir, 'year=*', 'month=*', 'day=*', '*.json.gz');
-  return `read_json(${quote(glob)}, format = 'newline_delimited', compression = 'gzip', hive_partitioning = true, union_by_name = true, columns = ${duckdbColumns(columns)})`;
+  return `read_json(${sqlString(glob)}, format = 'newline_delimited', compression = 'gzip', hive_partitioning = true, union_by_name = true, columns = ${duckdbColumns(columns)})`;
 }
 
 /**
@@ -192,7 +191,7 @@ export async function openLake(dir: string, options: OpenLakeOptions = {}): Prom
   try {
     // Order matters: DuckDB accepts allowed_directories only while external access is on,
     // and nothing can be changed once the configuration is locked.
-    await connection.run(`SET allowed_directories = [${allowed.map(quote).join(', ')}]`);
+    await connection.run(`SET allowed_directories = [${allowed.map(sqlString).join(', ')}]`);
     await connection.run('SET enable_external_access = false');
     await connection.run('SET lock_configuration = true');
   } catch (error) {

@@ -10,7 +10,7 @@
  * about a query changes: same filters, same percentiles.
  */
 import { DEFAULT_PRICES, GIB } from '../cost.js';
-import { sqlHelpers } from '../lake/dialect.js';
+import { sqlHelpers, sqlString } from '../lake/dialect.js';
 import { type Lake, openLake, type Row } from '../lake/duckdb.js';
 import { LocalSource } from '../lake/local-source.js';
 import { type NamedQueryName, namedQuerySql } from '../lake/named-queries.js';
@@ -107,7 +107,6 @@ export const num = (v: unknown): number | null => {
 };
 export const str = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
 const sum = (rows: readonly Row[], key: string): number => rows.reduce((s, r) => s + (num(r[key]) ?? 0), 0);
-const quote = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
 /** The label `agent_id` takes when every agent is counted together. */
 export const ALL_AGENTS = 'all agents';
@@ -132,7 +131,7 @@ class ScopedQueries {
   ): Promise<ScopedQueries> {
     const [db] = await lake.query('SELECT current_database() AS db');
     const lakeEvents = `"${str(db?.db).replace(/"/g, '""')}".main.events`;
-    const where = agent === undefined ? '' : ` WHERE agent_id = ${quote(agent)}`;
+    const where = agent === undefined ? '' : ` WHERE agent_id = ${sqlString(agent)}`;
     await lake.query(`CREATE TEMP VIEW report_events AS SELECT * FROM ${lakeEvents}${where}`);
     const scoped = new ScopedQueries(lake, limit, bar);
     await scoped.group('agent');
@@ -149,7 +148,7 @@ class ScopedQueries {
       await this.lake.query('CREATE OR REPLACE TEMP VIEW events AS SELECT * FROM report_chart_events');
     } else {
       const replace =
-        by === 'agent' ? '' : ` REPLACE (${by === 'day' ? h.day() : quote(ALL_AGENTS)} AS agent_id)`;
+        by === 'agent' ? '' : ` REPLACE (${by === 'day' ? h.day() : sqlString(ALL_AGENTS)} AS agent_id)`;
       await this.lake.query(`CREATE OR REPLACE TEMP VIEW events AS SELECT *${replace} FROM report_events`);
     }
     this.grouping = by;

@@ -5,6 +5,7 @@
  * the named queries, so the report and `voicelake query` cannot disagree.
  */
 import type { SqlHelpers } from '../lake/dialect.js';
+import { sqlString } from '../lake/dialect.js';
 
 const ended = "event_type = 'call_ended'";
 
@@ -68,15 +69,13 @@ export function closeReasonsSql(): string {
 FROM events WHERE ${ended} GROUP BY 1 ORDER BY calls DESC, 1`;
 }
 
-const quote = (s: string): string => `'${s.replace(/'/g, "''")}'`;
-
 /**
  * The events a call timeline draws, for the calls `callIds`, in time order: turns with their
  * latency metrics, tool calls, errors, and the call's start and end. `at_ms` is the time since
  * the call's first event. No transcript or text is read: the report may be shared.
  */
 export function timelineSql(callIds: readonly string[], h: SqlHelpers): string {
-  const ids = callIds.length === 0 ? "''" : callIds.map(quote).join(', ');
+  const ids = callIds.length === 0 ? "''" : callIds.map(sqlString).join(', ');
   const t = `epoch_ms(${h.eventTime()})`;
   return `WITH picked AS (
   SELECT * FROM events WHERE call_id IN (${ids})
