@@ -10,7 +10,7 @@ import {
   ListObjectsV2Command,
   type ListObjectsV2CommandOutput,
   PutBucketLifecycleConfigurationCommand,
-  S3Client,
+  type S3Client,
   type TransitionDefaultMinimumObjectSize,
 } from '@aws-sdk/client-s3';
 import { Command, Option } from 'commander';
@@ -19,7 +19,7 @@ import { MANIFEST_NAME } from '../compact/layout.js';
 import { nonEmpty } from '../env.js';
 import { formatCount, positiveInt } from '../format.js';
 import { normalizePrefix } from '../iam.js';
-import { s3Failure } from '../lake/s3.js';
+import { s3ClientFromEnv, s3Failure } from '../lake/s3.js';
 import {
   COMPACTED,
   configurationJson,
@@ -41,22 +41,6 @@ import {
   unifiedDiff,
 } from '../lifecycle.js';
 import { type Format, formatOption, printRows } from '../output.js';
-
-type Env = Record<string, string | undefined>;
-
-/** An S3 client from the SDK's environment (endpoint, region, credentials), as the S3 lake source builds it. */
-export function s3ClientFromEnv(env: Env = process.env): S3Client {
-  const endpoint = nonEmpty(env.AWS_ENDPOINT_URL_S3) ?? nonEmpty(env.AWS_ENDPOINT_URL);
-  const region = nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION);
-  return new S3Client({
-    ...(endpoint ? { endpoint } : {}),
-    ...(region ? { region } : {}),
-    forcePathStyle: endpoint !== undefined,
-    followRegionRedirects: true,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
-}
 
 /** What `lifecycle` needs, said when S3 denies access. */
 const LIFECYCLE_ACCESS =

@@ -13,7 +13,7 @@ import { constants, lstatSync } from 'node:fs';
 import { lstat, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { ConfigError, QueryError } from 'voicelake';
 import { prefixProblem } from 'voicelake/layout';
 import { syncCompacted } from '../compact/cache.js';
@@ -29,7 +29,7 @@ import {
   walkPartitions,
   withSlash,
 } from './local-source.js';
-import { pool, s3Failure, stripQuotes } from './s3.js';
+import { pool, s3ClientFromEnv, s3Failure, stripQuotes } from './s3.js';
 import type { DayRange, LakeObject, LakeSource, SyncResult } from './source.js';
 
 type Env = Record<string, string | undefined>;
@@ -255,17 +255,7 @@ export class S3Source implements LakeSource {
     if (options.client) {
       this.client = options.client;
     } else {
-      const endpoint = nonEmpty(env.AWS_ENDPOINT_URL_S3) ?? nonEmpty(env.AWS_ENDPOINT_URL);
-      const region = nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION);
-      this.client = new S3Client({
-        ...(endpoint ? { endpoint } : {}),
-        ...(region ? { region } : {}),
-        forcePathStyle: endpoint !== undefined,
-        followRegionRedirects: true,
-        // Some S3-compatible servers mishandle the newer default checksum headers.
-        requestChecksumCalculation: 'WHEN_REQUIRED',
-        responseChecksumValidation: 'WHEN_REQUIRED',
-      });
+      this.client = s3ClientFromEnv(env);
     }
   }
 

@@ -1,8 +1,10 @@
 /**
- * What every command that talks to S3 shares: failures as one clear line (what it was doing,
- * on what, and why), a bounded pool for parallel requests, and ETags without their quotes.
+ * What every command that talks to S3 shares: its client, failures as one clear line (what it
+ * was doing, on what, and why), a bounded pool for parallel requests, and ETags without quotes.
  */
+import { S3Client } from '@aws-sdk/client-s3';
 import { QueryError } from 'voicelake';
+import { nonEmpty } from '../env.js';
 
 /** What the reading commands need, said when S3 denies access. */
 const READ_ACCESS =
@@ -56,3 +58,18 @@ export async function pool<T>(
 
 /** An S3 ETag without its quotes (and weak prefix). */
 export const stripQuotes = (etag: string | undefined): string => (etag ?? '').replace(/^(W\/)?"|"$/g, '');
+
+/** An S3 client from the SDK's environment (endpoint, region, credentials), for every command. */
+export function s3ClientFromEnv(env: Record<string, string | undefined> = process.env): S3Client {
+  const endpoint = nonEmpty(env.AWS_ENDPOINT_URL_S3) ?? nonEmpty(env.AWS_ENDPOINT_URL);
+  const region = nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION);
+  return new S3Client({
+    ...(endpoint ? { endpoint } : {}),
+    ...(region ? { region } : {}),
+    forcePathStyle: endpoint !== undefined,
+    followRegionRedirects: true,
+    // Some S3-compatible servers mishandle the newer default checksum headers.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}

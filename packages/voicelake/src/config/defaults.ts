@@ -60,6 +60,8 @@ export const DEFAULTS = {
   redactFields: ['transcript', 'text'] as readonly ('transcript' | 'text' | 'message' | 'custom')[],
   bufferBytes: 64 * MiB,
   logLevel: 'info',
+  /** The AWS clients' timeouts (\`aws.connectionTimeoutMs\`, \`aws.requestTimeoutMs\`) and attempts per request. */
+  aws: { connectionTimeoutMs: 3000, requestTimeoutMs: 30_000, maxAttempts: 3 },
   /** Largest raw NDJSON object the lake writes: a large batch becomes several objects, gzipped in parallel. */
   maxObjectBytes: 8 * MiB,
   /** Bound on the final flush in `close()` and at shutdown, ms. */
@@ -221,6 +223,16 @@ export const OPTION_DOCS: readonly OptionDoc[] = [
     doc: 'Largest accepted event line; larger is `too_large`.',
   },
   { option: 'bufferBytes', default: 'bufferBytes', doc: 'Memory for undelivered events without a spool.' },
+  {
+    option: 'aws.connectionTimeoutMs',
+    default: 'aws.connectionTimeoutMs',
+    doc: 'AWS clients: connect timeout, ms (`aws` also takes `region` and `endpoint`).',
+  },
+  {
+    option: 'aws.requestTimeoutMs',
+    default: 'aws.requestTimeoutMs',
+    doc: 'AWS clients: per-request timeout, ms.',
+  },
   {
     option: 'logger',
     env: 'ANALYTICS_LOG_LEVEL',

@@ -13,9 +13,9 @@ export interface AwsClientConfig {
   readonly endpoint?: string | undefined;
   /** Path-style S3 addressing. Default: true when an endpoint is set (moto, MinIO). */
   readonly forcePathStyle?: boolean | undefined;
-  /** Connect timeout, ms. Default 3000. */
+  /** Connect timeout, ms. Default `DEFAULTS.aws.connectionTimeoutMs` (3000). */
   readonly connectionTimeoutMs?: number | undefined;
-  /** Per-request timeout, ms. Default 30000. */
+  /** Per-request timeout, ms. Default `DEFAULTS.aws.requestTimeoutMs` (30000). */
   readonly requestTimeoutMs?: number | undefined;
 }
 

@@ -5,6 +5,7 @@
  */
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { S3Client } from '@aws-sdk/client-s3';
+import { DEFAULTS } from '../config/defaults.js';
 import type { AwsClientConfig } from '../config/options.js';
 
 interface Entry<C> {
@@ -19,10 +20,10 @@ function common(config: AwsClientConfig) {
   return {
     ...(config.region ? { region: config.region } : {}),
     ...(config.endpoint ? { endpoint: config.endpoint } : {}),
-    maxAttempts: 3,
+    maxAttempts: DEFAULTS.aws.maxAttempts,
     requestHandler: {
-      connectionTimeout: config.connectionTimeoutMs ?? 3000,
-      requestTimeout: config.requestTimeoutMs ?? 30_000,
+      connectionTimeout: config.connectionTimeoutMs ?? DEFAULTS.aws.connectionTimeoutMs,
+      requestTimeout: config.requestTimeoutMs ?? DEFAULTS.aws.requestTimeoutMs,
     },
   };
 }
