@@ -16,7 +16,7 @@ import { FLUSH_OUTCOMES } from './outcomes.js';
 import { identityKey, OWN_DIR_RE } from './paths.js';
 import { createSinks } from './sinks/factory.js';
 import { CURSORS_FILE } from './spool/cursor-store.js';
-import { ownerAlive, readLockOwner } from './spool/lock.js';
+import { LOCK_FILE, ownerAlive, readLockOwner } from './spool/lock.js';
 import { removeSpoolDir } from './spool/open.js';
 import { Spool } from './spool/spool.js';
 import { withTimeout } from './timers.js';
@@ -80,7 +80,7 @@ export class Adopter {
       // A live owner keeps its spool; a directory with neither lock nor cursors is still being created.
       const owner = readLockOwner(dir);
       if (owner !== undefined && ownerAlive(owner)) continue;
-      if (owner === undefined && !existsSync(join(dir, CURSORS_FILE)) && !existsSync(join(dir, 'LOCK')))
+      if (owner === undefined && !existsSync(join(dir, CURSORS_FILE)) && !existsSync(join(dir, LOCK_FILE)))
         continue;
       this.#adopt(dir);
     }

@@ -35,10 +35,6 @@ export interface EventLog {
   readonly head: number;
   /** Oldest sequence number still held; records below it were acknowledged or dropped. */
   readonly tail: number;
-  /** Records dropped because the log was full (drop-oldest policy). */
-  readonly dropped: number;
-  /** Bytes of the records currently held. */
-  readonly heldBytes: number;
   /** Append one record. Synchronous and cheap: the hot path calls it. */
   append(record: EventRecord): void;
   /** Up to `maxEvents` records / `maxBytes` bytes starting at `from` (clamped to `tail`). */

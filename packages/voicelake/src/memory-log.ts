@@ -8,10 +8,7 @@ import { RecordWindow } from './record-window.js';
 export class MemoryLog implements EventLog {
   readonly #window = new RecordWindow();
   #totalBytes = 0; // bytes ever appended
-  #dropped = 0;
   readonly #cursors = new Map<string, number>();
-  /** Always `memory`: nothing survives a crash. */
-  readonly mode = 'memory';
 
   constructor(readonly maxBytes: number) {}
 
@@ -20,12 +17,6 @@ export class MemoryLog implements EventLog {
   }
   get tail(): number {
     return this.#window.base;
-  }
-  get dropped(): number {
-    return this.#dropped;
-  }
-  get heldBytes(): number {
-    return this.#window.bytes;
   }
 
   register(destination: string): Registration {
@@ -43,10 +34,8 @@ export class MemoryLog implements EventLog {
     this.#window.push(record, this.#totalBytes);
     this.#totalBytes += record.bytes;
     if (this.#window.bytes > this.maxBytes) {
-      const before = this.tail;
       // Keep at least the newest record.
       this.#window.dropBelow(this.head - 1, (bytes) => bytes > this.maxBytes);
-      this.#dropped += this.tail - before;
     }
   }
 

@@ -13,6 +13,9 @@ import { z } from 'zod';
 import { SpoolError } from '../errors.js';
 import { readPrivate, writeNewSync } from '../private-fs.js';
 
+/** The lock file of a spool directory: who owns it (pid, host, boot id, start time). */
+export const LOCK_FILE = 'LOCK';
+
 export interface LockOwner {
   readonly pid: number;
   readonly host: string;
@@ -64,7 +67,7 @@ function me(): LockOwner {
 }
 
 /** The owner recorded in `<dir>/LOCK`, or undefined when there is none (or it is unreadable). */
-export function readLockOwner(dir: string, file = 'LOCK'): LockOwner | undefined {
+export function readLockOwner(dir: string, file = LOCK_FILE): LockOwner | undefined {
   try {
     const buf = readPrivate(join(dir, file));
     if (buf === undefined) return undefined;
@@ -117,7 +120,7 @@ export function acquireLock(dir: string): SpoolLock {
       `spool directory ${dir} is already in use by this process; give each Analytics its own spool`,
     );
   }
-  const path = join(dir, 'LOCK');
+  const path = join(dir, LOCK_FILE);
   const owner = me();
   const tmp = join(dir, `LOCK.${owner.token}.tmp`);
   try {
@@ -185,13 +188,13 @@ function takeOver(dir: string, tmp: string, stale: LockOwner | undefined): boole
     if (now !== undefined && now.token !== stale?.token) return false;
     if (now === undefined && stale !== undefined) {
       try {
-        linkSync(tmp, join(dir, 'LOCK'));
+        linkSync(tmp, join(dir, LOCK_FILE));
         return true;
       } catch {
         return false;
       }
     }
-    renameSync(tmp, join(dir, 'LOCK'));
+    renameSync(tmp, join(dir, LOCK_FILE));
     return true;
   } finally {
     ignore(() => unlinkSync(mutex));

@@ -55,7 +55,6 @@ export interface SpoolStats {
 }
 
 export class Spool implements EventLog {
-  readonly mode = 'disk';
   readonly #o: SpoolOptions;
   readonly #lock: SpoolLock;
   readonly #segments: SegmentSet;
@@ -142,9 +141,6 @@ export class Spool implements EventLog {
   }
   get tail(): number {
     return this.#segments.first?.start ?? this.#head;
-  }
-  get dropped(): number {
-    return this.#dropped;
   }
   get heldBytes(): number {
     return this.#segments.heldBytes;
