@@ -9,6 +9,7 @@ import { type ResolvedConfig, resolveConfig } from './config/resolve.js';
 import { Destination } from './destination.js';
 import type { DestinationStats } from './destination-stats.js';
 import {
+  LineFlattener,
   normalizeEvent,
   REJECT_REASONS,
   type RedactPolicy,
@@ -65,6 +66,7 @@ export class Analytics {
   readonly #rejected: Partial<Record<RejectReason, number>> = {};
   #closing: Promise<CloseResult> | undefined;
   #flushChain: Promise<unknown> = Promise.resolve();
+  readonly #lines = new LineFlattener();
 
   constructor(options: AnalyticsOptions = {}) {
     this.#config = resolveConfig(options);
@@ -96,6 +98,7 @@ export class Analytics {
     if (!n.ok) return this.#reject(n.reason, n.message);
     try {
       this.#log.log.append(n.record);
+      this.#lines.add(n.record);
       this.#accepted++;
       for (const d of this.#destinations) d.onAppend();
     } catch (error) {
