@@ -10,6 +10,7 @@ import {
   readdirSync,
   readFileSync,
   statSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { hostname } from 'node:os';
@@ -18,6 +19,7 @@ import { describe, expect, it } from 'vitest';
 import type { EventRecord } from '../../packages/voicelake/src/event.js';
 import { silentLogger } from '../../packages/voicelake/src/logger.js';
 import { decodeFrames, encodeFrames } from '../../packages/voicelake/src/spool/frame.js';
+import { LOCK_STALE_MS } from '../../packages/voicelake/src/spool/lock.js';
 import { Spool } from '../../packages/voicelake/src/spool/spool.js';
 import { spoolStatus } from '../../packages/voicelake/src/spool/status.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -203,6 +205,64 @@ describe('Spool', () => {
       const takeover = open(dir);
       await takeover.close();
     }
+  });
+});
+
+describe('a spool directory shared by hosts (containers on one volume)', () => {
+  /** A LOCK written by a process on another host, refreshed `ageMs` ago. */
+  function otherHostLock(dir: string, ageMs: number, heartbeatMs: number | null = 60_000): void {
+    const path = join(dir, 'LOCK');
+    const owner = { pid: 1, host: 'container-gone', bootId: 'b', startTime: '7', token: 'c0ffee' };
+    writeFileSync(path, JSON.stringify(heartbeatMs === null ? owner : { ...owner, heartbeatMs }));
+    const at = new Date(Date.now() - ageMs);
+    utimesSync(path, at, at);
+  }
+
+  it('leaves a lock from another host alone while its heartbeat is fresh, and takes it over once stale', async () => {
+    const dir = tempDir('vl-spool-hosts');
+    await open(dir).close();
+    otherHostLock(dir, 60_000);
+    expect(() => open(dir)).toThrow(/in use by process 1 on container-gone/);
+    // Just inside the window is still alive: a clock a few minutes off never steals a live spool.
+    otherHostLock(dir, LOCK_STALE_MS - 60_000);
+    expect(() => open(dir)).toThrow(/in use by process 1 on container-gone/);
+    // Ten missed heartbeats count too, when the owner's interval is long.
+    otherHostLock(dir, LOCK_STALE_MS + 60_000, 10 * 60_000);
+    expect(() => open(dir)).toThrow(/in use by process 1 on container-gone/);
+    otherHostLock(dir, LOCK_STALE_MS + 60_000);
+    const status = spoolStatus(dir);
+    expect(status.owner).toMatchObject({ host: 'container-gone', alive: false });
+    const adopted = open(dir);
+    expect(JSON.parse(readFileSync(join(dir, 'LOCK'), 'utf8'))).toMatchObject({ host: hostname() });
+    await adopted.close();
+  });
+
+  it('never takes over a lock from another host that has no heartbeat (an older voicelake), however old', async () => {
+    const dir = tempDir('vl-spool-hosts');
+    await open(dir).close();
+    otherHostLock(dir, 30 * 24 * 3_600_000, null);
+    expect(spoolStatus(dir).owner).toMatchObject({ host: 'container-gone', alive: true });
+    expect(() => open(dir)).toThrow(/in use by process 1 on container-gone/);
+  });
+
+  it('keeps its own lock fresh while open, and says so once if another process took it over', async () => {
+    const dir = tempDir('vl-spool-hosts');
+    const errors: string[] = [];
+    const logger = { ...silentLogger, error: (_o: unknown, msg?: string) => void errors.push(String(msg)) };
+    const spool = open(dir, { heartbeatMs: 20, logger: logger as typeof silentLogger });
+    const lock = join(dir, 'LOCK');
+    const old = new Date(Date.now() - 3_600_000);
+    utimesSync(lock, old, old);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(Date.now() - statSync(lock).mtimeMs).toBeLessThan(5_000);
+    expect(JSON.parse(readFileSync(lock, 'utf8'))).toMatchObject({ heartbeatMs: 20, pid: process.pid });
+    // Another host adopted it (this process looked dead to it): the next heartbeat notices.
+    otherHostLock(dir, 0);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(errors.filter((e) => /taken over by another process/.test(e))).toHaveLength(1);
+    // The other host's lock is left as it is.
+    expect(JSON.parse(readFileSync(lock, 'utf8'))).toMatchObject({ host: 'container-gone' });
+    await spool.close();
   });
 });
 

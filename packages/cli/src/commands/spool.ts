@@ -1,13 +1,20 @@
 /** `voicelake spool status`: what each spool holds for each destination. */
 import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { type SpoolStatus, spoolDirFor, spoolProblem, spoolStatuses } from 'voicelake/spool';
 import { formatAge, formatBytes, formatCount } from '../format.js';
 
-function describe(status: SpoolStatus): string[] {
-  const owner = status.owner
-    ? `, ${status.owner.alive ? 'owned by' : 'left by'} pid ${status.owner.pid}${status.owner.alive ? '' : ' (no longer running: the next process adopts it)'}`
+function describe(status: SpoolStatus, now: number): string[] {
+  const o = status.owner;
+  // Another host (container) sharing the directory: its heartbeat is all there is to go by.
+  const where =
+    o === undefined || o.host === hostname()
+      ? ''
+      : ` on ${o.host} (lock refreshed ${formatAge(now - o.refreshedMs)} ago${o.heartbeatMs === undefined ? ', no heartbeat: never adopted' : ''})`;
+  const owner = o
+    ? `, ${o.alive ? 'owned by' : 'left by'} pid ${o.pid}${where}${o.alive ? '' : ' (no longer running: the next process adopts it)'}`
     : '';
   const lines = [
     `spool ${status.dir}: ${formatCount(status.records)} events in ${status.segments} segment${status.segments === 1 ? '' : 's'}, ${formatBytes(status.diskBytes)} on disk${owner}`,
@@ -50,12 +57,13 @@ export function spoolCommand(): Command {
         process.stdout.write(`no spool yet at ${dir}: nothing is pending for these destinations\n`);
         return;
       }
-      const statuses = spoolStatuses(resolve(dir));
+      const now = Date.now();
+      const statuses = spoolStatuses(resolve(dir), now);
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(statuses.length === 1 ? statuses[0] : statuses, null, 2)}\n`);
         return;
       }
-      process.stdout.write(`${statuses.flatMap(describe).join('\n')}\n`);
+      process.stdout.write(`${statuses.flatMap((st) => describe(st, now)).join('\n')}\n`);
     });
   return spool;
 }

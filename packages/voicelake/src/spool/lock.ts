@@ -1,12 +1,17 @@
 /**
  * One process per spool directory. `LOCK` names its owner: pid, host, boot id, the process's
- * start time and a random token. It is created atomically with `link()`. A lock whose owner
- * is gone (dead pid, a pid reused by another process, or a previous boot) is taken over
- * under a second, short-lived lock (`LOCK.takeover`), and the stale owner is re-checked
- * inside it, so two processes racing for one dead owner's spool never both win.
+ * start time, a random token and how often the owner refreshes the file's mtime (its
+ * heartbeat). It is created atomically with `link()`. A lock whose owner is gone is taken over
+ * under a second, short-lived lock (`LOCK.takeover`), and the stale owner is re-checked inside
+ * it, so two processes racing for one dead owner's spool never both win.
+ *
+ * Gone means: on this host, a dead pid, a pid reused by another process, or a previous boot;
+ * on another host (another container sharing the volume: pids mean nothing across hosts), a
+ * heartbeat older than {@link LOCK_STALE_MS}. A lock from another host without a heartbeat
+ * (written by an older voicelake) is never taken over: its owner may still be running.
  */
 import { randomBytes } from 'node:crypto';
-import { linkSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
+import { linkSync, lstatSync, lutimesSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -16,6 +21,15 @@ import { readPrivate, writeNewSync } from '../private-fs.js';
 /** The lock file of a spool directory: who owns it (pid, host, boot id, start time). */
 export const LOCK_FILE = 'LOCK';
 
+/** How often a lock's owner refreshes the lock file's mtime. */
+export const HEARTBEAT_MS = 60_000;
+/**
+ * A lock from another host whose mtime is older than this (and than 10 of its owner's
+ * heartbeats) has no live owner. Generous, so that clocks a few minutes apart never make a
+ * live owner look dead: a dead container's backlog is delivered late, never twice at once.
+ */
+export const LOCK_STALE_MS = 15 * 60_000;
+
 export interface LockOwner {
   readonly pid: number;
   readonly host: string;
@@ -23,7 +37,12 @@ export interface LockOwner {
   /** Process start time in clock ticks since boot (`/proc/<pid>/stat` field 22), '' if unknown. */
   readonly startTime: string;
   readonly token: string;
+  /** The owner's heartbeat interval, ms; absent in locks written before heartbeats existed. */
+  readonly heartbeatMs?: number | undefined;
 }
+
+/** A lock as read from disk: its owner, and when the file was last refreshed (its mtime). */
+export type LockRecord = LockOwner & { readonly refreshedMs: number };
 
 const ownerSchema = z.object({
   pid: z.number().int().positive(),
@@ -31,10 +50,13 @@ const ownerSchema = z.object({
   bootId: z.string(),
   startTime: z.string(),
   token: z.string(),
+  heartbeatMs: z.number().int().positive().optional(),
 });
 
 export interface SpoolLock {
   readonly owner: LockOwner;
+  /** Refresh the lock's mtime (the heartbeat); false if the lock is no longer ours. */
+  refresh(): boolean;
   release(): void;
 }
 
@@ -56,41 +78,47 @@ function startTimeOf(pid: number): string {
   return rest[19] ?? '';
 }
 
-function me(): LockOwner {
+function me(heartbeatMs: number): LockOwner {
   return {
     pid: process.pid,
     host: hostname(),
     bootId: BOOT_ID,
     startTime: startTimeOf(process.pid),
     token: randomBytes(8).toString('hex'),
+    heartbeatMs,
   };
 }
 
-/** The owner recorded in `<dir>/LOCK`, or undefined when there is none (or it is unreadable). */
-export function readLockOwner(dir: string, file = LOCK_FILE): LockOwner | undefined {
+/** The lock recorded in `<dir>/LOCK`, or undefined when there is none (or it is unreadable). */
+export function readLockOwner(dir: string, file = LOCK_FILE): LockRecord | undefined {
   try {
-    const buf = readPrivate(join(dir, file));
+    const path = join(dir, file);
+    const buf = readPrivate(path);
     if (buf === undefined) return undefined;
     const parsed = ownerSchema.safeParse(JSON.parse(buf.toString('utf8')));
-    return parsed.success ? parsed.data : undefined;
+    return parsed.success ? { ...parsed.data, refreshedMs: lstatSync(path).mtimeMs } : undefined;
   } catch {
     return undefined;
   }
 }
 
 /** Whether the recorded owner may still be running. Unknown cases count as alive: never steal. */
-export function ownerAlive(owner: LockOwner | undefined): boolean {
+export function ownerAlive(owner: LockRecord | undefined, now: number = Date.now()): boolean {
   if (owner === undefined) return false; // unreadable or garbage: no one can prove ownership
-  if (owner.host !== hostname()) return true; // another host (or container) sharing the directory
+  if (owner.host !== hostname()) {
+    // Another host (or container) sharing the directory: only its heartbeat can tell.
+    if (owner.heartbeatMs === undefined) return true;
+    return now - owner.refreshedMs < Math.max(LOCK_STALE_MS, 10 * owner.heartbeatMs);
+  }
   if (owner.bootId !== '' && BOOT_ID !== '' && owner.bootId !== BOOT_ID) return false;
   try {
     process.kill(owner.pid, 0);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
   }
-  const now = startTimeOf(owner.pid);
+  const started = startTimeOf(owner.pid);
   // The pid is in use; it is the owner only if it started when the owner did.
-  return owner.startTime === '' || now === '' || now === owner.startTime;
+  return owner.startTime === '' || started === '' || started === owner.startTime;
 }
 
 /** Directories locked by this process: a second `Analytics` on the same spool is refused too. */
@@ -113,15 +141,18 @@ const busy = (dir: string, owner: LockOwner): SpoolError =>
     `spool directory ${dir} is in use by process ${owner.pid} on ${owner.host}; give each process its own ANALYTICS_SPOOL_DIR`,
   );
 
-/** Take the directory's lock, or throw a `SpoolError` naming the live owner. */
-export function acquireLock(dir: string): SpoolLock {
+/**
+ * Take the directory's lock, or throw a `SpoolError` naming the live owner. The holder calls
+ * `refresh()` every `heartbeatMs` while it holds the lock.
+ */
+export function acquireLock(dir: string, heartbeatMs: number = HEARTBEAT_MS): SpoolLock {
   if (held.has(dir)) {
     throw new SpoolError(
       `spool directory ${dir} is already in use by this process; give each Analytics its own spool`,
     );
   }
   const path = join(dir, LOCK_FILE);
-  const owner = me();
+  const owner = me(heartbeatMs);
   const tmp = join(dir, `LOCK.${owner.token}.tmp`);
   try {
     writeNewSync(tmp, JSON.stringify(owner));
@@ -134,6 +165,13 @@ export function acquireLock(dir: string): SpoolLock {
     held.add(dir);
     return {
       owner,
+      refresh: () => {
+        if (readLockOwner(dir)?.token !== owner.token) return false;
+        const now = new Date();
+        // lutimes: the LOCK is never followed if someone replaced it with a symlink.
+        ignore(() => lutimesSync(path, now, now));
+        return true;
+      },
       release: () => {
         held.delete(dir);
         // Remove the lock only if it is still ours.
@@ -167,7 +205,7 @@ export function acquireLock(dir: string): SpoolLock {
  * Replace a dead owner's LOCK with ours, under `LOCK.takeover`. Returns false when another
  * process holds the takeover lock or got there first (the caller looks again).
  */
-function takeOver(dir: string, tmp: string, stale: LockOwner | undefined): boolean {
+function takeOver(dir: string, tmp: string, stale: LockRecord | undefined): boolean {
   const mutex = join(dir, 'LOCK.takeover');
   try {
     linkSync(tmp, mutex);

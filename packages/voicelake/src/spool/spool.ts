@@ -14,7 +14,7 @@ import { RecordWindow } from '../record-window.js';
 import { Debounced } from '../timers.js';
 import { CursorStore, loadCursors } from './cursor-store.js';
 import { encodeFrames, frameSize } from './frame.js';
-import { acquireLock, type SpoolLock } from './lock.js';
+import { acquireLock, HEARTBEAT_MS, type SpoolLock } from './lock.js';
 import { readSpool } from './read.js';
 import { SegmentSet } from './segments.js';
 
@@ -34,6 +34,8 @@ export interface SpoolOptions {
   /** Recent records kept in memory for fast reads. */
   readonly cacheBytes: number;
   readonly logger: Logger;
+  /** How often the lock's heartbeat is refreshed (default `HEARTBEAT_MS`; tests shorten it). */
+  readonly heartbeatMs?: number | undefined;
 }
 
 export interface SpoolStats {
@@ -60,6 +62,8 @@ export class Spool implements EventLog {
   readonly #segments: SegmentSet;
   readonly #cursors: CursorStore;
   readonly #commits: Debounced;
+  /** Refreshes the lock's mtime, so processes on other hosts sharing the directory see this one alive. */
+  #heartbeat: NodeJS.Timeout | undefined;
   #head = 0;
   /** Everything below this seq is written and fsynced. */
   #durable = 0;
@@ -92,7 +96,8 @@ export class Spool implements EventLog {
     } catch (error) {
       throw new SpoolError(`unusable spool directory: ${(error as Error).message}`, { cause: error });
     }
-    const lock = acquireLock(options.dir);
+    const heartbeatMs = options.heartbeatMs ?? HEARTBEAT_MS;
+    const lock = acquireLock(options.dir, heartbeatMs);
     try {
       const loaded = loadCursors(options.dir);
       if (loaded.identity !== undefined && loaded.identity !== options.identity) {
@@ -111,6 +116,8 @@ export class Spool implements EventLog {
       }
       spool.#recover();
       spool.#cursors.persistSync();
+      spool.#heartbeat = setInterval(() => spool.#beat(), heartbeatMs);
+      spool.#heartbeat.unref();
       return spool;
     } catch (error) {
       lock.release();
@@ -218,6 +225,7 @@ export class Spool implements EventLog {
     if (this.#closed) return;
     await this.#commits.runNow();
     this.#commits.stop();
+    clearInterval(this.#heartbeat);
     this.#closed = true;
     // Everything delivered: remove every segment, the active one too.
     if (this.#cursors.min(this.#head, this.tail) >= this.#head) await this.#segments.removeAll();
@@ -225,6 +233,17 @@ export class Spool implements EventLog {
     await this.#persistCursors();
     this.#lock.release();
     this.#resolveWaiters(FLUSH_OUTCOMES.buffered);
+  }
+
+  #beat(): void {
+    if (this.#lock.refresh()) return;
+    // Only possible if this process looked dead to another host for LOCK_STALE_MS (a clock far
+    // off, or an event loop blocked for minutes): say so once, loudly.
+    clearInterval(this.#heartbeat);
+    this.#o.logger.error(
+      { dir: this.#o.dir },
+      'spool lock was taken over by another process (its clock saw no heartbeat for 15 minutes); check the clocks of the hosts sharing this directory',
+    );
   }
 
   #offsetOf(seq: number): number {

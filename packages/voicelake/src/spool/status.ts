@@ -10,7 +10,7 @@ import { OWN_DIR_RE } from '../paths.js';
 import { readPrivate } from '../private-fs.js';
 import { loadCursors } from './cursor-store.js';
 import { decodeFrames } from './frame.js';
-import { type LockOwner, ownerAlive, readLockOwner } from './lock.js';
+import { type LockRecord, ownerAlive, readLockOwner } from './lock.js';
 import { segmentName, segmentStarts } from './segments.js';
 
 export interface DestinationBacklog {
@@ -29,7 +29,8 @@ export interface SpoolStatus {
   readonly diskBytes: number;
   readonly records: number;
   /** The process in the LOCK file, if any, and whether it is still running. */
-  readonly owner: (LockOwner & { readonly alive: boolean }) | undefined;
+  /** The lock's owner, when its lock file was last refreshed (`refreshedMs`), and whether it may still run. */
+  readonly owner: (LockRecord & { readonly alive: boolean }) | undefined;
   /** The destinations this spool feeds, as recorded in it. */
   readonly identity: string | undefined;
   /** Why cursors.json could not be read, if it could not. */
@@ -74,7 +75,7 @@ export function spoolStatus(dir: string, now: number = Date.now()): SpoolStatus 
     segments: segments.length,
     diskBytes: segments.reduce((n, s) => n + s.size, 0),
     records: head - first,
-    owner: owner ? { ...owner, alive: ownerAlive(owner) } : undefined,
+    owner: owner ? { ...owner, alive: ownerAlive(owner, now) } : undefined,
     identity: loaded.identity,
     corruptCursors: loaded.corrupt,
     destinations,
