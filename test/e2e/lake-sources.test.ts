@@ -24,6 +24,7 @@ import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/c
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { QueryError } from 'voicelake';
 import { formatBytes } from '../../packages/cli/src/format.js';
+import { listPages, s3Failure } from '../../packages/cli/src/lake/s3.js';
 import { cacheDir, S3Source } from '../../packages/cli/src/lake/s3-source.js';
 import { rangeFrom, sourceFrom } from '../../packages/cli/src/lake/sources.js';
 import { KEY_PATTERN } from '../../packages/voicelake/src/lake/layout.js';
@@ -386,6 +387,24 @@ describe('voicelake ls / cat / cache over the local lake and S3', () => {
       paged.close();
       fromEnv.close();
     }
+  });
+
+  it('listPages: StartAfter with continuation tokens lists every later key once, and a failure is described', async () => {
+    // Act: one key per page, starting after the first file's key
+    const keys = files.map((f) => `${prefix}${f.key}`);
+    const after = keys[0] as string;
+    const listed: string[] = [];
+    for await (const page of listPages(
+      s3,
+      { Bucket: bucket, Prefix: prefix, StartAfter: after },
+      (error) => new Error(`wrapped: ${(error as Error).name}`),
+      1,
+    ))
+      for (const o of page.Contents ?? []) listed.push(o.Key as string);
+    const missing = listPages(s3, { Bucket: `${bucket}-missing` }, (error) => s3Failure('list', 'x', error));
+    // Assess
+    expect(listed).toEqual(keys.slice(1));
+    await expect(missing.next()).rejects.toThrow(/cannot list x: the bucket does not exist/);
   });
 
   it('cache path and cache clear work on the per-user directory', async () => {

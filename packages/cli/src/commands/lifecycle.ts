@@ -7,8 +7,6 @@
  */
 import {
   GetBucketLifecycleConfigurationCommand,
-  ListObjectsV2Command,
-  type ListObjectsV2CommandOutput,
   PutBucketLifecycleConfigurationCommand,
   type S3Client,
   type TransitionDefaultMinimumObjectSize,
@@ -19,7 +17,7 @@ import { MANIFEST_NAME } from '../compact/layout.js';
 import { nonEmpty } from '../env.js';
 import { formatCount, positiveInt } from '../format.js';
 import { normalizePrefix } from '../iam.js';
-import { s3ClientFromEnv, s3Failure } from '../lake/s3.js';
+import { listPages, s3ClientFromEnv, s3Failure } from '../lake/s3.js';
 import {
   COMPACTED,
   configurationJson,
@@ -76,26 +74,17 @@ async function listAll(
   delimiter?: string,
 ): Promise<string[]> {
   const out: string[] = [];
-  let token: string | undefined;
-  do {
-    const page: ListObjectsV2CommandOutput = await client
-      .send(
-        new ListObjectsV2Command({
-          Bucket: bucket,
-          Prefix: prefix,
-          ...(delimiter ? { Delimiter: delimiter } : {}),
-          ...(token ? { ContinuationToken: token } : {}),
-        }),
-      )
-      .catch((error: unknown) => {
-        throw s3Failure('list', `s3://${bucket}/${prefix}`, error, LIFECYCLE_ACCESS);
-      });
+  const pages = listPages(
+    client,
+    { Bucket: bucket, Prefix: prefix, ...(delimiter ? { Delimiter: delimiter } : {}) },
+    (error) => s3Failure('list', `s3://${bucket}/${prefix}`, error, LIFECYCLE_ACCESS),
+  );
+  for await (const page of pages) {
     const found = delimiter
       ? (page.CommonPrefixes ?? []).map((p) => p.Prefix)
       : (page.Contents ?? []).map((o) => o.Key);
     for (const f of found) if (f !== undefined) out.push(f);
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
+  }
   return out;
 }
 

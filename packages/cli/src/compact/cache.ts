@@ -13,11 +13,11 @@
  */
 import { lstat, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { QueryError } from 'voicelake';
 import { progress } from '../format.js';
 import { inRange, readNoFollow, walkPartitions } from '../lake/local-source.js';
-import { pool, s3Failure, stripQuotes } from '../lake/s3.js';
+import { listPages, pool, s3Failure, stripQuotes } from '../lake/s3.js';
 import type { DayRange, LakeObject } from '../lake/source.js';
 import { COMPACTED_DIR, MANIFEST_NAME, partitionOf, partNameOf } from './layout.js';
 import { coverage, type Manifest, parseManifest } from './manifest.js';
@@ -69,20 +69,14 @@ async function listCompacted(ctx: CompactedCacheContext): Promise<Map<string, Da
   const re = /^year=(\d{4})\/month=(\d{2})\/day=(\d{2})\/([^/]+)$/;
   const days = new Map<string, DayListing>();
   const from = ctx.range ? `${base}${partitionOf(ctx.range.from).slice(0, -1)}` : undefined;
-  let token: string | undefined;
-  let past = false;
-  do {
-    const page = await ctx.client
-      .send(
-        new ListObjectsV2Command({
-          Bucket: ctx.bucket,
-          Prefix: base,
-          ...(token ? { ContinuationToken: token } : from ? { StartAfter: from } : {}),
-        }),
-      )
-      .catch((error: unknown) => {
-        throw s3Failure('list', `s3://${ctx.bucket}/${base}`, error);
-      });
+  // StartAfter only matters for the first request: the paginator's continuation tokens take over.
+  const pages = listPages(
+    ctx.client,
+    { Bucket: ctx.bucket, Prefix: base, ...(from ? { StartAfter: from } : {}) },
+    (error) => s3Failure('list', `s3://${ctx.bucket}/${base}`, error),
+  );
+  for await (const page of pages) {
+    let past = false;
     for (const o of page.Contents ?? []) {
       const m = o.Key?.startsWith(base) ? re.exec(o.Key.slice(base.length)) : null;
       if (!m) continue;
@@ -95,8 +89,9 @@ async function listCompacted(ctx: CompactedCacheContext): Promise<Map<string, Da
       if (m[4] === MANIFEST_NAME) listing.manifest = entry;
       else listing.files.set(m[4] as string, entry);
     }
-    token = page.IsTruncated && !past ? page.NextContinuationToken : undefined;
-  } while (token);
+    // Keys sort by day: once past the range's last day, no later page can hold one of its days.
+    if (past) break;
+  }
   return days;
 }
 

@@ -27,13 +27,12 @@ import {
   CopyObjectCommand,
   DeleteObjectCommand,
   GetObjectCommand,
-  ListObjectsV2Command,
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { QueryError } from 'voicelake';
 import { LocalSource } from '../lake/local-source.js';
-import { s3Failure } from '../lake/s3.js';
+import { listPages, s3Failure } from '../lake/s3.js';
 import { S3Source } from '../lake/s3-source.js';
 import type { LakeSource } from '../lake/source.js';
 import { COMPACTED_DIR, compactedDayPrefix } from './layout.js';
@@ -269,23 +268,12 @@ export class S3Store implements LakeStore {
   /** Every object under `prefix` (at any depth), sorted by key. */
   async list(prefix: string): Promise<StoredFile[]> {
     const out: StoredFile[] = [];
-    let token: string | undefined;
-    do {
-      const page = await this.client
-        .send(
-          new ListObjectsV2Command({
-            Bucket: this.bucket,
-            Prefix: prefix,
-            ...(token ? { ContinuationToken: token } : {}),
-          }),
-        )
-        .catch((error: unknown) => {
-          throw s3Error('list', this.url(prefix), error);
-        });
+    const pages = listPages(this.client, { Bucket: this.bucket, Prefix: prefix }, (error) =>
+      s3Error('list', this.url(prefix), error),
+    );
+    for await (const page of pages)
       for (const o of page.Contents ?? [])
         if (o.Key !== undefined) out.push({ key: o.Key, size: o.Size ?? 0 });
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
     return out.sort((a, b) => (a.key < b.key ? -1 : 1));
   }
 

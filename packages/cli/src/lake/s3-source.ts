@@ -13,7 +13,7 @@ import { constants, lstatSync } from 'node:fs';
 import { lstat, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ConfigError, QueryError } from 'voicelake';
 import { prefixProblem } from 'voicelake/layout';
 import { syncCompacted } from '../compact/cache.js';
@@ -29,7 +29,7 @@ import {
   walkPartitions,
   withSlash,
 } from './local-source.js';
-import { pool, s3ClientFromEnv, s3Failure, stripQuotes } from './s3.js';
+import { listPages, pool, s3ClientFromEnv, s3Failure, stripQuotes } from './s3.js';
 import type { DayRange, LakeObject, LakeSource, SyncResult } from './source.js';
 
 type Env = Record<string, string | undefined>;
@@ -284,20 +284,13 @@ export class S3Source implements LakeSource {
   async list(range?: DayRange): Promise<LakeObject[]> {
     const objects: LakeObject[] = [];
     await pool(this.listingPrefixes(range), this.concurrency, async (prefix) => {
-      let token: string | undefined;
-      do {
-        const page = await this.client
-          .send(
-            new ListObjectsV2Command({
-              Bucket: this.bucket,
-              Prefix: prefix,
-              ...(token ? { ContinuationToken: token } : {}),
-              ...(this.pageSize ? { MaxKeys: this.pageSize } : {}),
-            }),
-          )
-          .catch((error: unknown) => {
-            throw s3Failure('list', `s3://${this.bucket}/${prefix}`, error);
-          });
+      const pages = listPages(
+        this.client,
+        { Bucket: this.bucket, Prefix: prefix },
+        (error) => s3Failure('list', `s3://${this.bucket}/${prefix}`, error),
+        this.pageSize,
+      );
+      for await (const page of pages) {
         for (const o of page.Contents ?? []) {
           const parsed = o.Key === undefined ? undefined : parseKey(o.Key);
           if (parsed === undefined || parsed.prefix !== this.prefix || !inRange(parsed.day, range)) continue;
@@ -309,8 +302,7 @@ export class S3Source implements LakeSource {
             etag: stripQuotes(o.ETag),
           });
         }
-        token = page.IsTruncated ? page.NextContinuationToken : undefined;
-      } while (token);
+      }
     });
     return objects.sort(byKey);
   }

@@ -1,8 +1,14 @@
 /**
  * What every command that talks to S3 shares: its client, failures as one clear line (what it
- * was doing, on what, and why), a bounded pool for parallel requests, and ETags without quotes.
+ * was doing, on what, and why), listings page by page, a bounded pool for parallel requests,
+ * and ETags without quotes.
  */
-import { S3Client } from '@aws-sdk/client-s3';
+import {
+  type ListObjectsV2CommandInput,
+  type ListObjectsV2CommandOutput,
+  paginateListObjectsV2,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { QueryError } from 'voicelake';
 import { nonEmpty } from '../env.js';
 
@@ -32,6 +38,29 @@ export function s3Failure(
   else if (/region is missing/i.test(e.message ?? ''))
     why = 'no AWS region: set AWS_REGION (or a profile with a region)';
   return new QueryError(`cannot ${action} ${target}: ${why}`, { cause: error });
+}
+
+/**
+ * Every page of a listing: the SDK's paginator follows the continuation tokens. A failed
+ * request is thrown as `fail(error)` (e.g. an `s3Failure`). Breaking out of the loop stops it.
+ */
+export async function* listPages(
+  client: S3Client,
+  input: ListObjectsV2CommandInput,
+  fail: (error: unknown) => Error,
+  pageSize?: number,
+): AsyncGenerator<ListObjectsV2CommandOutput> {
+  const pages = paginateListObjectsV2({ client, ...(pageSize ? { pageSize } : {}) }, input);
+  for (;;) {
+    let next: IteratorResult<ListObjectsV2CommandOutput>;
+    try {
+      next = await pages.next();
+    } catch (error) {
+      throw fail(error);
+    }
+    if (next.done) return;
+    yield next.value;
+  }
 }
 
 /** Run `task` over `items` with at most `limit` running at once; the first failure stops new work and is thrown. */
