@@ -355,10 +355,21 @@ describe('voicelake compact', () => {
       XDG_CACHE_HOME: tempDir('vl-compact-cache3'),
     });
     // (in process: the same protocol through the S3 store)
+    const counted = clients(endpoint).s3;
+    const rawListings: string[] = [];
+    counted.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { Prefix?: string };
+        if (context.commandName === 'ListObjectsV2Command' && !input.Prefix?.includes('compacted/'))
+          rawListings.push(input.Prefix ?? '');
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
     const source = new S3Source({
       bucket,
       prefix,
-      client: s3,
+      client: counted,
       cacheDir: join(s3env.XDG_CACHE_HOME, 'voicelake'),
     });
     const lines: string[] = [];
@@ -368,12 +379,16 @@ describe('voicelake compact', () => {
       deleteSource: true,
       partRows: 5_000_000,
       log: (line) => lines.push(line),
-    }).finally(() => source.close());
+    }).finally(() => {
+      source.close();
+      counted.destroy();
+    });
     const afterDelete = await s3Answers(bucket, prefix, join(s3env.XDG_CACHE_HOME, 'voicelake'));
     // Assess
     expect(compacted.code, compacted.stderr).toBe(0);
     expect(deleted).toMatchObject({ status: 'compacted', previousParts: 1, objectsRead: 0 });
     expect(deleted.deletedSources).toBeGreaterThan(0);
+    expect(rawListings, 'the day is listed once, not once more by the sync').toHaveLength(1);
     expect(lines.join('\n')).toContain(`${day}: deleted ${deleted.deletedSources} source objects`);
     expectAnswers(before, expected, 'S3, before');
     expectAnswers(after, expected, 'S3, after compaction, a new cache');

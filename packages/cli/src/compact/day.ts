@@ -165,7 +165,8 @@ export async function compactDay(day: string, options: CompactOptions): Promise<
     return emptyDay(day, performance.now() - started);
   }
 
-  const synced = await source.sync(range);
+  // The listing above serves the sync too: one ListObjectsV2 per day on S3, not two.
+  const synced = await source.sync(range, objects);
   let previousParts: string[] = [];
   if (previous !== undefined) {
     const [seen] = await compactedDays(synced.dir, range);

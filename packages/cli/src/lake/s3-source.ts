@@ -335,7 +335,7 @@ export class S3Source implements LakeSource {
     return (await this.get(this.resolveKey(keyOrUrl))).body;
   }
 
-  async sync(range?: DayRange): Promise<SyncResult> {
+  async sync(range?: DayRange, listing?: readonly LakeObject[]): Promise<SyncResult> {
     const bucketDir = this.bucketCacheDir;
     const root = join(bucketDir, ...this.prefix.split('/').filter(Boolean));
     await ensureCacheTree(this.cacheRoot, root);
@@ -351,7 +351,7 @@ export class S3Source implements LakeSource {
       write: writeAtomic,
       concurrency: this.concurrency,
     });
-    const objects = (await this.list(range)).filter((o) => !compacted.covers(o));
+    const objects = (listing ?? (await this.list(range))).filter((o) => !compacted.covers(o));
     const manifest = await loadManifest(bucketDir);
     const changes = new Map<string, Entry | null>();
     const listed = new Set(objects.map((o) => o.key));

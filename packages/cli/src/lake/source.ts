@@ -41,8 +41,11 @@ export interface LakeSource {
   list(range?: DayRange): Promise<LakeObject[]>;
   /** The raw (gzip) bytes of one object, by key (as `list` returns it) or, for local, by path. */
   read(key: string): Promise<Buffer>;
-  /** A local directory with the objects of `range`, for DuckDB: the lake itself, or the S3 query cache. */
-  sync(range?: DayRange): Promise<SyncResult>;
+  /**
+   * A local directory with the objects of `range`, for DuckDB: the lake itself, or the S3 query
+   * cache. `listed`: the range's `list`, when the caller has just made it (S3: spares a listing).
+   */
+  sync(range?: DayRange, listed?: readonly LakeObject[]): Promise<SyncResult>;
   close(): void;
 }
 
