@@ -9,7 +9,9 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  rmSync,
   statSync,
+  symlinkSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
@@ -19,7 +21,7 @@ import { describe, expect, it } from 'vitest';
 import type { EventRecord } from '../../packages/voicelake/src/event.js';
 import { silentLogger } from '../../packages/voicelake/src/logger.js';
 import { decodeFrames, encodeFrames } from '../../packages/voicelake/src/spool/frame.js';
-import { LOCK_STALE_MS } from '../../packages/voicelake/src/spool/lock.js';
+import { LOCK_STALE_MS, refreshLock } from '../../packages/voicelake/src/spool/lock.js';
 import { Spool } from '../../packages/voicelake/src/spool/spool.js';
 import { spoolStatus } from '../../packages/voicelake/src/spool/status.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -256,13 +258,46 @@ describe('a spool directory shared by hosts (containers on one volume)', () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(Date.now() - statSync(lock).mtimeMs).toBeLessThan(5_000);
     expect(JSON.parse(readFileSync(lock, 'utf8'))).toMatchObject({ heartbeatMs: 20, pid: process.pid });
+    for (let i = 0; i < 5; i++) spool.append(rec(i));
+    await spool.sync();
     // Another host adopted it (this process looked dead to it): the next heartbeat notices.
     otherHostLock(dir, 0);
     await new Promise((r) => setTimeout(r, 200));
-    expect(errors.filter((e) => /taken over by another process/.test(e))).toHaveLength(1);
-    // The other host's lock is left as it is.
-    expect(JSON.parse(readFileSync(lock, 'utf8'))).toMatchObject({ host: 'container-gone' });
+    expect(errors.filter((e) => /no longer this process's/.test(e))).toHaveLength(1);
+    expect(spool.stats().mode).toBe('memory');
+    // From then on the directory is the new owner's: nothing written, deleted or persisted there.
+    const snapshot = () =>
+      Object.fromEntries(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f)).toString('base64')]));
+    const before = snapshot();
+    for (let i = 5; i < 10; i++) spool.append(rec(i));
+    await spool.sync();
+    expect(await spool.held(spool.head)).toBe('buffered');
+    const read = await spool.read(5, 100, 1 << 20);
+    expect(ids(read.records)).toEqual([5, 6, 7, 8, 9]);
+    spool.register('local');
+    spool.ack('local', spool.head);
     await spool.close();
+    expect(snapshot()).toEqual(before);
+    expect(JSON.parse(readFileSync(lock, 'utf8'))).toMatchObject({ host: 'container-gone' });
+  });
+
+  it('a heartbeat tells a lock taken or tampered with from an I/O error', async () => {
+    const dir = tempDir('vl-spool-hosts');
+    const owner = { pid: 1, host: 'h', bootId: '', startTime: '', token: 'mine' };
+    const path = join(dir, 'LOCK');
+    writeFileSync(path, JSON.stringify(owner));
+    expect(refreshLock(path, owner)).toBe('ours');
+    expect(refreshLock(path, { ...owner, token: 'other' })).toBe('lost');
+    writeFileSync(path, 'garbage');
+    expect(refreshLock(path, owner)).toBe('lost');
+    rmSync(path);
+    expect(refreshLock(path, owner)).toBe('lost');
+    symlinkSync(join(dir, 'elsewhere'), path);
+    expect(refreshLock(path, owner)).toBe('lost');
+    // Not the lock's fault: the path cannot be read (here a file where a directory should be).
+    const file = join(dir, 'plain');
+    writeFileSync(file, '');
+    expect(refreshLock(join(file, 'LOCK'), owner)).toBe('unknown');
   });
 });
 

@@ -115,12 +115,20 @@ export class Adopter {
       logger.debug({ dir, error: (error as Error).message }, 'spool directory not adopted');
       return;
     }
+    let destinations: Destination[];
+    try {
+      destinations = createSinks(this.config, true).map(
+        ({ sink, intervalMs }) => new Destination(sink, spool, { intervalMs, logger }),
+      );
+    } catch (error) {
+      // Never reached with a configuration this process already runs on; if it is, let go.
+      logger.warn({ dir, error: (error as Error).message }, 'spool directory not adopted');
+      void spool.close().catch(() => undefined);
+      return;
+    }
     const events = spool.head - spool.tail;
     this.#adopted++;
     this.#events += events;
-    const destinations = createSinks(this.config, true).map(
-      ({ sink, intervalMs }) => new Destination(sink, spool, { intervalMs, logger }),
-    );
     if (events > 0) {
       logger.info(
         { dir, events },

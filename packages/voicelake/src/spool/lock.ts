@@ -26,7 +26,8 @@ export const HEARTBEAT_MS = 60_000;
 /**
  * A lock from another host whose mtime is older than this (and than 10 of its owner's
  * heartbeats) has no live owner. Generous, so that clocks a few minutes apart never make a
- * live owner look dead: a dead container's backlog is delivered late, never twice at once.
+ * live owner look dead: a dead container's backlog is delivered late. (An owner frozen for
+ * longer finds its lock taken at its next heartbeat and leaves the directory: see `Spool`.)
  */
 export const LOCK_STALE_MS = 15 * 60_000;
 
@@ -53,10 +54,17 @@ const ownerSchema = z.object({
   heartbeatMs: z.number().int().positive().optional(),
 });
 
+/**
+ * What a heartbeat found: the lock is still `ours` (and refreshed); `lost` (gone, replaced,
+ * unreadable as a lock: another process may be using the directory now); or `unknown` (an I/O
+ * error: try again at the next beat).
+ */
+export type RefreshResult = 'ours' | 'lost' | 'unknown';
+
 export interface SpoolLock {
   readonly owner: LockOwner;
-  /** Refresh the lock's mtime (the heartbeat); false if the lock is no longer ours. */
-  refresh(): boolean;
+  /** Refresh the lock's mtime (the heartbeat), if it is still ours. */
+  refresh(): RefreshResult;
   release(): void;
 }
 
@@ -89,16 +97,46 @@ function me(heartbeatMs: number): LockOwner {
   };
 }
 
+/** The owner a lock file's bytes name, or undefined if they are not a lock. */
+function parseOwner(buf: Buffer): LockOwner | undefined {
+  try {
+    const parsed = ownerSchema.safeParse(JSON.parse(buf.toString('utf8')));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The lock recorded in `<dir>/LOCK`, or undefined when there is none (or it is unreadable). */
 export function readLockOwner(dir: string, file = LOCK_FILE): LockRecord | undefined {
   try {
     const path = join(dir, file);
     const buf = readPrivate(path);
-    if (buf === undefined) return undefined;
-    const parsed = ownerSchema.safeParse(JSON.parse(buf.toString('utf8')));
-    return parsed.success ? { ...parsed.data, refreshedMs: lstatSync(path).mtimeMs } : undefined;
+    const owner = buf === undefined ? undefined : parseOwner(buf);
+    return owner === undefined ? undefined : { ...owner, refreshedMs: lstatSync(path).mtimeMs };
   } catch {
     return undefined;
+  }
+}
+
+/** The heartbeat of the lock at `path` held by `owner` (see {@link RefreshResult}). */
+export function refreshLock(path: string, owner: LockOwner): RefreshResult {
+  let buf: Buffer | undefined;
+  try {
+    buf = readPrivate(path);
+  } catch (error) {
+    // A symlink or a directory where the LOCK was: not ours any more. Other errors may pass.
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === undefined || code === 'ELOOP' ? 'lost' : 'unknown';
+  }
+  if (buf === undefined || parseOwner(buf)?.token !== owner.token) return 'lost';
+  try {
+    const now = new Date();
+    // lutimes: the LOCK is never followed if someone replaced it with a symlink meanwhile.
+    lutimesSync(path, now, now);
+    return 'ours';
+  } catch {
+    return 'unknown';
   }
 }
 
@@ -165,13 +203,7 @@ export function acquireLock(dir: string, heartbeatMs: number = HEARTBEAT_MS): Sp
     held.add(dir);
     return {
       owner,
-      refresh: () => {
-        if (readLockOwner(dir)?.token !== owner.token) return false;
-        const now = new Date();
-        // lutimes: the LOCK is never followed if someone replaced it with a symlink.
-        ignore(() => lutimesSync(path, now, now));
-        return true;
-      },
+      refresh: () => refreshLock(path, owner),
       release: () => {
         held.delete(dir);
         // Remove the lock only if it is still ours.
@@ -221,18 +253,23 @@ function takeOver(dir: string, tmp: string, stale: LockRecord | undefined): bool
     return false;
   }
   try {
-    // Inside the mutex: the LOCK must still be the dead owner's we saw (or gone).
+    // Inside the mutex: the LOCK must still be the dead owner's we saw (or gone), and still
+    // dead (a heartbeat may have come back since we looked).
+    const path = join(dir, LOCK_FILE);
     const now = readLockOwner(dir);
-    if (now !== undefined && now.token !== stale?.token) return false;
-    if (now === undefined && stale !== undefined) {
+    if (now !== undefined && (now.token !== stale?.token || ownerAlive(now))) return false;
+    // Gone: only `link` (which fails if another process linked one meanwhile); unreadable
+    // garbage is replaced (no one can link over an existing file, and takeovers are serialized).
+    if (lstatSync(path, { throwIfNoEntry: false }) === undefined) {
       try {
-        linkSync(tmp, join(dir, LOCK_FILE));
+        linkSync(tmp, path);
         return true;
       } catch {
         return false;
       }
     }
-    renameSync(tmp, join(dir, LOCK_FILE));
+    if (now === undefined && stale !== undefined) return false;
+    renameSync(tmp, path);
     return true;
   } finally {
     ignore(() => unlinkSync(mutex));

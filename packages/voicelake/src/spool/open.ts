@@ -43,12 +43,16 @@ function disk(spool: Spool, dir: string, root: string | undefined): OpenedLog {
   return {
     log: spool,
     root,
-    state: { mode: 'disk', dir },
+    // A getter: a spool whose lock was taken over holds events in memory only from then on.
+    get state() {
+      return { mode: spool.stats().mode, dir };
+    },
     stats: () => spool.stats(),
     async close() {
       await spool.close();
-      // Everything delivered: a process's own directory goes with it.
-      if (root !== undefined && spool.stats().segments === 0) removeSpoolDir(dir);
+      // Everything delivered: a process's own directory goes with it (unless it is another's now).
+      const after = spool.stats();
+      if (root !== undefined && after.mode === 'disk' && after.segments === 0) removeSpoolDir(dir);
     },
   };
 }

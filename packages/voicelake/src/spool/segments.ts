@@ -202,8 +202,8 @@ export class SegmentSet {
     }
   }
 
-  /** Remove the oldest segment (delivered, or dropped when the spool is full); returns it. */
-  async shift(): Promise<Segment | undefined> {
+  /** Remove the oldest segment (delivered, or dropped when the spool is full), its file unless told not to; returns it. */
+  async shift(removeFile = true): Promise<Segment | undefined> {
     const oldest = this.#list.shift();
     if (oldest === undefined) return undefined;
     this.#decoded.delete(oldest.start);
@@ -211,7 +211,7 @@ export class SegmentSet {
     const handle = oldest.handle;
     oldest.handle = undefined;
     await handle?.close().catch(() => undefined);
-    await unlink(oldest.path).catch(() => undefined);
+    if (removeFile) await unlink(oldest.path).catch(() => undefined);
     return oldest;
   }
 

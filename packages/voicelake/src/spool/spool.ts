@@ -39,7 +39,10 @@ export interface SpoolOptions {
 }
 
 export interface SpoolStats {
-  /** `disk`: events survive a crash. (`memory` is reported when no spool could be used.) */
+  /**
+   * `disk`: events survive a crash. `memory`: no spool could be used, or this spool's lock was
+   * taken over by another process (then new events are kept in memory only).
+   */
   readonly mode: 'disk' | 'memory';
   readonly dir: string;
   /** Bytes of segment files on disk. */
@@ -80,6 +83,12 @@ export class Spool implements EventLog {
   #corruptCursors = 0;
   #writeErrors = 0;
   #closed = false;
+  /**
+   * Set when a heartbeat finds the lock no longer ours: another process (another host that saw
+   * no heartbeat for LOCK_STALE_MS) owns the directory now. From then on this process writes,
+   * deletes and persists nothing there; what it holds in memory is still delivered.
+   */
+  #lost = false;
 
   private constructor(options: SpoolOptions, lock: SpoolLock, cursors: CursorStore) {
     this.#o = options;
@@ -189,6 +198,8 @@ export class Spool implements EventLog {
   ack(destination: string, seq: number): void {
     this.#cursors.ack(destination, seq);
     if (!this.#closed) this.#commits.schedule();
+    // Without commits, memory is freed here: what every destination delivered.
+    if (this.#lost) this.#recent.dropBelow(this.#cursors.min(this.#head, this.tail));
   }
 
   /** Held events are safe once fsynced: resolve `persisted` then (or `buffered` if the disk fails). */
@@ -208,7 +219,7 @@ export class Spool implements EventLog {
 
   stats(): SpoolStats {
     return {
-      mode: 'disk',
+      mode: this.#lost ? 'memory' : 'disk',
       dir: this.#o.dir,
       diskBytes: this.heldBytes,
       segments: this.#segments.length,
@@ -227,8 +238,9 @@ export class Spool implements EventLog {
     this.#commits.stop();
     clearInterval(this.#heartbeat);
     this.#closed = true;
-    // Everything delivered: remove every segment, the active one too.
-    if (this.#cursors.min(this.#head, this.tail) >= this.#head) await this.#segments.removeAll();
+    // Everything delivered: remove every segment, the active one too (never another owner's).
+    if (!this.#lost && this.#cursors.min(this.#head, this.tail) >= this.#head)
+      await this.#segments.removeAll();
     await this.#segments.closeHandles();
     await this.#persistCursors();
     this.#lock.release();
@@ -236,13 +248,22 @@ export class Spool implements EventLog {
   }
 
   #beat(): void {
-    if (this.#lock.refresh()) return;
+    const result = this.#lock.refresh();
+    if (result === 'ours') return;
+    if (result === 'unknown') {
+      this.#o.logger.warn({ dir: this.#o.dir }, 'spool lock could not be refreshed; trying again');
+      return;
+    }
     // Only possible if this process looked dead to another host for LOCK_STALE_MS (a clock far
-    // off, or an event loop blocked for minutes): say so once, loudly.
+    // off, or a process frozen for minutes), or someone removed the lock: leave the directory
+    // to its new owner, and say so once, loudly.
+    this.#lost = true;
     clearInterval(this.#heartbeat);
+    this.#commits.stop();
+    this.#resolveWaiters(FLUSH_OUTCOMES.buffered);
     this.#o.logger.error(
       { dir: this.#o.dir },
-      'spool lock was taken over by another process (its clock saw no heartbeat for 15 minutes); check the clocks of the hosts sharing this directory',
+      "spool lock is no longer this process's (another host saw no heartbeat for 15 minutes, or the lock was removed): this process stops writing to the spool directory and keeps new events in memory only; check the clocks of the hosts sharing it",
     );
   }
 
@@ -256,7 +277,9 @@ export class Spool implements EventLog {
     while (this.heldBytes > this.#o.maxBytes && this.#segments.length > 1) {
       const oldest = this.#segments.first;
       if (oldest === undefined) break;
-      void this.#segments.shift(); // removed from the set synchronously; the file goes in the background
+      // Removed from the set synchronously; the file goes in the background (unless the
+      // directory is another process's now).
+      void this.#segments.shift(!this.#lost);
       this.#dropped += oldest.count;
       this.#o.logger.warn(
         { dir: this.#o.dir, droppedEvents: oldest.count, maxBytes: this.#o.maxBytes },
@@ -270,6 +293,10 @@ export class Spool implements EventLog {
 
   /** One group commit: write every pending record, fdatasync, persist cursors, delete passed segments. */
   async #commit(): Promise<void> {
+    if (this.#lost) {
+      this.#resolveWaiters(FLUSH_OUTCOMES.buffered);
+      return;
+    }
     const target = this.#head;
     try {
       let seq = Math.max(this.#written, this.tail);
@@ -309,6 +336,7 @@ export class Spool implements EventLog {
   }
 
   #persistCursors(): Promise<void> {
+    if (this.#lost) return Promise.resolve();
     return this.#cursors.persist((error) => {
       this.#writeErrors++;
       this.#o.logger.error({ dir: this.#o.dir, error: error.message }, 'spool cursor write failed');
