@@ -263,8 +263,8 @@ describe('a spool directory shared by hosts (containers on one volume)', () => {
     // Another host adopted it (this process looked dead to it): the next heartbeat notices.
     otherHostLock(dir, 0);
     await new Promise((r) => setTimeout(r, 200));
-    expect(errors.filter((e) => /no longer this process's/.test(e))).toHaveLength(1);
-    expect(spool.stats().mode).toBe('memory');
+    expect(errors.filter((e) => /lock was taken over by another process/.test(e))).toHaveLength(1);
+    expect(spool.stats()).toMatchObject({ mode: 'memory', reason: expect.stringMatching(/taken over/) });
     // From then on the directory is the new owner's: nothing written, deleted or persisted there.
     const snapshot = () =>
       Object.fromEntries(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f)).toString('base64')]));

@@ -18,6 +18,9 @@ import { acquireLock, HEARTBEAT_MS, type SpoolLock } from './lock.js';
 import { readSpool } from './read.js';
 import { SegmentSet } from './segments.js';
 
+const LOCK_LOST =
+  'the spool lock was taken over by another process (another host saw no heartbeat for 15 minutes, or the lock was removed)';
+
 /** Records stay in memory at most this long after they became durable (and within `cacheBytes`). */
 const CACHE_AGE_MS = 5000;
 
@@ -44,6 +47,8 @@ export interface SpoolStats {
    * taken over by another process (then new events are kept in memory only).
    */
   readonly mode: 'disk' | 'memory';
+  /** Why `memory`, when this spool's lock was taken over. */
+  readonly reason?: string;
   readonly dir: string;
   /** Bytes of segment files on disk. */
   readonly diskBytes: number;
@@ -220,6 +225,7 @@ export class Spool implements EventLog {
   stats(): SpoolStats {
     return {
       mode: this.#lost ? 'memory' : 'disk',
+      ...(this.#lost ? { reason: LOCK_LOST } : {}),
       dir: this.#o.dir,
       diskBytes: this.heldBytes,
       segments: this.#segments.length,
@@ -263,7 +269,7 @@ export class Spool implements EventLog {
     this.#resolveWaiters(FLUSH_OUTCOMES.buffered);
     this.#o.logger.error(
       { dir: this.#o.dir },
-      "spool lock is no longer this process's (another host saw no heartbeat for 15 minutes, or the lock was removed): this process stops writing to the spool directory and keeps new events in memory only; check the clocks of the hosts sharing it",
+      `${LOCK_LOST}: this process stops writing to the spool directory and keeps new events in memory only; check the clocks of the hosts sharing it`,
     );
   }
 
