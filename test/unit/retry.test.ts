@@ -5,6 +5,7 @@ import {
   CONFIG_BACKOFF,
   classifyError,
   FAILURE_CLASSES,
+  MAX_RETRY_AFTER_MS,
   retryAfterMs,
   TRANSIENT_BACKOFF,
 } from '../../packages/voicelake/src/retry.js';
@@ -39,8 +40,15 @@ describe('backoff and classification', () => {
     expect(classifyError(error)).toBe(expected);
   });
 
-  it('reads Retry-After in seconds', () => {
-    expect(retryAfterMs({ $response: { headers: { 'retry-after': '3' } } })).toBe(3000);
+  it('reads Retry-After in seconds or as a date, and caps it', () => {
+    const header = (value: string) => retryAfterMs({ $response: { headers: { 'retry-after': value } } });
+    expect(header('3')).toBe(3000);
     expect(retryAfterMs(new Error('x'))).toBe(0);
+    expect(header(new Date(Date.now() + 60_000).toUTCString())).toBeGreaterThan(55_000);
+    expect(header('-5')).toBe(0);
+    expect(header('soon')).toBe(0);
+    // A day (or a date years away) would stall the destination, or overflow the timer.
+    expect(header('86400')).toBe(MAX_RETRY_AFTER_MS);
+    expect(header('Fri, 01 Jan 2100 00:00:00 GMT')).toBe(MAX_RETRY_AFTER_MS);
   });
 });

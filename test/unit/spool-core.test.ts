@@ -322,6 +322,31 @@ describe('spoolProblem and spoolDirFor', () => {
     expect((spool as { dir?: string }).dir?.startsWith(dir as string)).toBe(true);
   });
 
+  it('an unusable explicit ANALYTICS_SPOOL_DIR: the process refuses to start, and spool status says so (not memory)', async () => {
+    // Prepare: the explicit directory is a file.
+    const file = join(tempDir('vl-explicit'), 'spool');
+    writeFileSync(file, 'not a directory');
+    const env = { ...process.env, ANALYTICS_SPOOL_DIR: file, ANALYTICS_LAKE_DIR: tempDir('vl-lake') };
+    const { createAnalytics } = await import('../../packages/voicelake/src/index.js');
+    const { voicelake, CliFailed } = await import('../helpers/cli.js');
+    // Act
+    const status = await voicelake(['spool', 'status'], env).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    // Assess
+    expect(() => createAnalytics({ env, logger: silentLogger })).toThrow(
+      expect.objectContaining({ code: 'VL_ERR_SPOOL' }),
+    );
+    expect(status).toBeInstanceOf(CliFailed);
+    const failed = status as InstanceType<typeof CliFailed>;
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toMatch(
+      /^unusable spool directory .*fail at createAnalytics\(\) with a SpoolError/,
+    );
+    expect(failed.stdout).not.toMatch(/memory only/);
+  });
+
   it('says why when neither root is usable', async () => {
     // Prepare: both the state directory and the temp fallback are files.
     const root = tempDir('vl-roots-broken');

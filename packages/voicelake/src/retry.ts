@@ -130,14 +130,19 @@ export function classifyError(error: unknown): ErrorClass {
   return FAILURE_CLASSES.transient;
 }
 
-/** A server's Retry-After header, in ms, or 0. */
+/**
+ * The longest Retry-After honoured. A longer one (a misbehaving proxy's, or a date far off) would
+ * stall a destination for hours, and past ~24.8 days a timer overflows and fires at once.
+ */
+export const MAX_RETRY_AFTER_MS = 300_000;
+
+/** A server's Retry-After header, in ms (at most `MAX_RETRY_AFTER_MS`), or 0. */
 export function retryAfterMs(error: unknown): number {
   const header = (error as AwsLikeError | undefined)?.$response?.headers?.['retry-after'];
   if (header === undefined) return 0;
   const seconds = Number(header);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const at = Date.parse(header);
-  return Number.isFinite(at) ? Math.max(0, at - Date.now()) : 0;
+  const at = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(header) - Date.now();
+  return Number.isFinite(at) ? Math.min(MAX_RETRY_AFTER_MS, Math.max(0, at)) : 0;
 }
 
 /** One line that says what went wrong, for logs and `stats().lastError`. */

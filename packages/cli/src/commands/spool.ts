@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { type SpoolStatus, spoolDirFor, spoolProblem, spoolStatuses } from 'voicelake/spool';
+import { envValue } from '../env.js';
 import { formatAge, formatBytes, formatCount } from '../format.js';
 
 function describe(status: SpoolStatus, now: number): string[] {
@@ -47,6 +48,15 @@ export function spoolCommand(): Command {
     .action((opts: { spoolDir?: string; json?: boolean }) => {
       const dir = opts.spoolDir ?? spoolDirFor();
       const problem = opts.spoolDir === undefined ? spoolProblem() : undefined;
+      const explicit = envValue('ANALYTICS_SPOOL_DIR');
+      if (dir !== undefined && problem !== undefined && explicit !== undefined && explicit !== 'off') {
+        // An explicit directory has no fallback: processes refuse to start, they do not go to memory.
+        process.stdout.write(
+          `unusable spool directory ${dir}: ${problem}. Processes with these settings fail at createAnalytics() with a SpoolError (an explicit ANALYTICS_SPOOL_DIR has no fallback).\n`,
+        );
+        process.exitCode = 1;
+        return;
+      }
       if (dir === undefined || problem !== undefined) {
         process.stdout.write(
           `memory only: ${problem ?? 'the spool is off'}. Processes with these settings buffer events in memory and lose them on a crash.\n`,
