@@ -22,8 +22,9 @@ import { gzipSync } from 'node:zlib';
 import { CopyObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { ALL_COLUMNS, KINDS } from 'voicelake/schema';
+import { partitionOf } from '../../packages/cli/src/compact/layout.js';
 import { athenaDdl, compactedTables } from '../../packages/cli/src/lake/ddl.js';
-import { sqlHelpers } from '../../packages/cli/src/lake/dialect.js';
+import { sqlHelpers, sqlString } from '../../packages/cli/src/lake/dialect.js';
 import { lakeSource, openLake } from '../../packages/cli/src/lake/duckdb.js';
 import {
   NAMED_QUERIES,
@@ -33,7 +34,7 @@ import {
 import { awsEnv, clients, createBucket, listKeys, uniqueName, uploadLake } from '../helpers/aws.js';
 import { voicelake as voicelakeInProcess } from '../helpers/cli.js';
 import { readLocalLake } from '../helpers/lake.js';
-import { normalizeRows, recompute } from '../helpers/recompute.js';
+import { expectAnswers, recompute } from '../helpers/recompute.js';
 import { transpileSql } from '../helpers/sqlglot.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -54,10 +55,6 @@ const env = {
   ANALYTICS_SPOOL_DIR: tempDir('vl-athena-spool'),
   XDG_CACHE_HOME: tempDir('vl-athena-cache'),
 };
-
-const partition = (day: string): string =>
-  `year=${day.slice(0, 4)}/month=${day.slice(5, 7)}/day=${day.slice(8, 10)}`;
-const quote = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
 /** `voicelake compact` for one day: in process, or in a real process that a crash hook kills. */
 async function compact(bucket: string, day: string, extra: string[] = [], crashAt?: string) {
@@ -121,10 +118,12 @@ function athenaCatalog(bucket: string, dir: string): string[] {
   };
   const compacted = links.map(
     (l) =>
-      `SELECT ${columns}, ${l.year} AS year, ${l.month} AS month, ${l.day} AS day FROM read_parquet([${l.uris.map((u) => quote(local(u))).join(', ')}])`,
+      `SELECT ${columns}, ${l.year} AS year, ${l.month} AS month, ${l.day} AS day FROM read_parquet([${l.uris.map((u) => sqlString(local(u))).join(', ')}])`,
   );
   const partsRows = links.flatMap((l) =>
-    l.uris.map((u) => `SELECT ${quote(u)} AS part, ${l.year} AS year, ${l.month} AS month, ${l.day} AS day`),
+    l.uris.map(
+      (u) => `SELECT ${sqlString(u)} AS part, ${l.year} AS year, ${l.month} AS month, ${l.day} AS day`,
+    ),
   );
   const [uniqueView, callsView] = transpileSql(
     athenaDdl({ bucket, prefix: PREFIX, database: DATABASE, table: TABLE }).slice(3),
@@ -179,22 +178,6 @@ async function athenaView(bucket: string): Promise<AthenaView> {
   }
 }
 
-function expectAnswers(actual: AthenaView, expected: Record<string, Row[]>, what: string): void {
-  for (const name of names) {
-    const a = normalizeRows(actual.answers[name] ?? []);
-    const e = normalizeRows(expected[name] ?? []);
-    expect(a.length, `${name} (${what}): rows`).toBe(e.length);
-    a.forEach((row, i) => {
-      for (const [k, v] of Object.entries(row)) {
-        const w = (e[i] as Row)[k];
-        if (typeof v === 'number' && typeof w === 'number')
-          expect(Math.abs(v - w), `${name} (${what}) row ${i} ${k}`).toBeLessThanOrEqual(0.051);
-        else expect(v, `${name} (${what}) row ${i} ${k}`).toEqual(w);
-      }
-    });
-  }
-}
-
 describe('Athena over a compacted lake (the views of `athena ddl`, run on DuckDB through sqlglot)', () => {
   const base = tempDir('vl-athena-base');
   let events: Record<string, unknown>[] = [];
@@ -214,12 +197,12 @@ describe('Athena over a compacted lake (the views of `athena ddl`, run on DuckDB
     await createBucket(s3, bucket);
     await uploadLake(s3, base, bucket, PREFIX);
     const day = [...perDay].sort((a, b) => b[1] - a[1])[0]?.[0] as string;
-    for (const key of (await listKeys(s3, bucket)).filter((k) => k.includes(partition(day))))
+    for (const key of (await listKeys(s3, bucket)).filter((k) => k.includes(partitionOf(day))))
       await s3.send(
         new CopyObjectCommand({
           Bucket: bucket,
           CopySource: `${bucket}/${key}`,
-          Key: `${PREFIX}${partition(day)}/analytics-20991231T000000000Z-${randomBytes(6).toString('hex')}.json.gz`,
+          Key: `${PREFIX}${partitionOf(day)}analytics-20991231T000000000Z-${randomBytes(6).toString('hex')}.json.gz`,
         }),
       );
     const expected = recompute(events, 10);
@@ -228,7 +211,7 @@ describe('Athena over a compacted lake (the views of `athena ddl`, run on DuckDB
 
     // Act + Assess, step by step.
     const before = await athenaView(bucket);
-    expectAnswers(before, expected, 'before compaction, with a replayed batch');
+    expectAnswers(before.answers, expected, 'before compaction, with a replayed batch');
     expect(before.days).toEqual(gzipOnly);
     expect(before.calls).toBe(calls);
 
@@ -238,13 +221,13 @@ describe('Athena over a compacted lake (the views of `athena ddl`, run on DuckDB
     expect(keys.some((k) => k.endsWith('.parquet'))).toBe(true);
     expect(keys.some((k) => k.endsWith('symlink.txt'))).toBe(false);
     const afterParquet = await athenaView(bucket);
-    expectAnswers(afterParquet, expected, 'killed after the Parquet');
+    expectAnswers(afterParquet.answers, expected, 'killed after the Parquet');
     expect(afterParquet.days).toEqual(gzipOnly);
 
     // Killed after the symlink manifest, before the CLI's: Athena reads the day from Parquet only.
     await compact(bucket, day, [], 'after-symlink');
     const afterSymlink = await athenaView(bucket);
-    expectAnswers(afterSymlink, expected, 'killed after the symlink manifest');
+    expectAnswers(afterSymlink.answers, expected, 'killed after the symlink manifest');
     const parquetDay = gzipOnly.map((d) => (d.day === day ? { ...d, fromParquet: d.rows } : d));
     expect(afterSymlink.days).toEqual(parquetDay);
     expect(afterSymlink.calls).toBe(calls);
@@ -252,11 +235,11 @@ describe('Athena over a compacted lake (the views of `athena ddl`, run on DuckDB
     // A re-run completes: one symlink manifest, listing exactly the parts of the CLI's manifest.
     await compact(bucket, day);
     const rerun = await athenaView(bucket);
-    expectAnswers(rerun, expected, 'after a re-run');
+    expectAnswers(rerun.answers, expected, 'after a re-run');
     expect(rerun.days).toEqual(parquetDay);
     const dir = await download(bucket);
     const manifest = JSON.parse(
-      readFileSync(join(dir, PREFIX, 'compacted', partition(day), '_manifest.json'), 'utf8'),
+      readFileSync(join(dir, PREFIX, 'compacted', partitionOf(day), '_manifest.json'), 'utf8'),
     ) as { parts: string[] };
     const [link] = symlinks(join(dir, PREFIX));
     expect(link?.uris).toEqual(manifest.parts.map((k) => `s3://${bucket}/${k}`));
@@ -275,7 +258,7 @@ describe('Athena over a compacted lake (the views of `athena ddl`, run on DuckDB
     await s3.send(
       new PutObjectCommand({
         Bucket: bucket,
-        Key: `${PREFIX}${partition(day)}/analytics-20991231T235959000Z-${randomBytes(6).toString('hex')}.json.gz`,
+        Key: `${PREFIX}${partitionOf(day)}analytics-20991231T235959000Z-${randomBytes(6).toString('hex')}.json.gz`,
         Body: gzipSync(`${JSON.stringify(late)}\n`),
       }),
     );
@@ -284,7 +267,7 @@ describe('Athena over a compacted lake (the views of `athena ddl`, run on DuckDB
     await compact(bucket, day);
     const lateAfter = await athenaView(bucket);
     const withLate = recompute([...events, late], 10);
-    expectAnswers(lateAfter, withLate, 'after the late event is compacted');
+    expectAnswers(lateAfter.answers, withLate, 'after the late event is compacted');
     const dayCount = (perDay.get(day) as number) + 1;
     expect(lateAfter.days.find((d) => d.day === day)).toEqual({
       day,
@@ -301,7 +284,7 @@ describe('Athena over a compacted lake (the views of `athena ddl`, run on DuckDB
     ]);
     expect(result?.stdout).toContain('deleted');
     const final = await athenaView(bucket);
-    expectAnswers(final, withLate, 'every day compacted, sources deleted');
+    expectAnswers(final.answers, withLate, 'every day compacted, sources deleted');
     expect(final.days.every((d) => d.fromParquet === d.rows && d.rows === d.ids)).toBe(true);
     expect((await listKeys(s3, bucket)).filter((k) => k.endsWith('.json.gz'))).toEqual([]);
   }, 300_000);

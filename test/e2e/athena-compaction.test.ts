@@ -53,9 +53,10 @@ import {
   runTables,
 } from '../../packages/cli/src/compact/athena-sql.js';
 import type { DayResult } from '../../packages/cli/src/compact/day.js';
-import { manifestKey, PART_NAME_RE, symlinkKey } from '../../packages/cli/src/compact/layout.js';
+import { manifestKey, PART_NAME_RE, partitionOf, symlinkKey } from '../../packages/cli/src/compact/layout.js';
 import type { Manifest } from '../../packages/cli/src/compact/manifest.js';
 import { S3Store } from '../../packages/cli/src/compact/store.js';
+import { sqlString } from '../../packages/cli/src/lake/dialect.js';
 import { lakeSource } from '../../packages/cli/src/lake/duckdb.js';
 import { NAMED_QUERIES, type NamedQueryName } from '../../packages/cli/src/lake/named-queries.js';
 import { S3Source } from '../../packages/cli/src/lake/s3-source.js';
@@ -63,7 +64,7 @@ import { awsEnv, clients, createBucket, listKeys, uniqueName, uploadLake } from 
 import { voicelake } from '../helpers/cli.js';
 import { readLocalLake } from '../helpers/lake.js';
 import { inspectParquet } from '../helpers/pyarrow.js';
-import { normalizeRows, recompute } from '../helpers/recompute.js';
+import { expectAnswers, recompute } from '../helpers/recompute.js';
 import { parseSql, transpileSql } from '../helpers/sqlglot.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -92,7 +93,6 @@ const duckType = (athena: string): string => {
   if (t === undefined) throw new Error(`DuckAthena: no DuckDB type for the Athena type ${athena}`);
   return t;
 };
-const quote = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 const ident = (s: string): string => `"${s.replace(/"/g, '""')}"`;
 const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -278,7 +278,7 @@ class DuckAthena implements SqlRunner {
   /** `"$path"` of a file DuckDB read from the mirror: `s3://bucket/key`. */
   private pathColumn(filename = 'filename'): string {
     const head = this.options.pathPrefix ?? `s3://${this.bucket}/`;
-    return `(${quote(head)} || substr(${filename}, ${this.mirror.length + 2})) AS "$path"`;
+    return `(${sqlString(head)} || substr(${filename}, ${this.mirror.length + 2})) AS "$path"`;
   }
 
   private local = (key: string): string => join(this.mirror, key);
@@ -307,7 +307,7 @@ class DuckAthena implements SqlRunner {
           .every((p) => p !== '' && !p.startsWith('_') && !p.startsWith('.')),
     );
     const size = (keys: readonly string[]) => keys.reduce((s, k) => s + (objects.get(k) ?? 0), 0);
-    const list = (keys: readonly string[]) => `[${keys.map((k) => quote(this.local(k))).join(', ')}]`;
+    const list = (keys: readonly string[]) => `[${keys.map((k) => sqlString(this.local(k))).join(', ')}]`;
     if (t.kind === 'gzip-json') {
       // Partition projection: <location>year=YYYY/month=MM/day=DD/<object>.
       const day = new RegExp(
@@ -434,7 +434,7 @@ class DuckAthena implements SqlRunner {
       const out = tempDir('vl-duckathena-insert');
       const list = described.map((d, i) => `${ident(d.column_name)} AS ${ident(targets[i] as string)}`);
       await this.db.run(
-        `COPY (SELECT ${list.join(', ')} FROM vl_insert) TO ${quote(out)} (FORMAT parquet, COMPRESSION ${t.compression ?? 'GZIP'}, PARTITION_BY (${t.partitions.map((p) => ident(p.name)).join(', ')}))`,
+        `COPY (SELECT ${list.join(', ')} FROM vl_insert) TO ${sqlString(out)} (FORMAT parquet, COMPRESSION ${t.compression ?? 'GZIP'}, PARTITION_BY (${t.partitions.map((p) => ident(p.name)).join(', ')}))`,
       );
       // Athena's files: new names under the partition folders, int values unpadded (DuckDB's are too).
       const query = `${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}_${String(this.queries).padStart(5, '0')}_${randomBytes(3).toString('hex')}`;
@@ -464,9 +464,6 @@ class DuckAthena implements SqlRunner {
 
 // ---------------------------------------------------------------------------------------------
 // Helpers.
-
-const partition = (day: string): string =>
-  `year=${day.slice(0, 4)}/month=${day.slice(5, 7)}/day=${day.slice(8, 10)}`;
 
 async function getObject(bucket: string, key: string): Promise<Buffer | undefined> {
   try {
@@ -538,11 +535,11 @@ async function expectPublished(bucket: string, day: string, rows: number): Promi
   );
   expect(manifest.parts.length).toBeGreaterThan(0);
   manifest.parts.forEach((key, i) => {
-    expect(key).toBe(`${PREFIX}compacted/${partition(day)}/part-${manifest.run}-${i}.parquet`);
+    expect(key).toBe(`${PREFIX}compacted/${partitionOf(day)}part-${manifest.run}-${i}.parquet`);
     expect(key.slice(key.lastIndexOf('/') + 1)).toMatch(PART_NAME_RE);
   });
   const inDir = (await listKeys(s3, bucket)).filter((k) =>
-    k.startsWith(`${PREFIX}compacted/${partition(day)}/`),
+    k.startsWith(`${PREFIX}compacted/${partitionOf(day)}`),
   );
   expect(inDir.sort(), `${day}: the manifest and its parts, nothing else`).toEqual(
     [manifestKey(PREFIX, day), ...manifest.parts].sort(),
@@ -594,27 +591,6 @@ async function cliAnswers(
     fetched ||= r.stderr;
   }
   return { answers, fetched };
-}
-
-function expectAnswers(actual: Record<string, Row[]>, expected: Record<string, Row[]>, what: string): void {
-  for (const name of names) {
-    const a = normalizeRows(actual[name] ?? []);
-    const e = normalizeRows(expected[name] ?? []);
-    expect(a.length, `${name} (${what}): rows`).toBe(e.length);
-    a.forEach((row, i) => {
-      const want = e[i] as Row;
-      expect(Object.keys(row), `${name} (${what}): columns`).toEqual(Object.keys(want));
-      for (const [k, v] of Object.entries(row)) {
-        const w = want[k];
-        if (typeof v === 'number' && typeof w === 'number')
-          expect(
-            Math.abs(v - w),
-            `${name} (${what}) row ${i} ${k} = ${v}, expected ${w}`,
-          ).toBeLessThanOrEqual(0.051);
-        else expect(v, `${name} (${what}) row ${i} ${k}`).toEqual(w);
-      }
-    });
-  }
 }
 
 /** Every statement parses as Athena SQL (sqlglot), as a real statement (not an opaque `Command`). */
@@ -669,7 +645,7 @@ describe('voicelake compact --engine athena (compactWithAthena against a DuckDB 
   };
   /** One gzip object of `lines` for `day`, under a new key. */
   const putObject = async (bucket: string, day: string, lines: Row[]): Promise<string> => {
-    const key = `${PREFIX}${partition(day)}/analytics-20991231T235959000Z-${randomBytes(6).toString('hex')}.json.gz`;
+    const key = `${PREFIX}${partitionOf(day)}analytics-20991231T235959000Z-${randomBytes(6).toString('hex')}.json.gz`;
     await s3.send(
       new PutObjectCommand({
         Bucket: bucket,
@@ -680,7 +656,7 @@ describe('voicelake compact --engine athena (compactWithAthena against a DuckDB 
     return key;
   };
   const gzipKeys = async (bucket: string, day: string): Promise<string[]> =>
-    (await listKeys(s3, bucket)).filter((k) => k.startsWith(`${PREFIX}${partition(day)}/`)).sort();
+    (await listKeys(s3, bucket)).filter((k) => k.startsWith(`${PREFIX}${partitionOf(day)}`)).sort();
 
   beforeAll(async () => {
     await voicelake(['demo', '--calls', '150', '--data-dir', base, '--days', '3'], env);
@@ -702,7 +678,7 @@ describe('voicelake compact --engine athena (compactWithAthena against a DuckDB 
         new CopyObjectCommand({
           Bucket: bucket,
           CopySource: `${bucket}/${key}`,
-          Key: `${PREFIX}${partition(busiest)}/analytics-20991231T000000000Z-${randomBytes(6).toString('hex')}.json.gz`,
+          Key: `${PREFIX}${partitionOf(busiest)}analytics-20991231T000000000Z-${randomBytes(6).toString('hex')}.json.gz`,
         }),
       );
     const gzipBefore = (await listKeys(s3, bucket)).filter((k) => k.endsWith('.json.gz')).sort();
@@ -757,7 +733,7 @@ describe('voicelake compact --engine athena (compactWithAthena against a DuckDB 
     };
     const lateKey = await putObject(bucket, busiest, [late]);
     const otherGzip = (await listKeys(s3, bucket)).filter(
-      (k) => k.endsWith('.json.gz') && !k.startsWith(`${PREFIX}${partition(busiest)}/`),
+      (k) => k.endsWith('.json.gz') && !k.startsWith(`${PREFIX}${partitionOf(busiest)}`),
     );
     // Act
     const again = await compact(bucket, [busiest], athena, true);

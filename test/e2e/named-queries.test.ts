@@ -13,7 +13,7 @@ import { NAMED_QUERIES } from '../../packages/cli/src/lake/named-queries.js';
 import { awsEnv, clients, createBucket, uniqueName } from '../helpers/aws.js';
 import { voicelake as voicelakeInProcess } from '../helpers/cli.js';
 import { readLocalLake } from '../helpers/lake.js';
-import { normalizeRows, recompute } from '../helpers/recompute.js';
+import { expectSameRows, normalizeRows, recompute } from '../helpers/recompute.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const _run = promisify(execFile);
@@ -21,25 +21,6 @@ const _cli = resolve(import.meta.dirname, '../../packages/cli/bin/voicelake.js')
 const endpoint = inject('motoEndpoint');
 const { s3 } = clients(endpoint);
 const names = Object.keys(NAMED_QUERIES);
-
-/** Equal rows, numbers within half a unit of the last digit both sides rounded to. */
-function expectSameRows(
-  actual: Record<string, unknown>[],
-  expected: Record<string, unknown>[],
-  what: string,
-): void {
-  expect(actual.length, `${what}: row count`).toBe(expected.length);
-  actual.forEach((row, i) => {
-    const want = expected[i] as Record<string, unknown>;
-    expect(Object.keys(row), `${what}: columns of row ${i}`).toEqual(Object.keys(want));
-    for (const [k, v] of Object.entries(row)) {
-      const w = want[k];
-      if (typeof v === 'number' && typeof w === 'number')
-        expect(Math.abs(v - w), `${what}: row ${i} ${k} = ${v}, expected ${w}`).toBeLessThanOrEqual(0.051);
-      else expect(v, `${what}: row ${i} ${k}`).toEqual(w);
-    }
-  });
-}
 
 describe('named queries on 300 demo calls', () => {
   const lake = tempDir('vl-nq-lake');

@@ -2,6 +2,9 @@
  * The named queries recomputed by hand, from the parsed NDJSON lines, with no SQL: the
  * independent reader the query tests compare DuckDB (local and S3) against.
  */
+import { expect } from 'vitest';
+import { NAMED_QUERIES } from '../../packages/cli/src/lake/named-queries.js';
+
 type Event = Record<string, unknown>;
 type Row = Record<string, unknown>;
 
@@ -204,4 +207,33 @@ export function normalizeRows(rows: Row[]): Row[] {
       }),
     ),
   );
+}
+
+/** Equal rows (the same columns, in order), numbers within half a unit of the last digit both sides rounded to. */
+export function expectSameRows(actual: Row[], expected: Row[], what: string): void {
+  expect(actual.length, `${what}: row count`).toBe(expected.length);
+  actual.forEach((row, i) => {
+    const want = expected[i] as Row;
+    expect(Object.keys(row), `${what}: columns of row ${i}`).toEqual(Object.keys(want));
+    for (const [k, v] of Object.entries(row)) {
+      const w = want[k];
+      if (typeof v === 'number' && typeof w === 'number')
+        expect(Math.abs(v - w), `${what}: row ${i} ${k} = ${v}, expected ${w}`).toBeLessThanOrEqual(0.051);
+      else expect(v, `${what}: row ${i} ${k}`).toEqual(w);
+    }
+  });
+}
+
+/** Every named query's answer equals the expected one (both normalized, see {@link normalizeRows}). */
+export function expectAnswers(
+  actual: Record<string, Row[]>,
+  expected: Record<string, Row[]>,
+  what: string,
+): void {
+  for (const name of Object.keys(NAMED_QUERIES))
+    expectSameRows(
+      normalizeRows(actual[name] ?? []),
+      normalizeRows(expected[name] ?? []),
+      `${name} (${what})`,
+    );
 }

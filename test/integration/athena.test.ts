@@ -683,18 +683,13 @@ describe('voicelake athena ddl --check (Glue in moto)', () => {
     ]);
   });
   afterAll(() => glue.destroy());
+  /** `voicelake athena ddl --check` of one table of the test database. */
+  const check = (table: string) =>
+    voicelake(['athena', 'ddl', '--check', '--database', database, '--table', table]);
 
   it('a table with every schema column: "matches schema vN", exit 0', async () => {
     // Act
-    const { code, stdout } = await voicelake([
-      'athena',
-      'ddl',
-      '--check',
-      '--database',
-      database,
-      '--table',
-      'current',
-    ]);
+    const { code, stdout } = await check('current');
     // Assess
     expect(stdout).toBe(
       `table ${database}.current matches schema v${SCHEMA_VERSION}\ntable ${database}.current_compacted matches schema v${SCHEMA_VERSION}\n`,
@@ -704,15 +699,7 @@ describe('voicelake athena ddl --check (Glue in moto)', () => {
 
   it('a table missing columns: the ALTER TABLE … ADD COLUMNS to run, exit 2', async () => {
     // Act
-    const { code, stdout } = await voicelake([
-      'athena',
-      'ddl',
-      '--check',
-      '--database',
-      database,
-      '--table',
-      'old',
-    ]);
+    const { code, stdout } = await check('old');
     // Assess
     expect(code).toBe(2);
     const missing = ALL_COLUMNS.slice(-3);
@@ -724,15 +711,7 @@ describe('voicelake athena ddl --check (Glue in moto)', () => {
 
   it('a column of another type is reported (ADD COLUMNS cannot fix it), extra columns are listed, exit 2', async () => {
     // Act
-    const { code, stdout } = await voicelake([
-      'athena',
-      'ddl',
-      '--check',
-      '--database',
-      database,
-      '--table',
-      'drifted',
-    ]);
+    const { code, stdout } = await check('drifted');
     // Assess
     expect(code).toBe(2);
     expect(stdout).toContain('-- column ttft_ms is string in the table but double in the schema');
@@ -742,15 +721,7 @@ describe('voicelake athena ddl --check (Glue in moto)', () => {
 
   it('a lake without (current) compacted tables: says so, and not to delete sources, exit 2', async () => {
     // Act
-    const { code, stdout } = await voicelake([
-      'athena',
-      'ddl',
-      '--check',
-      '--database',
-      database,
-      '--table',
-      'upgraded',
-    ]);
+    const { code, stdout } = await check('upgraded');
     // Assess
     expect(code).toBe(2);
     expect(stdout).toContain(`table ${database}.upgraded matches schema v${SCHEMA_VERSION}\n`);
@@ -762,15 +733,7 @@ describe('voicelake athena ddl --check (Glue in moto)', () => {
 
   it('no such table: says how to create it, exit 2', async () => {
     // Act
-    const { code, stdout } = await voicelake([
-      'athena',
-      'ddl',
-      '--check',
-      '--database',
-      database,
-      '--table',
-      'nope',
-    ]);
+    const { code, stdout } = await check('nope');
     // Assess
     expect(code).toBe(2);
     expect(stdout).toContain(
