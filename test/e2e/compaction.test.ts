@@ -15,9 +15,10 @@ import { gzipSync } from 'node:zlib';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { ALL_COLUMNS } from 'voicelake/schema';
-import { compactCommand } from '../../packages/cli/src/commands/compact.js';
+import { athenaHint, compactCommand } from '../../packages/cli/src/commands/compact.js';
 import { compactDay } from '../../packages/cli/src/compact/day.js';
 import { storeFor } from '../../packages/cli/src/compact/store.js';
+import { AthenaQueryError } from '../../packages/cli/src/lake/athena.js';
 import { sqlHelpers } from '../../packages/cli/src/lake/dialect.js';
 import { openLake } from '../../packages/cli/src/lake/duckdb.js';
 import {
@@ -25,13 +26,14 @@ import {
   type NamedQueryName,
   namedQuerySql,
 } from '../../packages/cli/src/lake/named-queries.js';
+import { s3Failure } from '../../packages/cli/src/lake/s3.js';
 import { S3Source } from '../../packages/cli/src/lake/s3-source.js';
 import type { DayRange } from '../../packages/cli/src/lake/source.js';
 import { awsEnv, clients, createBucket, listKeys, uniqueName, uploadLake } from '../helpers/aws.js';
 import { voicelake as voicelakeInProcess } from '../helpers/cli.js';
 import { readLocalLake } from '../helpers/lake.js';
 import { inspectParquet } from '../helpers/pyarrow.js';
-import { normalizeRows, recompute } from '../helpers/recompute.js';
+import { expectAnswers, recompute } from '../helpers/recompute.js';
 import { tempDir } from '../helpers/tmp.js';
 
 type Row = Record<string, unknown>;
@@ -72,30 +74,6 @@ async function voicelake(args: string[], extraEnv: Record<string, string> = {}):
       stderr: e.stderr ?? '',
     };
   }
-}
-
-/** Equal rows, numbers within half a unit of the last digit both sides rounded to. */
-function expectSameRows(actual: Row[], expected: Row[], what: string): void {
-  expect(actual.length, `${what}: row count`).toBe(expected.length);
-  actual.forEach((row, i) => {
-    const want = expected[i] as Row;
-    expect(Object.keys(row), `${what}: columns of row ${i}`).toEqual(Object.keys(want));
-    for (const [k, v] of Object.entries(row)) {
-      const w = want[k];
-      if (typeof v === 'number' && typeof w === 'number')
-        expect(Math.abs(v - w), `${what}: row ${i} ${k} = ${v}, expected ${w}`).toBeLessThanOrEqual(0.051);
-      else expect(v, `${what}: row ${i} ${k}`).toEqual(w);
-    }
-  });
-}
-
-function expectAnswers(actual: Answers, expected: Answers, what: string): void {
-  for (const name of names)
-    expectSameRows(
-      normalizeRows(actual[name] ?? []),
-      normalizeRows(expected[name] ?? []),
-      `${name} (${what})`,
-    );
 }
 
 /** Every named query, and the event totals, over a local lake (the CLI's own reader, in process). */
@@ -165,6 +143,28 @@ const newKey = (day: string): string =>
   `${partition(day)}/analytics-20991231T000000000Z-${randomBytes(6).toString('hex')}.json.gz`;
 
 let days: string[] = [];
+
+describe('compact --engine athena: what its errors say to do', () => {
+  it("hints at the DDL or the IAM policy for Athena's errors only, never for an S3 failure", () => {
+    const missing = new AthenaQueryError(
+      "TABLE_NOT_FOUND: Table 'voicelake.events' does not exist",
+      'q1',
+      'FAILED',
+      undefined,
+    );
+    const denied = Object.assign(new Error('User is not authorized to perform: athena:StartQueryExecution'), {
+      name: 'AccessDeniedException',
+    });
+    const bucket = s3Failure('list', 's3://nope/', Object.assign(new Error('x'), { name: 'NoSuchBucket' }));
+    // Act, assess
+    expect(String(athenaHint(missing, 'voicelake', 'events'))).toContain(
+      'run `voicelake athena ddl --check --database voicelake --table events`',
+    );
+    expect(String(athenaHint(denied, 'voicelake', 'events'))).toContain('voicelake iam-policy --read');
+    expect(athenaHint(bucket, 'voicelake', 'events')).toBe(bucket);
+    expect(bucket.message).toBe('cannot list s3://nope/: the bucket does not exist');
+  });
+});
 
 describe('voicelake compact', () => {
   const base = tempDir('vl-compact-base');

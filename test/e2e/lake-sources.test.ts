@@ -24,7 +24,7 @@ import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/c
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { QueryError } from 'voicelake';
 import { formatBytes } from '../../packages/cli/src/format.js';
-import { listPages, s3Failure } from '../../packages/cli/src/lake/s3.js';
+import { listPages } from '../../packages/cli/src/lake/s3.js';
 import { cacheDir, S3Source } from '../../packages/cli/src/lake/s3-source.js';
 import { rangeFrom, sourceFrom } from '../../packages/cli/src/lake/sources.js';
 import { KEY_PATTERN } from '../../packages/voicelake/src/lake/layout.js';
@@ -397,14 +397,15 @@ describe('voicelake ls / cat / cache over the local lake and S3', () => {
     for await (const page of listPages(
       s3,
       { Bucket: bucket, Prefix: prefix, StartAfter: after },
-      (error) => new Error(`wrapped: ${(error as Error).name}`),
-      1,
+      { pageSize: 1 },
     ))
       for (const o of page.Contents ?? []) listed.push(o.Key as string);
-    const missing = listPages(s3, { Bucket: `${bucket}-missing` }, (error) => s3Failure('list', 'x', error));
+    const missing = listPages(s3, { Bucket: `${bucket}-missing`, Prefix: 'p/' });
     // Assess
     expect(listed).toEqual(keys.slice(1));
-    await expect(missing.next()).rejects.toThrow(/cannot list x: the bucket does not exist/);
+    await expect(missing.next()).rejects.toThrow(
+      `cannot list s3://${bucket}-missing/p/: the bucket does not exist`,
+    );
   });
 
   it('cache path and cache clear work on the per-user directory', async () => {

@@ -277,6 +277,7 @@ describe('a spool directory shared by hosts (containers on one volume)', () => {
     spool.register('local');
     spool.ack('local', spool.head);
     await spool.close();
+    expect(spool.removable, "the new owner's directory is never removed").toBe(false);
     expect(snapshot()).toEqual(before);
     expect(JSON.parse(readFileSync(lock, 'utf8'))).toMatchObject({ host: 'container-gone' });
   });
@@ -363,7 +364,8 @@ describe('spoolProblem and spoolDirFor', () => {
       expect(problem).toContain(join(root, 'voicelake'));
       expect(problem).toContain(tmp);
     } finally {
-      process.env.TMPDIR = saved;
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
     }
   });
 });

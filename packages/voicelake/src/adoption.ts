@@ -151,8 +151,9 @@ export class Adopter {
         if (this.#closed) return;
       }
       await Promise.all(destinations.map((d) => d.stop()));
+      // Removed once delivered, unless another process took it over meanwhile (then it is theirs).
       await spool.close();
-      removeSpoolDir(dir);
+      if (spool.removable) removeSpoolDir(dir);
       this.#completed++;
       this.#active.delete(dir);
     } catch (error) {

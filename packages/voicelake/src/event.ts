@@ -248,7 +248,7 @@ function normalizeUnsafe(
   if (hasData && (typeof data !== 'object' || Array.isArray(data) || !isPlainObject(data))) {
     return reject(REJECT_REASONS.invalidData, `data must be a plain object, got ${describe(data)}`);
   }
-  const eventId = uuidv7();
+  const eventId = uuidv7(now);
   // The line is assembled as a string: cheaper than building an object for JSON.stringify.
   // The id and the time need no escaping; user strings go through `quote`.
   const typeJson = quoteId(0, type);

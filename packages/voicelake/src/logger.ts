@@ -16,7 +16,10 @@ export interface Logger {
   error: LogFn;
 }
 
-/** Default logger: pino at `level` (`ANALYTICS_LOG_LEVEL`, default `info`), written synchronously to stderr. */
+/**
+ * Default logger: pino at `level` (default `info`), written synchronously to stderr. It reads no
+ * environment itself: `createAnalytics` passes `ANALYTICS_LOG_LEVEL` from its `env` option.
+ */
 export function defaultLogger(level: string = DEFAULTS.logLevel): Logger {
   if (level !== 'silent' && !Object.hasOwn(pino.levels.values, level))
     throw new ConfigError(

@@ -10,7 +10,7 @@ import { compactDay, type DayResult } from '../compact/day.js';
 import { PARQUET_ROWS } from '../compact/layout.js';
 import { S3Store, storeFor } from '../compact/store.js';
 import { formatBytes, formatCount, positiveInt } from '../format.js';
-import { AthenaEngine } from '../lake/athena.js';
+import { AthenaEngine, AthenaQueryError } from '../lake/athena.js';
 import { ATHENA_DDL_DEFAULTS, checkTableRef } from '../lake/ddl.js';
 import { daysOf } from '../lake/local-source.js';
 import { S3Source } from '../lake/s3-source.js';
@@ -29,8 +29,13 @@ type CompactFlags = SourceOptions & {
   outputLocation?: string;
 };
 
-/** What to do about an Athena error that says a table or column is missing, or access is denied. */
-function athenaHint(error: unknown, database: string, table: string): unknown {
+/**
+ * What to do about an Athena error that says a table or column is missing, or access is denied.
+ * Only Athena's errors (a failed query, or the SDK's refusal): an S3 failure already says what
+ * to do, and "the bucket does not exist" is not a missing table.
+ */
+export function athenaHint(error: unknown, database: string, table: string): unknown {
+  if (error instanceof QueryError && !(error instanceof AthenaQueryError)) return error;
   const message = error instanceof Error ? error.message : String(error);
   const hint = /TABLE_NOT_FOUND|COLUMN_NOT_FOUND|does not exist|cannot be resolved/i.test(message)
     ? `run \`voicelake athena ddl --check --database ${database} --table ${table}\`, then \`voicelake athena create\` if it says so`

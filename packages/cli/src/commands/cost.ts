@@ -29,8 +29,9 @@ import {
   TRANSITION_MIN_BYTES,
   usd,
 } from '../cost.js';
+import { envValue } from '../env.js';
 import { formatBytes, formatCount, positiveInt } from '../format.js';
-import { sqlHelpers } from '../lake/dialect.js';
+import { sqlHelpers, sqlString } from '../lake/dialect.js';
 import { openLake } from '../lake/duckdb.js';
 import { LocalSource, readNoFollow } from '../lake/local-source.js';
 import { NAMED_QUERIES, type NamedQueryName, namedQuerySql } from '../lake/named-queries.js';
@@ -336,7 +337,7 @@ async function measureParquet(
   files: readonly ParquetFile[],
 ): Promise<ParquetMeasure | undefined> {
   if (files.length === 0) return undefined;
-  const list = `[${files.map((f) => `'${f.path.replace(/'/g, "''")}'`).join(', ')}]`;
+  const list = `[${files.map((f) => sqlString(f.path)).join(', ')}]`;
   const columns = await lake.query(
     `SELECT path_in_schema AS col, sum(total_compressed_size) AS bytes FROM parquet_metadata(${list}) GROUP BY 1`,
   );
@@ -365,7 +366,7 @@ async function measureDemo(): Promise<LakeMeasure> {
       cloudWatch: false,
       local: { dir: join(dir, 'lake') },
       spool: { dir: join(dir, 'spool') },
-      logger: defaultLogger(process.env.ANALYTICS_LOG_LEVEL || 'warn'),
+      logger: defaultLogger(envValue('ANALYTICS_LOG_LEVEL') ?? 'warn'),
       env: {},
     });
     generateCalls(analytics, DEMO);

@@ -7,6 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { createAnalytics, DEFAULTS, defaultLogger, type TrackInput } from 'voicelake';
 import { generateCalls } from 'voicelake/demo';
+import { envValue } from '../env.js';
 import { formatBytes, formatCount, positiveInt, progress } from '../format.js';
 import { openLake } from '../lake/duckdb.js';
 import { generateReport } from '../report/index.js';
@@ -53,7 +54,7 @@ export async function runDemo(opts: {
     s3: false,
     cloudWatch: false,
     local: { dir },
-    logger: defaultLogger(process.env.ANALYTICS_LOG_LEVEL || 'warn'),
+    logger: defaultLogger(envValue('ANALYTICS_LOG_LEVEL') ?? 'warn'),
   });
   const bar = progress('simulating calls', opts.calls);
   let tracked = 0;

@@ -77,7 +77,7 @@ async function listAll(
   const pages = listPages(
     client,
     { Bucket: bucket, Prefix: prefix, ...(delimiter ? { Delimiter: delimiter } : {}) },
-    (error) => s3Failure('list', `s3://${bucket}/${prefix}`, error, LIFECYCLE_ACCESS),
+    { accessHint: LIFECYCLE_ACCESS },
   );
   for await (const page of pages) {
     const found = delimiter

@@ -48,8 +48,8 @@ export function spoolCommand(): Command {
     .action((opts: { spoolDir?: string; json?: boolean }) => {
       const dir = opts.spoolDir ?? spoolDirFor();
       const problem = opts.spoolDir === undefined ? spoolProblem() : undefined;
-      const explicit = envValue('ANALYTICS_SPOOL_DIR');
-      if (dir !== undefined && problem !== undefined && explicit !== undefined && explicit !== 'off') {
+      // (`off` leaves no `dir`: that case is the memory-only message below.)
+      if (dir !== undefined && problem !== undefined && envValue('ANALYTICS_SPOOL_DIR') !== undefined) {
         // An explicit directory has no fallback: processes refuse to start, they do not go to memory.
         process.stdout.write(
           `unusable spool directory ${dir}: ${problem}. Processes with these settings fail at createAnalytics() with a SpoolError (an explicit ANALYTICS_SPOOL_DIR has no fallback).\n`,

@@ -14,14 +14,10 @@ import {
   type SchemaColumn,
   type TableRef,
 } from '../lake/ddl.js';
-import { COMPACTED_DIR } from './layout.js';
+import { runRoot } from './layout.js';
 
 /** Athena: "The INSERT INTO statement supports writing a maximum of 100 partitions to the destination table." One day is one partition. */
 export const ATHENA_MAX_PARTITIONS = 100;
-
-/** Where a run's scratch objects go, inside the lake prefix: `<prefix>compacted/athena-runs/<run>/`. */
-export const runRoot = (prefix: string, run: string): string =>
-  `${prefix}${COMPACTED_DIR}athena-runs/${run}/`;
 
 export interface AthenaRun extends TableRef {
   readonly bucket: string;

@@ -70,11 +70,11 @@ async function listCompacted(ctx: CompactedCacheContext): Promise<Map<string, Da
   const days = new Map<string, DayListing>();
   const from = ctx.range ? `${base}${partitionOf(ctx.range.from).slice(0, -1)}` : undefined;
   // StartAfter only matters for the first request: the paginator's continuation tokens take over.
-  const pages = listPages(
-    ctx.client,
-    { Bucket: ctx.bucket, Prefix: base, ...(from ? { StartAfter: from } : {}) },
-    (error) => s3Failure('list', `s3://${ctx.bucket}/${base}`, error),
-  );
+  const pages = listPages(ctx.client, {
+    Bucket: ctx.bucket,
+    Prefix: base,
+    ...(from ? { StartAfter: from } : {}),
+  });
   for await (const page of pages) {
     let past = false;
     for (const o of page.Contents ?? []) {

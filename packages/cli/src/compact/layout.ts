@@ -4,6 +4,7 @@
  *     <prefix>compacted/year=YYYY/month=MM/day=DD/part-<run>-<n>.parquet
  *     <prefix>compacted/year=YYYY/month=MM/day=DD/_manifest.json
  *     <prefix>compacted/athena-symlinks/year=YYYY/month=MM/day=DD/symlink.txt     (S3 only: Athena's list of the parts)
+ *     <prefix>compacted/athena-runs/<run>/…     (compact --engine athena: a run's scratch tables, deleted at its end)
  *
  * A run id is a UTC timestamp and 12 random hex digits, so the parts of every run have new
  * names: a re-run never overwrites a file a reader may be reading.
@@ -53,6 +54,10 @@ export const SYMLINK_NAME = 'symlink.txt';
 
 /** The root of the symlink manifests: `<prefix>compacted/athena-symlinks/`. */
 export const athenaRoot = (prefix: string): string => `${prefix}${COMPACTED_DIR}${ATHENA_DIR}`;
+
+/** Where an Athena compaction run's scratch objects go, inside the lake prefix: `<prefix>compacted/athena-runs/<run>/`. */
+export const runRoot = (prefix: string, run: string): string =>
+  `${prefix}${COMPACTED_DIR}athena-runs/${run}/`;
 
 /** `<prefix>compacted/athena-symlinks/year=…/month=…/day=…/symlink.txt`. */
 export const symlinkKey = (prefix: string, day: string): string =>

@@ -268,8 +268,10 @@ export class S3Store implements LakeStore {
   /** Every object under `prefix` (at any depth), sorted by key. */
   async list(prefix: string): Promise<StoredFile[]> {
     const out: StoredFile[] = [];
-    const pages = listPages(this.client, { Bucket: this.bucket, Prefix: prefix }, (error) =>
-      s3Error('list', this.url(prefix), error),
+    const pages = listPages(
+      this.client,
+      { Bucket: this.bucket, Prefix: prefix },
+      { accessHint: COMPACT_ACCESS },
     );
     for await (const page of pages)
       for (const o of page.Contents ?? [])

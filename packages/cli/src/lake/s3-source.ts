@@ -287,8 +287,7 @@ export class S3Source implements LakeSource {
       const pages = listPages(
         this.client,
         { Bucket: this.bucket, Prefix: prefix },
-        (error) => s3Failure('list', `s3://${this.bucket}/${prefix}`, error),
-        this.pageSize,
+        { pageSize: this.pageSize },
       );
       for await (const page of pages) {
         for (const o of page.Contents ?? []) {

@@ -42,21 +42,22 @@ export function s3Failure(
 
 /**
  * Every page of a listing: the SDK's paginator follows the continuation tokens. A failed
- * request is thrown as `fail(error)` (e.g. an `s3Failure`). Breaking out of the loop stops it.
+ * request is thrown as an `s3Failure` on `s3://<bucket>/<prefix>`, with `accessHint` (what the
+ * command needs) when access is denied. Breaking out of the loop stops it.
  */
 export async function* listPages(
   client: S3Client,
   input: ListObjectsV2CommandInput,
-  fail: (error: unknown) => Error,
-  pageSize?: number,
+  options: { readonly accessHint?: string; readonly pageSize?: number | undefined } = {},
 ): AsyncGenerator<ListObjectsV2CommandOutput> {
+  const { accessHint, pageSize } = options;
   const pages = paginateListObjectsV2({ client, ...(pageSize ? { pageSize } : {}) }, input);
   for (;;) {
     let next: IteratorResult<ListObjectsV2CommandOutput>;
     try {
       next = await pages.next();
     } catch (error) {
-      throw fail(error);
+      throw s3Failure('list', `s3://${input.Bucket}/${input.Prefix ?? ''}`, error, accessHint);
     }
     if (next.done) return;
     yield next.value;

@@ -49,10 +49,9 @@ function disk(spool: Spool, dir: string, root: string | undefined): OpenedLog {
     },
     stats: () => spool.stats(),
     async close() {
-      await spool.close();
       // Everything delivered: a process's own directory goes with it (unless it is another's now).
-      const after = spool.stats();
-      if (root !== undefined && after.mode === 'disk' && after.segments === 0) removeSpoolDir(dir);
+      await spool.close();
+      if (root !== undefined && spool.removable) removeSpoolDir(dir);
     },
   };
 }

@@ -14,12 +14,11 @@ import { RecordWindow } from '../record-window.js';
 import { Debounced } from '../timers.js';
 import { CursorStore, loadCursors } from './cursor-store.js';
 import { encodeFrames, frameSize } from './frame.js';
-import { acquireLock, HEARTBEAT_MS, type SpoolLock } from './lock.js';
+import { acquireLock, HEARTBEAT_MS, LOCK_STALE_MS, type SpoolLock } from './lock.js';
 import { readSpool } from './read.js';
 import { SegmentSet } from './segments.js';
 
-const LOCK_LOST =
-  'the spool lock was taken over by another process (another host saw no heartbeat for 15 minutes, or the lock was removed)';
+const LOCK_LOST = `the spool lock was taken over by another process (another host saw no heartbeat for ${LOCK_STALE_MS / 60_000} minutes or more, or the lock was removed)`;
 
 /** Records stay in memory at most this long after they became durable (and within `cacheBytes`). */
 const CACHE_AGE_MS = 5000;
@@ -91,7 +90,10 @@ export class Spool implements EventLog {
   /**
    * Set when a heartbeat finds the lock no longer ours: another process (another host that saw
    * no heartbeat for LOCK_STALE_MS) owns the directory now. From then on this process writes,
-   * deletes and persists nothing there; what it holds in memory is still delivered.
+   * deletes and persists nothing there; what it holds in memory is still delivered, and records
+   * no longer in memory are read from the segment files while the new owner keeps them (a gap
+   * once it deletes them: the new owner delivers those). `diskBytes` and `segments` then count
+   * what this process would have written, not files.
    */
   #lost = false;
 
@@ -251,6 +253,11 @@ export class Spool implements EventLog {
     await this.#persistCursors();
     this.#lock.release();
     this.#resolveWaiters(FLUSH_OUTCOMES.buffered);
+  }
+
+  /** Closed, left without segments, and still this process's (not taken over): the directory may be removed. */
+  get removable(): boolean {
+    return this.#closed && !this.#lost && this.#segments.length === 0;
   }
 
   #beat(): void {

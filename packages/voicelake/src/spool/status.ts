@@ -28,7 +28,6 @@ export interface SpoolStatus {
   readonly segments: number;
   readonly diskBytes: number;
   readonly records: number;
-  /** The process in the LOCK file, if any, and whether it is still running. */
   /** The lock's owner, when its lock file was last refreshed (`refreshedMs`), and whether it may still run. */
   readonly owner: (LockRecord & { readonly alive: boolean }) | undefined;
   /** The destinations this spool feeds, as recorded in it. */
