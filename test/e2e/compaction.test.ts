@@ -278,10 +278,15 @@ describe('voicelake compact', () => {
 
   it('refuses --part-rows below the smallest row group it writes, before reading anything', async () => {
     // Act
-    const result = await voicelake(['compact', '--day', day, '--part-rows', '100', '--data-dir', copy()]);
+    const lake = copy();
+    const before = readdirSync(lake, { recursive: true });
+    const result = await voicelake(['compact', '--day', day, '--part-rows', '100', '--data-dir', lake]);
     // Assess
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain('--part-rows 100 is below 2,048');
+    expect(readdirSync(lake, { recursive: true }), 'nothing written: no staging, no compacted/').toEqual(
+      before,
+    );
   });
 
   it('splits a day into parts of at most --part-rows rows, each sorted', async () => {

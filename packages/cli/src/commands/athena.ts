@@ -9,7 +9,7 @@ import { EntityNotFoundException, GetTableCommand, GlueClient } from '@aws-sdk/c
 import { Command } from 'commander';
 import { ConfigError } from 'voicelake';
 import { SCHEMA_VERSION } from 'voicelake/schema';
-import { envValue } from '../env.js';
+import { envValue, nonEmpty } from '../env.js';
 import { AthenaEngine } from '../lake/athena.js';
 import {
   ATHENA_DDL_DEFAULTS,
@@ -42,7 +42,7 @@ function tableRef(flags: TableFlags): TableRef {
 }
 
 function ddlOptions(flags: TableFlags): AthenaDdlOptions {
-  const bucket = flags.bucket ?? envValue('ANALYTICS_S3_BUCKET');
+  const bucket = nonEmpty(flags.bucket) ?? envValue('ANALYTICS_S3_BUCKET');
   if (bucket === undefined) throw new ConfigError('no bucket: pass --bucket or set ANALYTICS_S3_BUCKET');
   return { ...tableRef(flags), bucket, prefix: flags.prefix ?? envValue('ANALYTICS_S3_PREFIX') ?? '' };
 }

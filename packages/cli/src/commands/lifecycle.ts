@@ -14,7 +14,7 @@ import {
 import { Command, Option } from 'commander';
 import { ConfigError } from 'voicelake';
 import { MANIFEST_NAME } from '../compact/layout.js';
-import { nonEmpty } from '../env.js';
+import { envValue, nonEmpty } from '../env.js';
 import { formatCount, positiveInt } from '../format.js';
 import { normalizePrefix } from '../iam.js';
 import { listPages, s3ClientFromEnv, s3Failure } from '../lake/s3.js';
@@ -117,9 +117,9 @@ interface TargetFlags {
 }
 
 function target(flags: TargetFlags): { bucket: string; prefix: string } {
-  const bucket = nonEmpty(flags.bucket) ?? nonEmpty(process.env.ANALYTICS_S3_BUCKET);
+  const bucket = nonEmpty(flags.bucket) ?? envValue('ANALYTICS_S3_BUCKET');
   if (bucket === undefined) throw new ConfigError('no bucket: pass --bucket or set ANALYTICS_S3_BUCKET');
-  const prefix = normalizePrefix(flags.prefix ?? process.env.ANALYTICS_S3_PREFIX ?? '');
+  const prefix = normalizePrefix(flags.prefix ?? envValue('ANALYTICS_S3_PREFIX') ?? '');
   return { bucket, prefix };
 }
 

@@ -41,7 +41,7 @@ export function sourceFrom(opts: SourceOptions, env: Env = process.env): LakeSou
   if (bucket !== undefined)
     return new S3Source({
       bucket,
-      prefix: opts.prefix ?? env.ANALYTICS_S3_PREFIX ?? DEFAULTS.s3.prefix,
+      prefix: opts.prefix ?? nonEmpty(env.ANALYTICS_S3_PREFIX) ?? DEFAULTS.s3.prefix,
       env,
     });
   return new LocalSource({
