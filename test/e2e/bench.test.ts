@@ -47,11 +47,16 @@ describe('npm run bench -- --quick', () => {
     }
     // Ratios measured in rounds: at least 5 rounds, a spread, and a stability verdict.
     const hot = results.hotPath as { ratio: RoundedRatio };
-    const tp = results.throughput as { ratio: RoundedRatio; noSpoolRatio: RoundedRatio };
+    const tp = results.throughput as {
+      ratio: RoundedRatio;
+      noSpoolRatio: RoundedRatio;
+      inputLimitRatio: RoundedRatio;
+    };
     for (const [name, ratio] of Object.entries({
       hot: hot.ratio,
       spoolOn: tp.ratio,
       spoolOff: tp.noSpoolRatio,
+      spoolOnAgainstInputs: tp.inputLimitRatio,
     })) {
       expect(ratio.perRound.length, name).toBeGreaterThanOrEqual(5);
       expect(typeof ratio.stable, name).toBe('boolean');

@@ -324,12 +324,12 @@ function invalidField(key: string, kind: string, value: unknown): Normalized {
  * flattens it into one string. Flattening costs about a third of `track()`, and a rope that is
  * never flattened costs far more: every reader (the spool's frames, the lake's join, CloudWatch)
  * walks it again, and the collector traces every piece while the record waits for delivery
- * (measured: 0.58× → 0.39× of the throughput limit). So each record's line is flattened once,
+ * (measured: 0.58× → 0.39× of the throughput limit, in its first definition). So each record's line is flattened once,
  * in place, by a batch at the end of the current task (a microtask, so a rope never outlives
  * the task that tracked it): on the same thread, after `track()` has returned, like the spool's
- * group commit. Measured: flattening costs ~0.45 µs per line, in track() or here; here it spares
+ * group commit. Measured: flattening costs ~0.5–0.7 µs per line, in track() or here; here it spares
  * the agent's handler that time, and costs the throughput benchmark (1,000 events per task)
- * 0.58× → 0.53× of the limit, for the ropes a 1,000-event task keeps alive.
+ * 0.58× → 0.53× of that limit, for the ropes a 1,000-event task keeps alive.
  */
 export class LineFlattener {
   #pending: EventRecord[] = [];
