@@ -111,6 +111,14 @@ export async function mkdirPrivate(dir: string): Promise<void> {
 
 /** Read a whole file without following a symlink; undefined when it does not exist. */
 export function readPrivate(path: string): Buffer | undefined {
+  return readPrivateStat(path)?.data;
+}
+
+/**
+ * {@link readPrivate}, with the file's `fstat` taken on the same descriptor: the stat describes
+ * the very file read, even if the path was replaced meanwhile.
+ */
+export function readPrivateStat(path: string): { data: Buffer; stat: Stats } | undefined {
   let fd: number;
   try {
     fd = openSync(path, READ);
@@ -119,16 +127,16 @@ export function readPrivate(path: string): Buffer | undefined {
     throw error;
   }
   try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw new Error(`${path} is not a regular file`);
-    const buf = Buffer.allocUnsafe(st.size);
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw new Error(`${path} is not a regular file`);
+    const buf = Buffer.allocUnsafe(stat.size);
     let at = 0;
     while (at < buf.length) {
       const n = readSync(fd, buf, at, buf.length - at, at);
       if (n === 0) break;
       at += n;
     }
-    return buf.subarray(0, at);
+    return { data: buf.subarray(0, at), stat };
   } finally {
     closeSync(fd);
   }

@@ -16,7 +16,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { SpoolError } from '../errors.js';
-import { readPrivate, writeNewSync } from '../private-fs.js';
+import { readPrivate, readPrivateStat, writeNewSync } from '../private-fs.js';
 
 /** The lock file of a spool directory: who owns it (pid, host, boot id, start time). */
 export const LOCK_FILE = 'LOCK';
@@ -110,10 +110,11 @@ function parseOwner(buf: Buffer): LockOwner | undefined {
 /** The lock recorded in `<dir>/LOCK`, or undefined when there is none (or it is unreadable). */
 export function readLockOwner(dir: string, file = LOCK_FILE): LockRecord | undefined {
   try {
-    const path = join(dir, file);
-    const buf = readPrivate(path);
-    const owner = buf === undefined ? undefined : parseOwner(buf);
-    return owner === undefined ? undefined : { ...owner, refreshedMs: lstatSync(path).mtimeMs };
+    // The heartbeat is the mtime of the file read, not of whatever is at the path afterwards.
+    const read = readPrivateStat(join(dir, file));
+    if (read === undefined) return undefined;
+    const owner = parseOwner(read.data);
+    return owner === undefined ? undefined : { ...owner, refreshedMs: read.stat.mtimeMs };
   } catch {
     return undefined;
   }
