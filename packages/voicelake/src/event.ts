@@ -197,6 +197,12 @@ let quotedExtra = 0;
  * than scanning the finished line.
  */
 function quote(value: string): string {
+  // Most strings are printable ASCII without a quote or a backslash: one scan says so, and
+  // such a string is well-formed, one byte per unit, and needs no escape.
+  if (!NOT_PLAIN.test(value)) {
+    quotedExtra = 0;
+    return `"${value}"`;
+  }
   const v = value as WellFormedString;
   const s = v.isWellFormed() ? v : v.toWellFormed();
   // Escapes are ASCII: the quoted string has the same extra bytes as `s` (well-formed, so pairs only).
@@ -204,6 +210,9 @@ function quote(value: string): string {
   // Most strings need no escape: quoting them directly is ~10x cheaper than JSON.stringify.
   return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
 }
+
+/** Anything but printable ASCII other than `"` and `\\`. */
+const NOT_PLAIN = /[^ !#-[\]-~]/;
 
 /** What JSON must escape: a quote, a backslash, or a code unit below the space (U+0000-U+001F). */
 const NEEDS_ESCAPE = /["\\]|[^ -\uffff]/;
