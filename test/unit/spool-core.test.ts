@@ -89,6 +89,25 @@ describe('Spool', () => {
     await second.close();
   });
 
+  it('close() writes what was appended while a group commit was running: nothing is lost', async () => {
+    // Prepare: a commit in progress (it has read its target and awaits the disk)
+    const dir = tempDir('vl-spool-unit');
+    const first = open(dir, { commitIntervalMs: 60_000 });
+    first.register('s3');
+    for (let i = 0; i < 500; i++) first.append(rec(i));
+    const running = first.held(500);
+    // Act: more records arrive during that commit, then the process closes
+    for (let i = 500; i < 510; i++) first.append(rec(i));
+    await first.close();
+    await running;
+    // Assess: a reopened spool holds all 510
+    const second = open(dir);
+    const read = await second.read(second.register('s3').seq, 10_000, 64 * 1024 * 1024);
+    expect(second.head).toBe(510);
+    expect(ids(read.records)).toEqual(Array.from({ length: 510 }, (_, k) => k));
+    await second.close();
+  });
+
   it('rolls segments, reads across them from disk, and deletes segments every destination passed', async () => {
     const dir = tempDir('vl-spool-unit');
     const spool = open(dir, { segmentBytes: 64 * 1024, cacheBytes: 1024 });

@@ -21,6 +21,8 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T
 export class Debounced {
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
+  /** The run a `runNow()` asked for while another was in progress: it starts when that one ends. */
+  #follow: Promise<void> | undefined;
   #again = false;
   #stopped = false;
 
@@ -41,13 +43,22 @@ export class Debounced {
     this.#timer.unref();
   }
 
-  /** Run now (or join the run in progress, then run once more). */
+  /**
+   * Run now. With a run in progress, run once more right after it, and resolve when that run
+   * ends: the run in progress may have started before what the caller needs done (records
+   * appended since), so resolving with it would claim work that nobody will do once `stop()`
+   * cancels the follow-up (a `close()` that lost what was appended during a commit).
+   */
   runNow(): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     if (this.#running !== undefined) {
-      this.#again = true;
-      return this.#running;
+      const next = () => {
+        this.#follow = undefined;
+        return this.runNow();
+      };
+      this.#follow ??= this.#running.then(next, next);
+      return this.#follow;
     }
     this.#running = this.task().finally(() => {
       this.#running = undefined;

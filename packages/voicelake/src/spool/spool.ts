@@ -219,9 +219,8 @@ export class Spool implements EventLog {
   }
 
   /** Run a full group commit now (after any in progress): writes, fsync, cursors, deletions. */
-  async sync(): Promise<void> {
-    await this.#commits.runNow();
-    await this.#commits.runNow();
+  sync(): Promise<void> {
+    return this.#commits.runNow();
   }
 
   stats(): SpoolStats {
