@@ -31,7 +31,12 @@ export async function readSpool(
   const recentBase = recent.base;
   while (seq < recentBase && seq < head) {
     const segment = segments.segmentOf(seq);
-    if (segment === undefined) break;
+    if (segment === undefined) {
+      // Between segments: a segment's corrupt tail was cut at open, and the next one starts
+      // later. The records up to it are gone: report the gap, as for a corrupt stretch.
+      if (records.length > 0) return { start, records };
+      return { start: Math.min(segments.startAfter(seq) ?? recentBase, recentBase), records: [] };
+    }
     const index = seq - segment.start;
     const decoded = await segments.records(segment, index);
     if (index >= decoded.length) {

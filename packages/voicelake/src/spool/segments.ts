@@ -141,6 +141,11 @@ export class SegmentSet {
     return undefined;
   }
 
+  /** The first sequence number of the first segment starting after `seq`, if any. */
+  startAfter(seq: number): number | undefined {
+    return this.#list.find((s) => s.start > seq)?.start;
+  }
+
   /** The segment after `segment`, if any. */
   next(segment: Segment): Segment | undefined {
     return this.#list[this.#list.indexOf(segment) + 1];
