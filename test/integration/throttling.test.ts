@@ -47,3 +47,47 @@ describe('ThrottlingException from PutLogEvents', async () => {
     expect(await readLogGroup(logs, logGroup)).toHaveLength(300);
   }, 60_000);
 });
+
+describe('InvalidParameterException while setting up the stream (a disabled KMS key, say)', async () => {
+  const proxy = await startProxy(endpoint);
+  afterAll(() => proxy.close());
+
+  it('is a configuration failure: the events are kept, and delivered once the setup succeeds', async () => {
+    // Prepare
+    const logGroup = uniqueName('/voicelake/setup');
+    const spool = tempDir('vl-spool');
+    proxy.faults.push({
+      target: '.CreateLogStream',
+      status: 400,
+      type: 'InvalidParameterException',
+      times: 1,
+    });
+    const options = {
+      s3: false,
+      local: false,
+      cloudWatch: { logGroup },
+      aws: { endpoint: proxy.endpoint, region: 'us-east-1' },
+      spool: { dir: spool },
+      logger: silentLogger,
+      env: {},
+    } as const;
+    const first = createAnalytics(options);
+    for (let i = 0; i < 300; i++) first.track({ type: 'llm_metrics', callId: 'c', data: { ttftMs: i } });
+    // Act: the setup is refused once; the next process finds it working
+    const flushed = await first.flush();
+    const refused = first.stats().destinations.cloudwatch;
+    await first.close({ timeoutMs: 1000 });
+    const second = createAnalytics(options);
+    const delivered = await second.flush();
+    await second.close({ timeoutMs: 10_000 });
+    // Assess
+    expect(proxy.faults[0]?.times).toBe(0);
+    expect(flushed.destinations.cloudwatch).toBe('persisted');
+    expect(refused?.state).toBe('failing');
+    expect(refused?.lastError).toMatch(/refused to set up log group/);
+    expect(refused?.failed).toBe(0);
+    expect(refused?.pending).toBe(300);
+    expect(delivered.destinations.cloudwatch).toBe('delivered');
+    expect(await readLogGroup(logs, logGroup)).toHaveLength(300);
+  }, 60_000);
+});

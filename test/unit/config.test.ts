@@ -66,4 +66,13 @@ describe('the default logger', () => {
     expect(() => resolveConfig({ env: { ANALYTICS_LOG_LEVEL: 'loud' } })).toThrow(ConfigError);
     expect(() => resolveConfig({ env: { ANALYTICS_LOG_LEVEL: 'loud' } })).toThrow(/invalid log level "loud"/);
   });
+
+  it('refuses a log group name CloudWatch would refuse, at start, not at the first send', () => {
+    // Act
+    const attempt = (logGroup: string) => () => resolveConfig({ env: { ANALYTICS_LOG_GROUP: logGroup } });
+    // Assess
+    expect(attempt('/voicelake/my app')).toThrow(ConfigError);
+    expect(attempt('/voicelake/my app')).toThrow(/cloudWatch\.logGroup.*a-z, A-Z, 0-9 and \. - _ \/ #/);
+    expect(attempt('/aws/voicelake/prod_#1.x-y')).not.toThrow();
+  });
 });

@@ -59,6 +59,8 @@ const THROTTLING = new Set([
 ]);
 
 const CONFIG = new Set([
+  // voicelake's own: a destination's setup refused (see sinks/cloudwatch.ts).
+  'ConfigError',
   'NoSuchBucket',
   'AccessDenied',
   'AccessDeniedException',

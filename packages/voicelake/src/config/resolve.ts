@@ -33,6 +33,12 @@ const logName = z
   .min(1)
   .max(512)
   .regex(/^[^:*]+$/, 'may not contain : or *');
+/** CloudWatch's pattern for log group names (CreateLogGroup refuses others with InvalidParameterException). */
+const logGroupName = z
+  .string()
+  .min(1)
+  .max(512)
+  .regex(/^[.\-_/#A-Za-z0-9]+$/, 'may contain only a-z, A-Z, 0-9 and . - _ / #');
 const prefix = z
   .string()
   .max(512)
@@ -67,7 +73,7 @@ const schema = z.object({
     .optional(),
   cloudWatch: z
     .object({
-      logGroup: logName,
+      logGroup: logGroupName,
       logStream: logName,
       retentionDays: z
         .number()

@@ -17,6 +17,7 @@ import {
   PutRetentionPolicyCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
 import type { AwsClientConfig } from '../config/options.js';
+import { ConfigError } from '../errors.js';
 import type { EventRecord } from '../event.js';
 import type { Logger } from '../logger.js';
 import { classifyError, describeError, FAILURE_CLASSES, retryAfterMs } from '../retry.js';
@@ -193,14 +194,31 @@ export class CloudWatchSink implements Sink<CloudWatchPlan> {
   }
 
   async #putWithCreate(part: CwPart, report: SendReport, signal: AbortSignal): Promise<void> {
-    if (!this.#streamReady) await this.#ensureStream(report, signal);
+    if (!this.#streamReady) await this.#setUp(report, signal);
     try {
       await this.#put(part, report, signal);
     } catch (error) {
       if ((error as Error)?.name !== 'ResourceNotFoundException') throw error;
       this.#streamReady = false;
-      await this.#ensureStream(report, signal);
+      await this.#setUp(report, signal);
       await this.#put(part, report, signal);
+    }
+  }
+
+  /**
+   * {@link #ensureStream}, where a refused request (`InvalidParameterException`: a KMS key that
+   * is missing or disabled, a name CloudWatch does not accept) is a configuration problem of the
+   * group or stream, not of the events: they are kept and the setup re-probed slowly.
+   */
+  async #setUp(report: SendReport, signal: AbortSignal): Promise<void> {
+    try {
+      await this.#ensureStream(report, signal);
+    } catch (error) {
+      if (classifyError(error) !== FAILURE_CLASSES.invalid) throw error;
+      throw new ConfigError(
+        `CloudWatch refused to set up log group ${this.options.logGroup}, stream ${this.options.logStream}: ${describeError(error)}`,
+        { cause: error },
+      );
     }
   }
 
