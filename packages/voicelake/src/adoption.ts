@@ -146,7 +146,13 @@ export class Adopter {
       for (let wait = 1000; ; wait = Math.min(wait * 2, 60_000)) {
         const outcomes = await Promise.all(destinations.map((d) => d.flush(mark)));
         if (this.#closed) return;
-        if (outcomes.every((o) => o === FLUSH_OUTCOMES.delivered || o === FLUSH_OUTCOMES.dropped)) break;
+        if (
+          outcomes.every(
+            (o) =>
+              o === FLUSH_OUTCOMES.delivered || o === FLUSH_OUTCOMES.dropped || o === FLUSH_OUTCOMES.refused,
+          )
+        )
+          break;
         await new Promise((resolve) => setTimeout(resolve, wait).unref());
         if (this.#closed) return;
       }

@@ -19,6 +19,7 @@ interface Batch {
 interface Waiter {
   readonly mark: number;
   readonly dropped: number;
+  readonly failed: number;
   readonly resolve: (outcome: FlushOutcome) => void;
 }
 
@@ -84,7 +85,7 @@ export class Destination {
     this.#drainTo = Math.max(this.#drainTo, mark);
     this.#clearTimers();
     const done = new Promise<FlushOutcome>((resolve) => {
-      this.#waiters.push({ mark, dropped: this.#stats.dropped, resolve });
+      this.#waiters.push({ mark, dropped: this.#stats.dropped, failed: this.#stats.failed, resolve });
     });
     void this.#pump();
     return done;
@@ -303,7 +304,13 @@ export class Destination {
     const keep: Waiter[] = [];
     for (const w of this.#waiters) {
       if (this.#cursor >= w.mark) {
-        w.resolve(this.#stats.dropped > w.dropped ? FLUSH_OUTCOMES.dropped : FLUSH_OUTCOMES.delivered);
+        w.resolve(
+          this.#stats.dropped > w.dropped
+            ? FLUSH_OUTCOMES.dropped
+            : this.#stats.failed > w.failed
+              ? FLUSH_OUTCOMES.refused
+              : FLUSH_OUTCOMES.delivered,
+        );
       } else if (this.#closed) {
         void this.log.held(w.mark).then(w.resolve);
       } else {

@@ -11,5 +11,11 @@ export const FLUSH_OUTCOMES = {
   buffered: 'buffered',
   /** Some events were dropped because the buffer or spool was full. */
   dropped: 'dropped',
+  /**
+   * Everything was sent, but the destination refused some events for good (CloudWatch: too old,
+   * too new, or a refused batch), counted in `stats().destinations.<name>.failed` and `skipped`.
+   * The lake keeps them.
+   */
+  refused: 'refused',
 } as const;
 export type FlushOutcome = (typeof FLUSH_OUTCOMES)[keyof typeof FLUSH_OUTCOMES];
