@@ -17,11 +17,12 @@ import {
 } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { EventRecord } from '../../packages/voicelake/src/event.js';
 import { silentLogger } from '../../packages/voicelake/src/logger.js';
 import { decodeFrames, encodeFrames } from '../../packages/voicelake/src/spool/frame.js';
 import { LOCK_STALE_MS, refreshLock } from '../../packages/voicelake/src/spool/lock.js';
+import { SegmentSet } from '../../packages/voicelake/src/spool/segments.js';
 import { Spool } from '../../packages/voicelake/src/spool/spool.js';
 import { spoolStatus } from '../../packages/voicelake/src/spool/status.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -132,6 +133,43 @@ describe('Spool', () => {
     const reopened = open(dir);
     expect(reopened.head).toBe(3000);
     expect(reopened.register('a').seq).toBe(3000);
+    await reopened.close();
+  });
+
+  it('a spool that fills up during a group commit still writes every record it keeps', async () => {
+    // Prepare: 6 small segments pending; their first write waits while 12 more records arrive,
+    // more than the spool holds, so its oldest segments are dropped during the write
+    const dir = tempDir('vl-spool-unit');
+    const spool = open(dir, { segmentBytes: 200, maxBytes: 1400, commitIntervalMs: 60_000 });
+    spool.register('s3');
+    for (let i = 0; i < 18; i++) spool.append(rec(i, 5));
+    const write = SegmentSet.prototype.write;
+    let arrivals: (() => void) | undefined = () => {
+      for (let i = 18; i < 30; i++) spool.append(rec(i, 5));
+    };
+    const slowWrite = vi.spyOn(SegmentSet.prototype, 'write').mockImplementation(async function (
+      this: SegmentSet,
+      ...args: Parameters<SegmentSet['write']>
+    ) {
+      const during = arrivals;
+      arrivals = undefined;
+      await new Promise((r) => setTimeout(r, 20));
+      during?.();
+      return write.apply(this, args);
+    });
+    // Act
+    await spool.sync();
+    slowWrite.mockRestore();
+    const { dropped } = spool.stats();
+    const tail = spool.tail;
+    await spool.close();
+    const reopened = open(dir);
+    const read = await reopened.read(reopened.register('s3').seq, 1000, 64 * 1024 * 1024);
+    // Assess: what was not dropped (and counted) is on disk, every record of it
+    expect(dropped).toBeGreaterThan(0);
+    expect(tail).toBe(dropped);
+    expect(reopened.tail).toBe(tail);
+    expect(ids(read.records)).toEqual(Array.from({ length: 30 - tail }, (_, k) => tail + k));
     await reopened.close();
   });
 

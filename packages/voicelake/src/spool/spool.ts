@@ -314,17 +314,20 @@ export class Spool implements EventLog {
       let seq = Math.max(this.#written, this.tail);
       while (seq < target) {
         const segment = this.#segments.segmentOf(seq);
-        if (segment === undefined) break;
+        if (segment === undefined) break; // not reached: [tail, head) is all in segments
         const end = Math.min(target, segment.start + segment.count);
         const records: EventRecord[] = [];
         for (let s = seq; s < end; s++) records.push(this.#recent.get(s));
         await this.#segments.write(segment, encodeFrames(records));
         this.#written = end;
-        seq = end;
+        // Appends during the write may have dropped the oldest segments (spool full): go on
+        // from the oldest one still held, never past records not yet written.
+        seq = Math.max(end, this.tail);
       }
       await this.#segments.sync();
-      this.#written = Math.max(this.#written, target);
-      this.#durable = Math.max(this.#durable, target);
+      const reached = Math.min(seq, target);
+      this.#written = Math.max(this.#written, reached);
+      this.#durable = Math.max(this.#durable, reached);
       this.#marks.push({ seq: this.#durable, at: Date.now() });
     } catch (error) {
       this.#writeErrors++;
