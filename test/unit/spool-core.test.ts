@@ -15,6 +15,7 @@ import {
   utimesSync,
   writeFileSync,
 } from 'node:fs';
+import { type FileHandle, open as openPromises } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
@@ -171,6 +172,54 @@ describe('Spool', () => {
     expect(reopened.tail).toBe(tail);
     expect(ids(read.records)).toEqual(Array.from({ length: 30 - tail }, (_, k) => tail + k));
     await reopened.close();
+  });
+
+  it('a write that takes only part of the frames (a disk filling up) is continued, not counted whole', async () => {
+    // Prepare: a segment whose file handle writes at most 7 bytes a call
+    const dir = tempDir('vl-spool-unit');
+    const path = join(dir, 'seg-0000000000000000.log');
+    const real = await openPromises(path, 'a', 0o600);
+    const handle = {
+      write: (buf: Buffer, offset: number, length: number) => real.write(buf, offset, Math.min(length, 7)),
+      datasync: () => real.datasync(),
+      close: () => real.close(),
+    } as unknown as FileHandle;
+    const set = new SegmentSet(dir, 1024 * 1024);
+    const segment = { start: 0, count: 3, globalStart: 0, size: 0, path, handle, writtenBytes: 0 };
+    const frames = encodeFrames([rec(1), rec(2), rec(3)]);
+    // Act
+    await set.write(segment, frames);
+    await set.sync();
+    await real.close().catch(() => undefined);
+    // Assess
+    expect(readFileSync(path).equals(frames)).toBe(true);
+    expect(segment.writtenBytes).toBe(frames.length);
+  });
+
+  it('a failed group commit is retried on its own, with no new event or flush to prompt it', async () => {
+    // Prepare: the first write fails
+    const dir = tempDir('vl-spool-unit');
+    const spool = open(dir, { commitIntervalMs: 60_000 });
+    spool.register('s3');
+    const failOnce = vi
+      .spyOn(SegmentSet.prototype, 'write')
+      .mockRejectedValueOnce(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }));
+    for (let i = 0; i < 5; i++) spool.append(rec(i));
+    // Act
+    expect(await spool.held(5)).toBe('buffered');
+    const segmentBytes = () =>
+      readdirSync(dir)
+        .filter((f) => f.startsWith('seg-'))
+        .reduce((n, f) => n + statSync(join(dir, f)).size, 0);
+    const before = segmentBytes();
+    const deadline = Date.now() + 5000;
+    while (segmentBytes() === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    failOnce.mockRestore();
+    // Assess
+    expect(before).toBe(0);
+    expect(spool.stats().writeErrors).toBe(1);
+    expect(segmentBytes()).toBe(encodeFrames([rec(0), rec(1), rec(2), rec(3), rec(4)]).length);
+    await spool.close();
   });
 
   it('truncates a torn tail on open and keeps every complete record', async () => {

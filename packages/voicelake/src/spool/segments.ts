@@ -5,7 +5,7 @@
  * and deletion. Files are opened without following symlinks and created 0600.
  */
 import { readdirSync } from 'node:fs';
-import { type FileHandle, open, truncate, unlink } from 'node:fs/promises';
+import { type FileHandle, open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EventRecord } from '../event.js';
 import type { Logger } from '../logger.js';
@@ -22,6 +22,8 @@ export interface Segment {
   handle?: FileHandle | undefined;
   /** Bytes of the file known to hold complete frames: a failed write is cut back to this. */
   writtenBytes: number;
+  /** A failed write could not be cut back yet: the next write cuts first. */
+  torn?: boolean;
 }
 
 export const SEGMENT_RE = /^seg-(\d{16})\.log$/;
@@ -42,6 +44,16 @@ function recoverSegment(path: string): { count: number; size: number; truncated:
   const { records, validBytes } = decodeFrames(buf);
   if (validBytes < buf.length) truncatePrivate(path, validBytes);
   return { count: records.length, size: validBytes, truncated: validBytes < buf.length };
+}
+
+/** Cut a segment's file back to its complete frames (a file never created has nothing to cut). */
+function cutBack(segment: Segment): void {
+  try {
+    truncatePrivate(segment.path, segment.writtenBytes);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  segment.torn = false;
 }
 
 export interface Recovery {
@@ -179,15 +191,29 @@ export class SegmentSet {
     return cached;
   }
 
-  /** Append encoded frames to `segment`; a failed write is cut back to the last complete frame. */
+  /**
+   * Append encoded frames to `segment`, all of them (a write may take only part: a disk filling
+   * up). A failed write is cut back to the last complete frame; until that cut succeeds, nothing
+   * more is appended after the partial frame (recovery would lose every record behind it).
+   */
   async write(segment: Segment, frames: Buffer): Promise<void> {
     try {
+      if (segment.torn) cutBack(segment);
       segment.handle ??= await openAppend(segment.path);
-      await segment.handle.write(frames);
+      for (let at = 0; at < frames.length; ) {
+        const { bytesWritten } = await segment.handle.write(frames, at, frames.length - at);
+        if (bytesWritten <= 0) throw new Error(`write to ${segment.path} made no progress`);
+        at += bytesWritten;
+      }
     } catch (error) {
       await segment.handle?.close().catch(() => undefined);
       segment.handle = undefined;
-      await truncate(segment.path, segment.writtenBytes).catch(() => undefined);
+      segment.torn = true;
+      try {
+        cutBack(segment);
+      } catch {
+        // Cut at the next write.
+      }
       throw error;
     }
     segment.writtenBytes += frames.length;

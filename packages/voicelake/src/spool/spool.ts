@@ -87,6 +87,9 @@ export class Spool implements EventLog {
   #corruptCursors = 0;
   #writeErrors = 0;
   #closed = false;
+  /** Group commits failed in a row, and the timer that retries the next. */
+  #failedCommits = 0;
+  #retry: NodeJS.Timeout | undefined;
   /**
    * Set when a heartbeat finds the lock no longer ours: another process (another host that saw
    * no heartbeat for LOCK_STALE_MS) owns the directory now. From then on this process writes,
@@ -244,6 +247,7 @@ export class Spool implements EventLog {
     await this.#commits.runNow();
     this.#commits.stop();
     clearInterval(this.#heartbeat);
+    clearTimeout(this.#retry);
     this.#closed = true;
     // Everything delivered: remove every segment, the active one too (never another owner's).
     if (!this.#lost && this.#cursors.min(this.#head, this.tail) >= this.#head)
@@ -305,7 +309,8 @@ export class Spool implements EventLog {
 
   /** One group commit: write every pending record, fdatasync, persist cursors, delete passed segments. */
   async #commit(): Promise<void> {
-    if (this.#lost) {
+    // Closed: the lock is released and the handles too; a late flush() must not reopen them.
+    if (this.#lost || this.#closed) {
       this.#resolveWaiters(FLUSH_OUTCOMES.buffered);
       return;
     }
@@ -331,13 +336,17 @@ export class Spool implements EventLog {
       this.#marks.push({ seq: this.#durable, at: Date.now() });
     } catch (error) {
       this.#writeErrors++;
-      this.#o.logger.error(
-        { dir: this.#o.dir, error: (error as Error).message },
-        'spool write failed; events are kept in memory until the disk accepts them',
-      );
+      this.#failedCommits++;
+      if (this.#failedCommits === 1 || this.#failedCommits % 10 === 0)
+        this.#o.logger.error(
+          { dir: this.#o.dir, error: (error as Error).message, failedCommits: this.#failedCommits },
+          'spool write failed; events are kept in memory and the write is retried until the disk accepts them',
+        );
       this.#resolveWaiters(FLUSH_OUTCOMES.buffered);
+      this.#retryCommit();
       return;
     }
+    this.#failedCommits = 0;
     const waiters = this.#durableWaiters;
     this.#durableWaiters = [];
     for (const w of waiters) {
@@ -348,6 +357,20 @@ export class Spool implements EventLog {
     if (this.#cursors.dirty) await this.#persistCursors();
     await this.#deletePassed();
     this.#evict();
+  }
+
+  /**
+   * After a failed group commit, try again on its own (backing off to 30 s): an idle process
+   * whose destination is down may append nothing more, and its records must not wait in memory.
+   */
+  #retryCommit(): void {
+    if (this.#closed || this.#lost || this.#retry !== undefined) return;
+    const delay = Math.min(30_000, 250 * 2 ** Math.min(7, this.#failedCommits - 1));
+    this.#retry = setTimeout(() => {
+      this.#retry = undefined;
+      if (!this.#closed) void this.#commits.runNow();
+    }, delay);
+    this.#retry.unref();
   }
 
   #persistCursors(): Promise<void> {
