@@ -3,7 +3,7 @@
  * and the lock.
  */
 import { spawn } from 'node:child_process';
-import {
+import fsModule, {
   closeSync,
   ftruncateSync,
   openSync,
@@ -16,6 +16,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { type FileHandle, open as openPromises } from 'node:fs/promises';
+import { syncBuiltinESMExports } from 'node:module';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
@@ -56,6 +57,40 @@ function lockOf(pid: number, startTime?: string): string {
   return JSON.stringify({ pid, host: hostname(), bootId, startTime: start, token: 'feedfacefeedface' });
 }
 const ids = (records: readonly EventRecord[]) => records.map((r) => JSON.parse(r.line).i as number);
+
+/**
+ * Run `fn` while node:fs's `openSync` (`sync`) or node:fs/promises' `open` (`promises`) fails
+ * with `code` for paths matching `path`: the modules' named exports are patched for everyone
+ * (syncBuiltinESMExports), and restored after.
+ */
+async function withFailingOpen<T>(
+  which: 'sync' | 'promises',
+  path: RegExp,
+  code: string,
+  fn: () => T | Promise<T>,
+): Promise<T> {
+  const target = (which === 'sync' ? fsModule : fsModule.promises) as unknown as Record<
+    string,
+    (...a: unknown[]) => unknown
+  >;
+  const name = which === 'sync' ? 'openSync' : 'open';
+  const original = target[name] as (...a: unknown[]) => unknown;
+  target[name] = (...args: unknown[]) => {
+    if (path.test(String(args[0]))) {
+      const error = Object.assign(new Error(`${code}: injected, open '${args[0]}'`), { code });
+      if (which === 'sync') throw error;
+      return Promise.reject(error);
+    }
+    return original(...args);
+  };
+  syncBuiltinESMExports();
+  try {
+    return await fn();
+  } finally {
+    target[name] = original;
+    syncBuiltinESMExports();
+  }
+}
 
 describe('frames', () => {
   it('round-trip, and decoding stops at a torn or corrupt frame', () => {
@@ -152,8 +187,9 @@ describe('Spool', () => {
       this: SegmentSet,
       ...args: Parameters<SegmentSet['write']>
     ) {
-      const during = arrivals;
-      arrivals = undefined;
+      // Only this spool's first write (another test's spool may still be finishing).
+      const during = args[0].path.startsWith(dir) ? arrivals : undefined;
+      if (during !== undefined) arrivals = undefined;
       await new Promise((r) => setTimeout(r, 20));
       during?.();
       return write.apply(this, args);
@@ -219,6 +255,30 @@ describe('Spool', () => {
     expect(before).toBe(0);
     expect(spool.stats().writeErrors).toBe(1);
     expect(segmentBytes()).toBe(encodeFrames([rec(0), rec(1), rec(2), rec(3), rec(4)]).length);
+    await spool.close();
+  });
+
+  it('a segment that cannot be read for now (out of file descriptors) is read again later, not skipped', async () => {
+    // Prepare: records on disk only (a reopened spool reads them from their segment)
+    const dir = tempDir('vl-spool-unit');
+    const first = open(dir);
+    first.register('s3');
+    for (let i = 0; i < 10; i++) first.append(rec(i));
+    await first.close();
+    const spool = open(dir);
+    const cursor = spool.register('s3').seq;
+    // Act
+    const failed = await withFailingOpen('promises', /seg-\d+\.log$/, 'EMFILE', () =>
+      spool.read(cursor, 100, 64 * 1024 * 1024).then(
+        () => undefined,
+        (error: Error) => error,
+      ),
+    );
+    const later = await spool.read(cursor, 100, 64 * 1024 * 1024);
+    // Assess
+    expect(failed?.message).toMatch(/EMFILE/);
+    expect(later.start).toBe(cursor);
+    expect(ids(later.records)).toEqual(Array.from({ length: 10 }, (_, k) => k));
     await spool.close();
   });
 
@@ -328,6 +388,28 @@ describe('Spool', () => {
       inflight: { start: 0, end: 10, meta: { keys: { p: ['k1'] } } },
     });
     await reopened.close();
+  });
+
+  it('never takes over a lock it cannot read (out of file descriptors): its owner may be alive', async () => {
+    // Prepare: a lock that would be stale (a dead pid), but unreadable for now
+    const dir = tempDir('vl-spool-unit');
+    writeFileSync(join(dir, 'LOCK'), lockOf(999_999));
+    // Act
+    const attempt = await withFailingOpen('sync', /\/LOCK$/, 'EMFILE', () => {
+      try {
+        return open(dir);
+      } catch (error) {
+        return error as Error;
+      }
+    });
+    const later = open(dir);
+    // Assess
+    expect(attempt).toMatchObject({
+      code: 'VL_ERR_SPOOL',
+      message: expect.stringMatching(/cannot read the lock .*EMFILE/),
+    });
+    expect(JSON.parse(readFileSync(join(dir, 'LOCK'), 'utf8')).pid).toBe(process.pid);
+    await later.close();
   });
 
   it('refuses a second owner in this process and a live other process, and takes over a dead one', async () => {

@@ -78,7 +78,12 @@ export class Adopter {
       const dir = join(this.root, name);
       if (dir === this.ownDir || this.#active.has(dir)) continue;
       // A live owner keeps its spool; a directory with neither lock nor cursors is still being created.
-      const owner = readLockOwner(dir);
+      let owner: ReturnType<typeof readLockOwner>;
+      try {
+        owner = readLockOwner(dir);
+      } catch {
+        continue; // unreadable lock: its owner may be alive; look again at the next scan
+      }
       if (owner !== undefined && ownerAlive(owner)) continue;
       if (owner === undefined && !existsSync(join(dir, CURSORS_FILE)) && !existsSync(join(dir, LOCK_FILE)))
         continue;

@@ -107,17 +107,27 @@ function parseOwner(buf: Buffer): LockOwner | undefined {
   }
 }
 
-/** The lock recorded in `<dir>/LOCK`, or undefined when there is none (or it is unreadable). */
+/**
+ * The lock recorded in `<dir>/LOCK`, or undefined when there is none or it is garbage (not a
+ * lock, a symlink, not a file). Throws `SpoolError` when it cannot be read (EACCES, EMFILE…).
+ */
 export function readLockOwner(dir: string, file = LOCK_FILE): LockRecord | undefined {
+  const path = join(dir, file);
+  let read: ReturnType<typeof readPrivateStat>;
   try {
-    // The heartbeat is the mtime of the file read, not of whatever is at the path afterwards.
-    const read = readPrivateStat(join(dir, file));
-    if (read === undefined) return undefined;
-    const owner = parseOwner(read.data);
-    return owner === undefined ? undefined : { ...owner, refreshedMs: read.stat.mtimeMs };
-  } catch {
-    return undefined;
+    read = readPrivateStat(path);
+  } catch (error) {
+    // A symlink or something other than a file where the lock belongs is garbage: no one owns it.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === undefined || code === 'ELOOP') return undefined;
+    // Any other error (EACCES, EMFILE, EIO…) says nothing about the owner, who may be alive:
+    // never take a lock over on it.
+    throw new SpoolError(`cannot read the lock ${path}: ${(error as Error).message}`, { cause: error });
   }
+  if (read === undefined) return undefined;
+  // The heartbeat is the mtime of the file read, not of whatever is at the path afterwards.
+  const owner = parseOwner(read.data);
+  return owner === undefined ? undefined : { ...owner, refreshedMs: read.stat.mtimeMs };
 }
 
 /** The heartbeat of the lock at `path` held by `owner` (see {@link RefreshResult}). */
@@ -207,8 +217,10 @@ export function acquireLock(dir: string, heartbeatMs: number = HEARTBEAT_MS): Sp
       refresh: () => refreshLock(path, owner),
       release: () => {
         held.delete(dir);
-        // Remove the lock only if it is still ours.
-        if (readLockOwner(dir)?.token === owner.token) ignore(() => unlinkSync(path));
+        // Remove the lock only if it is still ours (unreadable: leave it, a later process sees it stale).
+        ignore(() => {
+          if (readLockOwner(dir)?.token === owner.token) unlinkSync(path);
+        });
       },
     };
   };

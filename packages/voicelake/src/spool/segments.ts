@@ -26,6 +26,9 @@ export interface Segment {
   torn?: boolean;
 }
 
+/** Read errors that pass: the segment is read again later rather than skipped. */
+const TRANSIENT_READ = new Set(['EMFILE', 'ENFILE', 'EAGAIN', 'ENOMEM', 'EBUSY', 'EINTR']);
+
 export const SEGMENT_RE = /^seg-(\d{16})\.log$/;
 export const segmentName = (start: number): string => `seg-${String(start).padStart(16, '0')}.log`;
 
@@ -182,8 +185,11 @@ export class SegmentSet {
       } finally {
         await fh.close();
       }
-    } catch {
-      // Deleted or unreadable: no records.
+    } catch (error) {
+      // A passing shortage (out of file descriptors or memory) is passed on and the reader tries
+      // again later: taken for "no records", it would skip the segment and count it lost.
+      // Deleted, a symlink, unreadable for good: no records (the reader counts the gap).
+      if (TRANSIENT_READ.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
     }
     cached = decodeFrames(buf, segment.count).records;
     if (this.#decoded.size >= 2) this.#decoded.delete(this.#decoded.keys().next().value as number);
