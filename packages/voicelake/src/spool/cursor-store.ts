@@ -114,11 +114,15 @@ export class CursorStore {
       return { seq: start };
     }
     const resume = Math.min(Math.max(saved.seq, tail), head);
-    const inflight = saved.inflight;
-    if (inflight && inflight.end <= head) {
-      return { seq: resume, inflight };
+    const inflight = saved.inflight && saved.inflight.end <= head ? saved.inflight : undefined;
+    if (resume !== saved.seq || inflight !== saved.inflight) {
+      // Ahead of what was recovered (an ack saved before its records were fsynced, then a
+      // crash; or a tail cut): new records are numbered from `head`, so the saved position
+      // would make their segments look delivered and get them deleted. Keep the clamped one.
+      this.#cursors[destination] = inflight ? { seq: resume, inflight } : { seq: resume };
+      this.#dirty = true;
     }
-    return { seq: resume };
+    return inflight ? { seq: resume, inflight } : { seq: resume };
   }
 
   beginBatch(destination: string, inflight: Inflight): void {
