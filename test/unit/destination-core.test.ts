@@ -142,3 +142,40 @@ describe('Destination', () => {
     expect(destination.stats().state).toBe('closed');
   });
 });
+
+describe('Destination replaying a batch left in flight', () => {
+  /** A log holding records 0-9 whose destination resumes at `seq` with a saved batch [3, 10). */
+  class ResumingLog extends MemoryLog {
+    constructor(readonly seq: number) {
+      super(1 << 20);
+      for (let i = 0; i < 10; i++) this.append(record(i));
+    }
+    override register() {
+      return { seq: this.seq, inflight: { start: 3, end: 10, meta: 'saved keys' } };
+    }
+  }
+  class PlanRecordingSink extends ScriptedSink {
+    readonly metas: unknown[] = [];
+    override prepare(records: readonly EventRecord[], meta?: unknown): ScriptedPlan {
+      this.metas.push(meta);
+      return super.prepare(records);
+    }
+  }
+  const logger = { debug: vi.fn(), info: vi.fn(), warn: vi.fn(), error: vi.fn() };
+
+  it.each([
+    ['the whole batch: the saved plan (same keys)', 3, 'saved keys', 7],
+    ['a part of it (its start dropped): a fresh plan, never the saved keys', 5, undefined, 5],
+  ])('%s', async (_, seq, meta, replayed) => {
+    // Prepare
+    const log = new ResumingLog(seq);
+    const sink = new PlanRecordingSink();
+    const destination = new Destination(sink, log, { intervalMs: 1000, logger });
+    // Act
+    await destination.flush(log.head);
+    await destination.stop();
+    // Assess
+    expect(sink.metas[0]).toBe(meta);
+    expect(destination.stats()).toMatchObject({ replayed, delivered: 10 - seq, pending: 0 });
+  });
+});

@@ -214,6 +214,7 @@ export class Destination {
   async #startReplay(inflight: Inflight): Promise<void> {
     this.#replay = undefined;
     const records: EventRecord[] = [];
+    let first: number | undefined;
     let seq = Math.max(inflight.start, this.#cursor);
     while (seq < inflight.end) {
       const { start, records: chunk } = await this.log.read(
@@ -229,16 +230,21 @@ export class Destination {
         continue;
       }
       if (chunk.length === 0) break;
+      first ??= start;
       records.push(...chunk.slice(0, inflight.end - start));
       seq = start + chunk.length;
     }
     if (records.length === 0) return;
     this.#stats.replayed += records.length;
+    // The saved plan (the lake's object keys, by position) fits only the very same records: a
+    // part of them (the batch's start dropped, or a gap) would overwrite objects already
+    // written with other records. Then a fresh plan: a copy, which compaction removes.
+    const whole = first === inflight.start && records.length === inflight.end - inflight.start;
     this.options.logger.info(
-      { destination: this.name, events: records.length },
+      { destination: this.name, events: records.length, samePlan: whole },
       `${this.name}: replaying a batch left in flight by the previous process`,
     );
-    await this.#begin(this.#cursor, records, inflight.meta);
+    await this.#begin(this.#cursor, records, whole ? inflight.meta : undefined);
   }
 
   #skipTo(seq: number): void {
