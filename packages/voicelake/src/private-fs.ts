@@ -104,9 +104,19 @@ export function privateTreeProblem(base: string, dir: string): string | undefine
   return undefined;
 }
 
-/** Create a directory tree for the lake: every directory created here is 0700. */
-export async function mkdirPrivate(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: DIR_MODE });
+/** Create a directory tree for the lake: every directory created here is 0700. Returns the first one created, if any. */
+export async function mkdirPrivate(dir: string): Promise<string | undefined> {
+  return mkdir(dir, { recursive: true, mode: DIR_MODE });
+}
+
+/** fsync a directory (its entries: a file renamed into it, a directory created in it), never through a symlink. */
+export async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Read a whole file without following a symlink; undefined when it does not exist. */

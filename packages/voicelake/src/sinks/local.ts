@@ -1,15 +1,16 @@
 /**
  * The local lake: a directory with the same layout and the same files as the S3 lake.
  * The embedded default when no AWS destination is configured. Files appear atomically
- * (written to a dot-temp file, fsynced, renamed), so a reader never sees half a file. They
+ * (written to a dot-temp file, fsynced, renamed, the directory fsynced), so a reader never sees
+ * half a file and a power loss does not take back a file the spool has let go of. They
  * hold transcripts: directories are 0700 and files 0600, whatever the umask.
  */
 import { randomBytes } from 'node:crypto';
 import { rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { EventRecord } from '../event.js';
 import type { Logger } from '../logger.js';
-import { mkdirPrivate, openNew } from '../private-fs.js';
+import { mkdirPrivate, openNew, syncDir } from '../private-fs.js';
 import { type LakePlan, planLake, sendLakePlan } from './lake.js';
 import type { SendReport, Sink, SinkOutcome } from './types.js';
 
@@ -49,21 +50,33 @@ export class LocalSink implements Sink<LakePlan> {
   async close(): Promise<void> {}
 }
 
-/** Write a lake file 0600 (directories 0700): a dot-temp file created exclusively, fsynced, renamed. */
+/**
+ * Write a lake file 0600 (directories 0700): a dot-temp file created exclusively, fsynced,
+ * renamed, then its directory fsynced (and the parents of directories just created), so that
+ * the file survives a power loss before the spool lets go of its events. A failed write leaves
+ * no temp file behind.
+ */
 async function writeAtomic(path: string, body: Buffer): Promise<void> {
-  await mkdirPrivate(dirname(path));
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
-  const handle = await openNew(tmp);
+  const dir = dirname(path);
+  const created = await mkdirPrivate(dir);
+  const tmp = join(dir, `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
   try {
-    await handle.writeFile(body);
-    await handle.datasync();
-  } finally {
-    await handle.close();
-  }
-  try {
+    const handle = await openNew(tmp);
+    try {
+      await handle.writeFile(body);
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
     await rename(tmp, path);
   } catch (error) {
     await rm(tmp, { force: true });
     throw error;
+  }
+  await syncDir(dir);
+  // New partition directories: their entries in their parents too, down from the first one made.
+  if (created !== undefined) {
+    const top = dirname(resolve(created));
+    for (let d = resolve(dir); d !== top && dirname(d) !== d; d = dirname(d)) await syncDir(dirname(d));
   }
 }
