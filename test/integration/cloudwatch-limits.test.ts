@@ -128,9 +128,10 @@ describe('events CloudWatch rejects in a batch it accepted (rejectedLogEventsInf
       reply: (body) => {
         sent = (body as { logEvents: { message: string }[] }).logEvents;
         return {
+          // End indexes exclusive, as the API reference defines tooOldLogEventEndIndex.
           rejectedLogEventsInfo: {
-            tooOldLogEventEndIndex: sent.length - 1,
-            expiredLogEventEndIndex: Math.floor(sent.length / 2) - 1,
+            tooOldLogEventEndIndex: sent.length,
+            expiredLogEventEndIndex: Math.floor(sent.length / 2),
           },
         };
       },

@@ -236,9 +236,11 @@ export class CloudWatchSink implements Sink<CloudWatchPlan> {
     );
     const info = out.rejectedLogEventsInfo;
     if (info) {
-      // Indexes are inclusive ends / starts into this request's events.
-      const tooOld = info.tooOldLogEventEndIndex !== undefined ? info.tooOldLogEventEndIndex + 1 : 0;
-      const expired = info.expiredLogEventEndIndex !== undefined ? info.expiredLogEventEndIndex + 1 : 0;
+      // Into this request's events, as the API reference defines them: the too-old end index is
+      // exclusive, the too-new start index inclusive; the expired end index is undocumented and
+      // read like the too-old one. (moto answers with inclusive ends: docs/cloudwatch.md.)
+      const tooOld = info.tooOldLogEventEndIndex ?? 0;
+      const expired = info.expiredLogEventEndIndex ?? 0;
       const tooNew =
         info.tooNewLogEventStartIndex !== undefined ? part.events.length - info.tooNewLogEventStartIndex : 0;
       this.options.logger.warn({ tooOld, expired, tooNew }, 'CloudWatch rejected some events in a batch');
