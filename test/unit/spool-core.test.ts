@@ -21,6 +21,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import type { EventRecord } from '../../packages/voicelake/src/event.js';
+import { createAnalytics } from '../../packages/voicelake/src/index.js';
 import { silentLogger } from '../../packages/voicelake/src/logger.js';
 import { decodeFrames, encodeFrames } from '../../packages/voicelake/src/spool/frame.js';
 import { LOCK_STALE_MS, refreshLock } from '../../packages/voicelake/src/spool/lock.js';
@@ -190,7 +191,6 @@ describe('Spool', () => {
       // Only this spool's first write (another test's spool may still be finishing).
       const during = args[0].path.startsWith(dir) ? arrivals : undefined;
       if (during !== undefined) arrivals = undefined;
-      await new Promise((r) => setTimeout(r, 20));
       during?.();
       return write.apply(this, args);
     });
@@ -615,5 +615,32 @@ describe('spoolProblem and spoolDirFor', () => {
       if (saved === undefined) delete process.env.TMPDIR;
       else process.env.TMPDIR = saved;
     }
+  });
+});
+
+describe('Analytics.close() on a spool whose disk stalls', () => {
+  it('returns within its bound (and a second), says it timed out, and does not claim the events fsynced', async () => {
+    // Prepare: a destination that cannot deliver, and a spool whose close never finishes
+    const dir = tempDir('vl-spool-unit');
+    const analytics = createAnalytics({
+      s3: { bucket: 'vl-unreachable' },
+      local: false,
+      aws: { endpoint: 'http://127.0.0.1:1', region: 'us-east-1', connectionTimeoutMs: 50 },
+      spool: { dir: join(dir, 'spool') },
+      logger: silentLogger,
+      env: {},
+    });
+    for (let i = 0; i < 10; i++) analytics.track({ type: 'custom', callId: 'c1' });
+    const stall = vi.spyOn(Spool.prototype, 'close').mockReturnValue(new Promise<void>(() => undefined));
+    // Act
+    const started = Date.now();
+    const closed = await analytics.close({ timeoutMs: 200 });
+    const took = Date.now() - started;
+    stall.mockRestore();
+    // Assess
+    expect(took).toBeLessThan(3000);
+    expect(closed.timedOut).toBe(true);
+    expect(closed.destinations.s3).toBe('buffered');
+    expect(closed.undelivered.s3).toBe(10);
   });
 });

@@ -55,6 +55,9 @@ export interface CloseResult extends FlushResult {
   undelivered: Record<string, number>;
 }
 
+/** The least time `close()` gives the spool's last group commit, whatever is left of its bound. */
+const CLOSE_LOG_MIN_MS = 1000;
+
 export class Analytics {
   readonly #config: ResolvedConfig;
   readonly #log: ReturnType<typeof openLog>;
@@ -139,8 +142,12 @@ export class Analytics {
     const flushed = await withTimeout(this.flush(), timeoutMs);
     // Adopted backlogs get what is left of the same bound; the rest waits for the next process.
     await this.#adopter?.drain(Math.max(0, timeoutMs - (Date.now() - started)));
-    await this.#adopter?.close();
-    await Promise.all(this.#destinations.map((d) => d.stop()));
+    // What follows stops things (no I/O but the spool's last commit): a failure is logged, never thrown.
+    const { logger } = this.#config;
+    const step = (what: string) => (error: unknown) =>
+      logger.error({ error: (error as Error)?.message }, `close: ${what} failed`);
+    await this.#adopter?.close().catch(step('stopping the adopted spools'));
+    await Promise.all(this.#destinations.map((d) => d.stop().catch(step(`stopping ${d.name}`))));
     const durable = this.#log.state.mode === 'disk';
     const undelivered: Record<string, number> = {};
     const destinations: Record<string, FlushOutcome> = {};
@@ -163,8 +170,26 @@ export class Analytics {
         );
       }
     }
-    await this.#log.close();
-    return { timedOut: flushed === undefined, destinations, undelivered };
+    // The spool's last group commit (write, fdatasync, cursors) gets what is left of the bound,
+    // and at least CLOSE_LOG_MIN_MS: on a disk that stalls, close() still returns. Its events
+    // are then not known to be fsynced: `buffered`, not `persisted`.
+    const logClosed = await withTimeout(
+      this.#log.close().then(
+        () => true,
+        (error: unknown) => {
+          step('the spool')(error);
+          return false;
+        },
+      ),
+      Math.max(CLOSE_LOG_MIN_MS, timeoutMs - (Date.now() - started)),
+    );
+    if (logClosed !== true) {
+      for (const [name, outcome] of Object.entries(destinations))
+        if (outcome === FLUSH_OUTCOMES.persisted) destinations[name] = FLUSH_OUTCOMES.buffered;
+      if (logClosed === undefined)
+        logger.error({ dir: this.#log.state.dir }, 'close: the spool did not finish its last write in time');
+    }
+    return { timedOut: flushed === undefined || logClosed === undefined, destinations, undelivered };
   }
 
   stats(): AnalyticsStats {
