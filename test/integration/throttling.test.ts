@@ -2,6 +2,7 @@
  * CloudWatch throttling is retried, never fatal: a proxy answers PutLogEvents with
  * ThrottlingException several times in a row, and every event still arrives.
  */
+import { DeleteLogStreamCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createAnalytics } from '../../packages/voicelake/src/index.js';
 import { silentLogger } from '../../packages/voicelake/src/logger.js';
@@ -89,5 +90,36 @@ describe('InvalidParameterException while setting up the stream (a disabled KMS 
     expect(refused?.pending).toBe(300);
     expect(delivered.destinations.cloudwatch).toBe('delivered');
     expect(await readLogGroup(logs, logGroup)).toHaveLength(300);
+  }, 60_000);
+});
+
+describe('a log stream deleted while voicelake writes to it', () => {
+  it('is created again, every event arrives, and none is counted as re-sent', async () => {
+    // Prepare
+    const logGroup = uniqueName('/voicelake/recreate');
+    const analytics = createAnalytics({
+      s3: false,
+      local: false,
+      cloudWatch: { logGroup, logStream: 'agent-1' },
+      aws: { endpoint, region: 'us-east-1' },
+      spool: { dir: tempDir('vl-spool') },
+      logger: silentLogger,
+      env: {},
+    });
+    for (let i = 0; i < 10; i++) analytics.track({ type: 'llm_metrics', callId: 'c', data: { ttftMs: i } });
+    const first = await analytics.flush();
+    // Act
+    await logs.send(new DeleteLogStreamCommand({ logGroupName: logGroup, logStreamName: 'agent-1' }));
+    for (let i = 10; i < 20; i++) analytics.track({ type: 'llm_metrics', callId: 'c', data: { ttftMs: i } });
+    const second = await analytics.flush();
+    await analytics.close({ timeoutMs: 10_000 });
+    // Assess
+    const cw = analytics.stats().destinations.cloudwatch;
+    expect([first.destinations.cloudwatch, second.destinations.cloudwatch]).toEqual([
+      'delivered',
+      'delivered',
+    ]);
+    expect(cw).toMatchObject({ delivered: 20, replayed: 0, failed: 0 });
+    expect(await readLogGroup(logs, logGroup)).toHaveLength(10);
   }, 60_000);
 });

@@ -199,6 +199,9 @@ export class CloudWatchSink implements Sink<CloudWatchPlan> {
       await this.#put(part, report, signal);
     } catch (error) {
       if ((error as Error)?.name !== 'ResourceNotFoundException') throw error;
+      // The stream (or group) is gone, deleted under us: that attempt stored nothing, so the
+      // next one is not a re-send.
+      part.attempts--;
       this.#streamReady = false;
       await this.#setUp(report, signal);
       await this.#put(part, report, signal);
