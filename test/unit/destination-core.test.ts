@@ -179,3 +179,39 @@ describe('Destination replaying a batch left in flight', () => {
     expect(destination.stats()).toMatchObject({ replayed, delivered: 10 - seq, pending: 0 });
   });
 });
+
+describe('Destination replaying a batch whose first read fails', () => {
+  it('keeps the saved plan for the retry (a transient read error does not cost the saved keys)', async () => {
+    // Prepare: the first read (out of file descriptors) fails
+    class FlakyLog extends MemoryLog {
+      reads = 0;
+      constructor() {
+        super(1 << 20);
+        for (let i = 0; i < 10; i++) this.append(record(i));
+      }
+      override register() {
+        return { seq: 3, inflight: { start: 3, end: 10, meta: 'saved keys' } };
+      }
+      override read(from: number, maxEvents: number, maxBytes: number) {
+        if (this.reads++ === 0) return Promise.reject(Object.assign(new Error('EMFILE'), { code: 'EMFILE' }));
+        return super.read(from, maxEvents, maxBytes);
+      }
+    }
+    const metas: unknown[] = [];
+    const sink = new (class extends ScriptedSink {
+      override prepare(records: readonly EventRecord[], meta?: unknown): ScriptedPlan {
+        metas.push(meta);
+        return super.prepare(records);
+      }
+    })();
+    const logger = { debug: vi.fn(), info: vi.fn(), warn: vi.fn(), error: vi.fn() };
+    const destination = new Destination(sink, new FlakyLog(), { intervalMs: 1000, logger, random: () => 0 });
+    // Act: the flush fails over to a retry, which replays
+    await destination.flush(10);
+    await vi.waitFor(() => expect(destination.stats().delivered).toBe(7), { timeout: 2000 });
+    await destination.stop();
+    // Assess
+    expect(metas).toEqual(['saved keys']);
+    expect(destination.stats().replayed).toBe(7);
+  });
+});

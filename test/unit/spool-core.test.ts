@@ -305,6 +305,49 @@ describe('Spool', () => {
     await spool.close();
   });
 
+  it('a flush() racing close() starts no commit of its own: only close() commits', async () => {
+    // Prepare: a commit (A) running when close() is called, so close() waits for one more (B);
+    // while B writes, a flush asks for a commit
+    const dir = tempDir('vl-spool-unit');
+    const spool = open(dir, { commitIntervalMs: 60_000 });
+    spool.register('s3');
+    for (let i = 0; i < 100; i++) spool.append(rec(i));
+    const syncs = vi.spyOn(SegmentSet.prototype, 'sync');
+    const write = SegmentSet.prototype.write;
+    let writes = 0;
+    let late: Promise<string> | undefined;
+    const writeSpy = vi.spyOn(SegmentSet.prototype, 'write').mockImplementation(async function (
+      this: SegmentSet,
+      ...args: Parameters<SegmentSet['write']>
+    ) {
+      if (args[0].path.startsWith(dir) && ++writes === 2) late = spool.held(spool.head);
+      return write.apply(this, args);
+    });
+    // Act
+    void spool.sync();
+    for (let i = 100; i < 110; i++) spool.append(rec(i));
+    await spool.close();
+    await new Promise((r) => setTimeout(r, 20));
+    const count = syncs.mock.calls.length;
+    syncs.mockRestore();
+    writeSpy.mockRestore();
+    // Assess: A and B, nothing after; the flush got its answer from B
+    expect(writes).toBe(2);
+    expect(await late).toBe('persisted');
+    expect(count).toBe(2);
+  });
+
+  it('spool status names a lock it cannot read, with an unknown owner', async () => {
+    // Prepare
+    const dir = tempDir('vl-spool-unit');
+    writeFileSync(join(dir, 'LOCK'), lockOf(999_999));
+    // Act
+    const status = await withFailingOpen('sync', /\/LOCK$/, 'EMFILE', () => spoolStatus(dir));
+    // Assess
+    expect(status.owner).toBeUndefined();
+    expect(status.lockError).toMatch(/cannot read the lock .*EMFILE/);
+  });
+
   it('truncates a torn tail on open and keeps every complete record', async () => {
     const dir = tempDir('vl-spool-unit');
     const spool = open(dir);
@@ -619,7 +662,7 @@ describe('spoolProblem and spoolDirFor', () => {
 });
 
 describe('Analytics.close() on a spool whose disk stalls', () => {
-  it('returns within its bound (and a second), says it timed out, and does not claim the events fsynced', async () => {
+  it('returns within its bound (and a second) and says it timed out', async () => {
     // Prepare: a destination that cannot deliver, and a spool whose close never finishes
     const dir = tempDir('vl-spool-unit');
     const analytics = createAnalytics({
@@ -640,6 +683,30 @@ describe('Analytics.close() on a spool whose disk stalls', () => {
     // Assess
     expect(took).toBeLessThan(3000);
     expect(closed.timedOut).toBe(true);
+    // The flush inside close() saw them fsynced before the spool's close stalled.
+    expect(closed.destinations.s3).toBe('persisted');
+    expect(closed.undelivered.s3).toBe(10);
+  });
+
+  it('a disk that refuses every write: close() does not say the events were persisted', async () => {
+    // Prepare
+    const dir = tempDir('vl-spool-unit');
+    const analytics = createAnalytics({
+      s3: { bucket: 'vl-unreachable' },
+      local: false,
+      aws: { endpoint: 'http://127.0.0.1:1', region: 'us-east-1', connectionTimeoutMs: 50 },
+      spool: { dir: join(dir, 'spool') },
+      logger: silentLogger,
+      env: {},
+    });
+    const full = vi
+      .spyOn(SegmentSet.prototype, 'write')
+      .mockRejectedValue(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }));
+    for (let i = 0; i < 10; i++) analytics.track({ type: 'custom', callId: 'c1' });
+    // Act: a bound too short for the flush, so close() itself says what became of the events
+    const closed = await analytics.close({ timeoutMs: 1 });
+    full.mockRestore();
+    // Assess
     expect(closed.destinations.s3).toBe('buffered');
     expect(closed.undelivered.s3).toBe(10);
   });

@@ -173,19 +173,19 @@ export class Analytics {
     // The spool's last group commit (write, fdatasync, cursors) gets what is left of the bound,
     // and at least CLOSE_LOG_MIN_MS: on a disk that stalls, close() still returns. Its events
     // are then not known to be fsynced: `buffered`, not `persisted`.
+    // `true` when everything is fsynced; `false` when the last write failed (the disk is full).
     const logClosed = await withTimeout(
-      this.#log.close().then(
-        () => true,
-        (error: unknown) => {
-          step('the spool')(error);
-          return false;
-        },
-      ),
+      this.#log.close().catch((error: unknown) => {
+        step('the spool')(error);
+        return false;
+      }),
       Math.max(CLOSE_LOG_MIN_MS, timeoutMs - (Date.now() - started)),
     );
     if (logClosed !== true) {
-      for (const [name, outcome] of Object.entries(destinations))
-        if (outcome === FLUSH_OUTCOMES.persisted) destinations[name] = FLUSH_OUTCOMES.buffered;
+      // Only the answers reached here; one flush() gave was already proved.
+      for (const d of this.#destinations)
+        if (flushed?.destinations[d.name] === undefined && destinations[d.name] === FLUSH_OUTCOMES.persisted)
+          destinations[d.name] = FLUSH_OUTCOMES.buffered;
       if (logClosed === undefined)
         logger.error({ dir: this.#log.state.dir }, 'close: the spool did not finish its last write in time');
     }

@@ -212,7 +212,6 @@ export class Destination {
 
   /** Resend the batch a previous process had in flight, with the same plan (same S3 keys). */
   async #startReplay(inflight: Inflight): Promise<void> {
-    this.#replay = undefined;
     const records: EventRecord[] = [];
     let first: number | undefined;
     let seq = Math.max(inflight.start, this.#cursor);
@@ -234,6 +233,8 @@ export class Destination {
       records.push(...chunk.slice(0, inflight.end - start));
       seq = start + chunk.length;
     }
+    // Read: the saved plan is used now or never (a read that failed keeps it for the retry).
+    this.#replay = undefined;
     if (records.length === 0) return;
     this.#stats.replayed += records.length;
     // The saved plan (the lake's object keys, by position) fits only the very same records: a

@@ -16,7 +16,9 @@ function describe(status: SpoolStatus, now: number): string[] {
       : ` on ${o.host} (lock refreshed ${formatAge(now - o.refreshedMs)} ago${o.heartbeatMs === undefined ? ', no heartbeat: never adopted' : ''})`;
   const owner = o
     ? `, ${o.alive ? 'owned by' : 'left by'} pid ${o.pid}${where}${o.alive ? '' : ' (no longer running: the next process adopts it)'}`
-    : '';
+    : status.lockError
+      ? `, owner unknown (${status.lockError})`
+      : '';
   const lines = [
     `spool ${status.dir}: ${formatCount(status.records)} events in ${status.segments} segment${status.segments === 1 ? '' : 's'}, ${formatBytes(status.diskBytes)} on disk${owner}`,
   ];

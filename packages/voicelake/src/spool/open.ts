@@ -25,7 +25,8 @@ export interface OpenedLog {
   readonly root: string | undefined;
   readonly state: { readonly mode: 'disk' | 'memory'; readonly dir?: string };
   stats(): SpoolState | undefined;
-  close(): Promise<void>;
+  /** Close; resolves true when everything appended was fsynced (the spool keeps it), else false. */
+  close(): Promise<boolean>;
 }
 
 function memory(config: ResolvedConfig, reason: string | undefined): OpenedLog {
@@ -35,7 +36,7 @@ function memory(config: ResolvedConfig, reason: string | undefined): OpenedLog {
     root: undefined,
     state: { mode: 'memory' },
     stats: () => (reason === undefined ? undefined : { mode: 'memory', reason }),
-    close: () => log.close(),
+    close: () => log.close().then(() => false),
   };
 }
 
@@ -52,6 +53,7 @@ function disk(spool: Spool, dir: string, root: string | undefined): OpenedLog {
       // Everything delivered: a process's own directory goes with it (unless it is another's now).
       await spool.close();
       if (root !== undefined && spool.removable) removeSpoolDir(dir);
+      return spool.allDurable;
     },
   };
 }

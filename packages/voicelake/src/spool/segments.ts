@@ -206,8 +206,10 @@ export class SegmentSet {
     try {
       if (segment.torn) cutBack(segment);
       segment.handle ??= await openAppend(segment.path);
+      // Its own reference: dropping the segment (spool full) meanwhile clears `segment.handle`.
+      const handle = segment.handle;
       for (let at = 0; at < frames.length; ) {
-        const { bytesWritten } = await segment.handle.write(frames, at, frames.length - at);
+        const { bytesWritten } = await handle.write(frames, at, frames.length - at);
         if (bytesWritten <= 0) throw new Error(`write to ${segment.path} made no progress`);
         at += bytesWritten;
       }

@@ -87,6 +87,10 @@ export class Spool implements EventLog {
   #corruptCursors = 0;
   #writeErrors = 0;
   #closed = false;
+  /** close() has begun: no commit but its own starts. */
+  #closing = false;
+  /** Files of segments dropped (spool full) still being removed. */
+  readonly #removals = new Set<Promise<void>>();
   /** Group commits failed in a row, and the timer that retries the next. */
   #failedCommits = 0;
   #retry: NodeJS.Timeout | undefined;
@@ -217,13 +221,19 @@ export class Spool implements EventLog {
     if (this.#durable >= mark) return Promise.resolve(FLUSH_OUTCOMES.persisted);
     return new Promise((resolve) => {
       this.#durableWaiters.push({ mark, resolve });
-      void this.#commits.runNow();
+      // While closing, only close() commits (its last commit answers this waiter).
+      if (!this.#closing) void this.#commits.runNow();
     });
   }
 
   /** Run a full group commit now (after any in progress): writes, fsync, cursors, deletions. */
   sync(): Promise<void> {
-    return this.#commits.runNow();
+    return this.#closing ? Promise.resolve() : this.#commits.runNow();
+  }
+
+  /** Everything appended is fsynced (what `close()` leaves behind survives the process). */
+  get allDurable(): boolean {
+    return this.#durable >= this.#head;
   }
 
   stats(): SpoolStats {
@@ -243,7 +253,10 @@ export class Spool implements EventLog {
 
   /** Commit what is pending, persist cursors, delete what every destination passed, release the lock. */
   async close(): Promise<void> {
-    if (this.#closed) return;
+    if (this.#closed || this.#closing) return;
+    // From here only this commit runs: a flush() or a retry racing close() starts none that
+    // could still be writing, persisting or deleting once the lock is released.
+    this.#closing = true;
     await this.#commits.runNow();
     this.#commits.stop();
     clearInterval(this.#heartbeat);
@@ -252,6 +265,7 @@ export class Spool implements EventLog {
     // Everything delivered: remove every segment, the active one too (never another owner's).
     if (!this.#lost && this.#cursors.min(this.#head, this.tail) >= this.#head)
       await this.#segments.removeAll();
+    await Promise.all(this.#removals);
     await this.#segments.closeHandles();
     await this.#persistCursors();
     this.#lock.release();
@@ -294,8 +308,11 @@ export class Spool implements EventLog {
       const oldest = this.#segments.first;
       if (oldest === undefined) break;
       // Removed from the set synchronously; the file goes in the background (unless the
-      // directory is another process's now).
-      void this.#segments.shift(!this.#lost);
+      // directory is another process's now), and close() waits for it.
+      const removal = this.#segments.shift(!this.#lost).then(() => {
+        this.#removals.delete(removal);
+      });
+      this.#removals.add(removal);
       this.#dropped += oldest.count;
       this.#o.logger.warn(
         { dir: this.#o.dir, droppedEvents: oldest.count, maxBytes: this.#o.maxBytes },
@@ -368,7 +385,7 @@ export class Spool implements EventLog {
     const delay = Math.min(30_000, 250 * 2 ** Math.min(7, this.#failedCommits - 1));
     this.#retry = setTimeout(() => {
       this.#retry = undefined;
-      if (!this.#closed) void this.#commits.runNow();
+      if (!this.#closed && !this.#closing) void this.#commits.runNow();
     }, delay);
     this.#retry.unref();
   }

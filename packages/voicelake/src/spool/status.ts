@@ -30,6 +30,8 @@ export interface SpoolStatus {
   readonly records: number;
   /** The lock's owner, when its lock file was last refreshed (`refreshedMs`), and whether it may still run. */
   readonly owner: (LockRecord & { readonly alive: boolean }) | undefined;
+  /** Why the lock could not be read (EACCES, EMFILE…): its owner is then unknown, maybe alive. */
+  readonly lockError?: string;
   /** The destinations this spool feeds, as recorded in it. */
   readonly identity: string | undefined;
   /** Why cursors.json could not be read, if it could not. */
@@ -48,7 +50,13 @@ export function spoolStatus(dir: string, now: number = Date.now()): SpoolStatus 
   const first = segments[0]?.start ?? 0;
   const last = segments[segments.length - 1];
   const head = last ? last.start + last.records.length : 0;
-  const owner = readLockOwner(dir);
+  let owner: LockRecord | undefined;
+  let lockError: string | undefined;
+  try {
+    owner = readLockOwner(dir);
+  } catch (error) {
+    lockError = (error as Error).message;
+  }
   const destinations = Object.entries(loaded.cursors).map(([destination, c]): DestinationBacklog => {
     const from = Math.max(c.seq, first);
     let bytes = 0;
@@ -75,6 +83,7 @@ export function spoolStatus(dir: string, now: number = Date.now()): SpoolStatus 
     diskBytes: segments.reduce((n, s) => n + s.size, 0),
     records: head - first,
     owner: owner ? { ...owner, alive: ownerAlive(owner, now) } : undefined,
+    ...(lockError ? { lockError } : {}),
     identity: loaded.identity,
     corruptCursors: loaded.corrupt,
     destinations,
