@@ -662,10 +662,9 @@ describe('spoolProblem and spoolDirFor', () => {
 });
 
 describe('Analytics.close() on a spool whose disk stalls', () => {
-  it('returns within its bound (and a second) and says it timed out', async () => {
-    // Prepare: a destination that cannot deliver, and a spool whose close never finishes
-    const dir = tempDir('vl-spool-unit');
-    const analytics = createAnalytics({
+  /** Analytics whose only destination (S3) cannot be reached, spooling under `dir`. */
+  const unreachableS3 = (dir: string) =>
+    createAnalytics({
       s3: { bucket: 'vl-unreachable' },
       local: false,
       aws: { endpoint: 'http://127.0.0.1:1', region: 'us-east-1', connectionTimeoutMs: 50 },
@@ -673,6 +672,11 @@ describe('Analytics.close() on a spool whose disk stalls', () => {
       logger: silentLogger,
       env: {},
     });
+
+  it('returns within its bound (and a second) and says it timed out', async () => {
+    // Prepare: a destination that cannot deliver, and a spool whose close never finishes
+    const dir = tempDir('vl-spool-unit');
+    const analytics = unreachableS3(dir);
     for (let i = 0; i < 10; i++) analytics.track({ type: 'custom', callId: 'c1' });
     const stall = vi.spyOn(Spool.prototype, 'close').mockReturnValue(new Promise<void>(() => undefined));
     // Act
@@ -691,14 +695,7 @@ describe('Analytics.close() on a spool whose disk stalls', () => {
   it('a disk that refuses every write: close() does not say the events were persisted', async () => {
     // Prepare
     const dir = tempDir('vl-spool-unit');
-    const analytics = createAnalytics({
-      s3: { bucket: 'vl-unreachable' },
-      local: false,
-      aws: { endpoint: 'http://127.0.0.1:1', region: 'us-east-1', connectionTimeoutMs: 50 },
-      spool: { dir: join(dir, 'spool') },
-      logger: silentLogger,
-      env: {},
-    });
+    const analytics = unreachableS3(dir);
     const full = vi
       .spyOn(SegmentSet.prototype, 'write')
       .mockRejectedValue(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }));
