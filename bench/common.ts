@@ -87,12 +87,14 @@ export function roundedRatio(perRound: readonly number[]): RoundedRatio {
   const sorted = [...perRound].sort((a, b) => a - b);
   const median = interpolated(sorted, 0.5);
   const spread = (interpolated(sorted, 0.75) - interpolated(sorted, 0.25)) / median;
+  // The verdict follows the spread as printed: "15%" is stable, whatever digits were rounded off.
+  const spreadPct = round(spread * 100, 1);
   return {
     median: round(median, 3),
-    spreadPct: round(spread * 100, 1),
+    spreadPct,
     min: round(sorted[0] ?? Number.NaN, 3),
     max: round(sorted[sorted.length - 1] ?? Number.NaN, 3),
-    stable: spread <= UNSTABLE_SPREAD,
+    stable: spreadPct <= UNSTABLE_SPREAD * 100,
     perRound: perRound.map((r) => round(r, 3)),
   };
 }
