@@ -12,7 +12,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResolvedConfig } from './config/resolve.js';
 import { Destination } from './destination.js';
-import { FLUSH_OUTCOMES } from './outcomes.js';
+import { settled } from './outcomes.js';
 import { identityKey, OWN_DIR_RE } from './paths.js';
 import { createSinks } from './sinks/factory.js';
 import { CURSORS_FILE } from './spool/cursor-store.js';
@@ -151,13 +151,7 @@ export class Adopter {
       for (let wait = 1000; ; wait = Math.min(wait * 2, 60_000)) {
         const outcomes = await Promise.all(destinations.map((d) => d.flush(mark)));
         if (this.#closed) return;
-        if (
-          outcomes.every(
-            (o) =>
-              o === FLUSH_OUTCOMES.delivered || o === FLUSH_OUTCOMES.dropped || o === FLUSH_OUTCOMES.refused,
-          )
-        )
-          break;
+        if (outcomes.every(settled)) break;
         await new Promise((resolve) => setTimeout(resolve, wait).unref());
         if (this.#closed) return;
       }

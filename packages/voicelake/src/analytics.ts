@@ -171,9 +171,9 @@ export class Analytics {
       }
     }
     // The spool's last group commit (write, fdatasync, cursors) gets what is left of the bound,
-    // and at least CLOSE_LOG_MIN_MS: on a disk that stalls, close() still returns. Its events
-    // are then not known to be fsynced: `buffered`, not `persisted`.
-    // `true` when everything is fsynced; `false` when the last write failed (the disk is full).
+    // and at least CLOSE_LOG_MIN_MS: on a disk that stalls, close() still returns. `true` when
+    // everything is fsynced; `false` when the last write failed (a full disk); `undefined` when
+    // it did not finish in time. Unless `true`, the events are `buffered`, not `persisted`.
     const logClosed = await withTimeout(
       this.#log.close().catch((error: unknown) => {
         step('the spool')(error);

@@ -19,3 +19,7 @@ export const FLUSH_OUTCOMES = {
   refused: 'refused',
 } as const;
 export type FlushOutcome = (typeof FLUSH_OUTCOMES)[keyof typeof FLUSH_OUTCOMES];
+
+/** Delivery of the flushed events is over (whatever became of them): nothing is held for a retry. */
+export const settled = (outcome: FlushOutcome): boolean =>
+  outcome !== FLUSH_OUTCOMES.persisted && outcome !== FLUSH_OUTCOMES.buffered;

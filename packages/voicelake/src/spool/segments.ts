@@ -56,7 +56,6 @@ function cutBack(segment: Segment): void {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
-  segment.torn = false;
 }
 
 export interface Recovery {
@@ -204,7 +203,10 @@ export class SegmentSet {
    */
   async write(segment: Segment, frames: Buffer): Promise<void> {
     try {
-      if (segment.torn) cutBack(segment);
+      if (segment.torn) {
+        cutBack(segment);
+        segment.torn = false;
+      }
       segment.handle ??= await openAppend(segment.path);
       // Its own reference: dropping the segment (spool full) meanwhile clears `segment.handle`.
       const handle = segment.handle;
@@ -216,11 +218,10 @@ export class SegmentSet {
     } catch (error) {
       await segment.handle?.close().catch(() => undefined);
       segment.handle = undefined;
-      segment.torn = true;
       try {
         cutBack(segment);
       } catch {
-        // Cut at the next write.
+        segment.torn = true; // cut before the next write
       }
       throw error;
     }
