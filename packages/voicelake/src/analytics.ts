@@ -131,7 +131,11 @@ export class Analytics {
     return result;
   }
 
-  /** Flush, then release clients and timers. Bounded by `timeoutMs` (default `DEFAULTS.closeTimeoutMs`). Idempotent. */
+  /**
+   * Flush, then release clients and timers. Bounded by `timeoutMs` (default
+   * `DEFAULTS.closeTimeoutMs`), and at most `CLOSE_LOG_MIN_MS` more for the spool's last write.
+   * Idempotent.
+   */
   close(options: { timeoutMs?: number } = {}): Promise<CloseResult> {
     this.#closing ??= this.#close(options.timeoutMs ?? DEFAULTS.closeTimeoutMs);
     return this.#closing;

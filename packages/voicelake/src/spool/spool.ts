@@ -11,6 +11,7 @@ import type { Logger } from '../logger.js';
 import { FLUSH_OUTCOMES, type FlushOutcome } from '../outcomes.js';
 import { ensurePrivateDir } from '../private-fs.js';
 import { RecordWindow } from '../record-window.js';
+import { type BackoffPolicy, backoffMs } from '../retry.js';
 import { Debounced } from '../timers.js';
 import { CursorStore, loadCursors } from './cursor-store.js';
 import { encodeFrames, frameSize } from './frame.js';
@@ -19,6 +20,9 @@ import { readSpool } from './read.js';
 import { SegmentSet } from './segments.js';
 
 const LOCK_LOST = `the spool lock was taken over by another process (another host saw no heartbeat for ${LOCK_STALE_MS / 60_000} minutes or more, or the lock was removed)`;
+
+/** A failed group commit is retried after a full-jitter backoff of up to 250 ms, doubling to 30 s. */
+const COMMIT_BACKOFF: BackoffPolicy = { baseMs: 250, capMs: 30_000 };
 
 /** Records stay in memory at most this long after they became durable (and within `cacheBytes`). */
 const CACHE_AGE_MS = 5000;
@@ -87,7 +91,7 @@ export class Spool implements EventLog {
   #corruptCursors = 0;
   #writeErrors = 0;
   #closed = false;
-  /** close() has begun: no commit but its own starts. */
+  /** close() has begun (and `#closed` once it is done): no commit but its own starts. */
   #closing = false;
   /** Files of segments dropped (spool full) still being removed. */
   readonly #removals = new Set<Promise<void>>();
@@ -253,7 +257,7 @@ export class Spool implements EventLog {
 
   /** Commit what is pending, persist cursors, delete what every destination passed, release the lock. */
   async close(): Promise<void> {
-    if (this.#closed || this.#closing) return;
+    if (this.#closing) return;
     // From here only this commit runs: a flush() or a retry racing close() starts none that
     // could still be writing, persisting or deleting once the lock is released.
     this.#closing = true;
@@ -381,12 +385,14 @@ export class Spool implements EventLog {
    * whose destination is down may append nothing more, and its records must not wait in memory.
    */
   #retryCommit(): void {
-    if (this.#closed || this.#lost || this.#retry !== undefined) return;
-    const delay = Math.min(30_000, 250 * 2 ** Math.min(7, this.#failedCommits - 1));
-    this.#retry = setTimeout(() => {
-      this.#retry = undefined;
-      if (!this.#closed && !this.#closing) void this.#commits.runNow();
-    }, delay);
+    if (this.#closing || this.#lost || this.#retry !== undefined) return;
+    this.#retry = setTimeout(
+      () => {
+        this.#retry = undefined;
+        if (!this.#closing) void this.#commits.runNow();
+      },
+      backoffMs(this.#failedCommits - 1, COMMIT_BACKOFF),
+    );
     this.#retry.unref();
   }
 
