@@ -1,25 +1,10 @@
 /**
- * Start a real moto server (S3 + CloudWatch Logs emulator) on a free loopback port.
- * Installs `moto[server]` into `.venv-moto/` when missing. Used by the test setup and the
- * benchmarks.
+ * Start a real moto server (S3 + CloudWatch Logs emulator) on a free loopback port, from the
+ * pinned test venv (helpers/venv.ts). Used by the test setup and the benchmarks.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { freePort, waitForHttp } from './net.js';
-
-const VENV = resolve(import.meta.dirname, '../../.venv-moto');
-
-function motoServerBinary(): string {
-  if (process.env.VOICELAKE_MOTO_SERVER) return process.env.VOICELAKE_MOTO_SERVER;
-  const bin = resolve(VENV, 'bin/moto_server');
-  if (!existsSync(bin)) {
-    console.log(`[moto] installing moto[server] into ${VENV} (first run only)`);
-    execFileSync('python3', ['-m', 'venv', VENV], { stdio: 'inherit' });
-    execFileSync(resolve(VENV, 'bin/pip'), ['install', '--quiet', 'moto[server]'], { stdio: 'inherit' });
-  }
-  return bin;
-}
+import { testPython } from './venv.js';
 
 export interface Moto {
   readonly endpoint: string;
@@ -27,9 +12,9 @@ export interface Moto {
 }
 
 export async function startMoto(): Promise<Moto> {
-  const bin = motoServerBinary();
+  const python = testPython();
   const port = await freePort();
-  const server: ChildProcess = spawn(bin, ['-H', '127.0.0.1', '-p', String(port)], {
+  const server: ChildProcess = spawn(python, ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

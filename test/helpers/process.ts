@@ -67,6 +67,7 @@ export function startNode(script: string, env: Record<string, string>, nodeArgs:
       HOME: process.env.HOME ?? '/tmp',
       ...(process.env.TMPDIR ? { TMPDIR: process.env.TMPDIR } : {}),
       ...(process.env.XDG_STATE_HOME ? { XDG_STATE_HOME: process.env.XDG_STATE_HOME } : {}),
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

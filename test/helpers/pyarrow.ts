@@ -1,26 +1,9 @@
 /**
- * An independent Parquet reader for the compaction checks: pyarrow (Python), installed into
- * the moto venv (`.venv-moto/`) when missing, the way helpers/moto.ts installs moto. One Python
- * process reads a whole set of files.
+ * An independent Parquet reader for the compaction checks: pyarrow (Python), from the pinned
+ * test venv (helpers/venv.ts). One Python process reads a whole set of files.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-
-const VENV = resolve(import.meta.dirname, '../../.venv-moto');
-const REQUIREMENT = 'pyarrow>=17,<27';
-
-function python(): string {
-  const bin = resolve(VENV, 'bin/python');
-  if (!existsSync(bin)) execFileSync('python3', ['-m', 'venv', VENV], { stdio: 'inherit' });
-  try {
-    execFileSync(bin, ['-c', 'import pyarrow.parquet'], { stdio: 'ignore' });
-  } catch {
-    console.log(`[pyarrow] installing ${REQUIREMENT} into ${VENV} (first run only)`);
-    execFileSync(resolve(VENV, 'bin/pip'), ['install', '--quiet', REQUIREMENT], { stdio: 'inherit' });
-  }
-  return bin;
-}
+import { testPython as python } from './venv.js';
 
 export interface ParquetFileInfo {
   readonly path: string;

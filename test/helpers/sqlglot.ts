@@ -1,27 +1,9 @@
 /**
- * An independent SQL parser for the dialect checks: sqlglot (Python), installed into the
- * moto venv (`.venv-moto/`) when missing, the way helpers/moto.ts installs moto. One Python
- * process parses a whole batch of statements.
+ * An independent SQL parser for the dialect checks: sqlglot (Python), from the pinned test
+ * venv (helpers/venv.ts). One Python process parses a whole batch of statements.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-
-const VENV = resolve(import.meta.dirname, '../../.venv-moto');
-/** The sqlglot the checks were written against (its error reporting and function catalog). */
-const REQUIREMENT = 'sqlglot>=30,<31';
-
-function python(): string {
-  const bin = resolve(VENV, 'bin/python');
-  if (!existsSync(bin)) execFileSync('python3', ['-m', 'venv', VENV], { stdio: 'inherit' });
-  try {
-    execFileSync(bin, ['-c', 'import sqlglot'], { stdio: 'ignore' });
-  } catch {
-    console.log(`[sqlglot] installing ${REQUIREMENT} into ${VENV} (first run only)`);
-    execFileSync(resolve(VENV, 'bin/pip'), ['install', '--quiet', REQUIREMENT], { stdio: 'inherit' });
-  }
-  return bin;
-}
+import { testPython as python } from './venv.js';
 
 export type SqlglotDialect = 'athena' | 'trino' | 'duckdb' | 'hive';
 

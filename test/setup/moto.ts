@@ -1,6 +1,6 @@
 /**
- * Vitest global setup: a real moto server for the whole run (see helpers/moto.ts), so
- * `npm test` alone works on a fresh machine with Python 3. Every temporary directory of the
+ * Vitest global setup: the pinned test venv (helpers/venv.ts) and a real moto server for the
+ * whole run (see helpers/moto.ts), so `npm test` alone works on a fresh machine with Python 3. Every temporary directory of the
  * run (tests, fixtures, child processes, default spools) goes under one private directory
  * that is removed afterwards: the suite leaves nothing behind in the OS temp dir.
  */
@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startMoto } from '../helpers/moto.js';
+import { testPython } from '../helpers/venv.js';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const root = mkdtempSync(join(tmpdir(), 'voicelake-test-'));
@@ -17,6 +18,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // Workers and the processes they start inherit these.
   process.env.TMPDIR = root;
   process.env.XDG_STATE_HOME = state;
+  // The AWS SDK warns on every Node below 22 that its releases after January 2027 will need 22;
+  // the tests run on Node 20 on purpose, so the notice is noise here (the product leaves it on).
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  // Build (or find) the pinned venv once, before the workers start: they inherit its interpreter.
+  testPython();
   const moto = await startMoto();
   project.provide('motoEndpoint', moto.endpoint);
   return async () => {

@@ -79,16 +79,22 @@ function mixedEvents(
     );
   const parts = compacted.flatMap((c) => c.parts);
   branches.push(
-    `SELECT * FROM read_parquet([${parts.map(sqlString).join(', ')}], hive_partitioning = true, hive_types = {'year': BIGINT, 'month': BIGINT, 'day': BIGINT}, union_by_name = true)`,
+    `SELECT * FROM read_parquet([${parts.map(sqlString).join(', ')}], hive_partitioning = true, ${HIVE_TYPES}, union_by_name = true)`,
   );
   return `SELECT ${names.join(', ')}, year, month, day FROM (${branches.join('\nUNION ALL BY NAME\n')})`;
 }
+
+/**
+ * The partition columns' types, fixed. Left to inference, DuckDB reads a value with a leading
+ * zero (`day=07`) as VARCHAR, so `day` was a string or a number depending on the dates in the lake.
+ */
+const HIVE_TYPES = `hive_types = {'year': BIGINT, 'month': BIGINT, 'day': BIGINT}`;
 
 /** SQL that reads the lake under `dir` (a directory of the lake layout). */
 export function lakeSource(dir: string, columns?: Parameters<typeof duckdbColumns>[0]): string {
   // Exactly the layout under `dir`: a cache holding several prefixes nests them, and only this one's partitions count.
   const glob = join(dir, 'year=*', 'month=*', 'day=*', '*.json.gz');
-  return `read_json(${sqlString(glob)}, format = 'newline_delimited', compression = 'gzip', hive_partitioning = true, union_by_name = true, columns = ${duckdbColumns(columns)})`;
+  return `read_json(${sqlString(glob)}, format = 'newline_delimited', compression = 'gzip', hive_partitioning = true, ${HIVE_TYPES}, union_by_name = true, columns = ${duckdbColumns(columns)})`;
 }
 
 /**
