@@ -51,9 +51,31 @@ export class Tie {
   ) {}
 }
 
-const pct = (events: Event[], type: string, field: string, p: number): number | Tie | undefined => {
-  const exact = quantileCont(values(events, type, field), p);
+/**
+ * Athena's and Trino's `approx_percentile` (a T-digest / q-digest): the answer for percentile `p`
+ * is a value whose rank is within `rankError` of `p`'s, so any value between the exact
+ * percentiles at `p - rankError` and `p + rankError` (each rounded outwards) is right.
+ */
+export class Approx {
+  constructor(
+    readonly lo: number,
+    readonly hi: number,
+    readonly exact: number,
+  ) {}
+}
+
+/** The rank error the approximate engines are checked against (docs/at-scale.md). */
+let rankError: number | undefined;
+
+const pct = (events: Event[], type: string, field: string, p: number): number | Tie | Approx | undefined => {
+  const vs = values(events, type, field);
+  const exact = quantileCont(vs, p);
   if (exact === undefined) return undefined;
+  if (rankError !== undefined) {
+    const lo = quantileCont(vs, Math.max(0, p - rankError)) as number;
+    const hi = quantileCont(vs, Math.min(1, p + rankError)) as number;
+    return new Approx(Math.floor(lo), Math.ceil(hi), exact);
+  }
   const lo = Math.floor(exact);
   return Math.abs(exact - lo - 0.5) < 1e-6 ? new Tie(lo, lo + 1) : round(exact);
 };
@@ -70,7 +92,24 @@ const byKey = <T>(rows: T[], ...keys: ((r: T) => string | number)[]): T[] =>
     return 0;
   });
 
-export function recompute(events: Event[], limit = 10): Record<string, Row[]> {
+/**
+ * Every named query's answer, recomputed from the events. With `approx`, percentiles are the
+ * ranges an approximate percentile (Athena, Trino) may answer, within that rank error.
+ */
+export function recompute(
+  events: Event[],
+  limit = 10,
+  approx?: { rankError: number },
+): Record<string, Row[]> {
+  rankError = approx?.rankError;
+  try {
+    return recomputeAll(events, limit);
+  } finally {
+    rankError = undefined;
+  }
+}
+
+function recomputeAll(events: Event[], limit: number): Record<string, Row[]> {
   const ended = events.filter((e) => e.event_type === 'call_ended');
   const agents = [...group(events, (e) => String(e.agent_id)).entries()].sort(([a], [b]) => (a < b ? -1 : 1));
   const summary = (e: Event) => ({
@@ -234,12 +273,22 @@ export function expectSameRows(actual: Row[], expected: Row[], what: string): vo
     for (const [k, v] of Object.entries(row)) {
       const w = want[k];
       if (w instanceof Tie) expect([w.lo, w.hi], `${what}: row ${i} ${k} = ${v}`).toContain(v);
-      else if (typeof v === 'number' && typeof w === 'number')
+      else if (w instanceof Approx) {
+        expect(typeof v, `${what}: row ${i} ${k} is a number`).toBe('number');
+        expect(
+          (v as number) >= w.lo && (v as number) <= w.hi,
+          `${what}: row ${i} ${k} = ${v}, expected within [${w.lo}, ${w.hi}] (exact ${w.exact})`,
+        ).toBe(true);
+        approxDeviations.push(Math.abs((v as number) - w.exact) / Math.max(1, Math.abs(w.exact)));
+      } else if (typeof v === 'number' && typeof w === 'number')
         expect(Math.abs(v - w), `${what}: row ${i} ${k} = ${v}, expected ${w}`).toBeLessThanOrEqual(0.051);
       else expect(v, `${what}: row ${i} ${k}`).toEqual(w);
     }
   });
 }
+
+/** Relative deviations of every approximate percentile checked, for the docs' measured bound. */
+export const approxDeviations: number[] = [];
 
 /** Every named query's answer equals the expected one (both normalized, see {@link normalizeRows}). */
 export function expectAnswers(

@@ -1,6 +1,7 @@
 /**
- * Vitest global setup: the pinned test venv (helpers/venv.ts) and a real moto server for the
- * whole run (see helpers/moto.ts), so `npm test` alone works on a fresh machine with Python 3. Every temporary directory of the
+ * Vitest global setup: the pinned test venv (helpers/venv.ts), a real moto server (see
+ * helpers/moto.ts) and a real single-node Trino over moto's S3 (helpers/trino.ts) for the whole
+ * run, so `npm test` alone works on a fresh machine with Python 3, Java 24+ and Maven. Every temporary directory of the
  * run (tests, fixtures, child processes, default spools) goes under one private directory
  * that is removed afterwards: the suite leaves nothing behind in the OS temp dir.
  */
@@ -9,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startMoto } from '../helpers/moto.js';
+import { startTrino } from '../helpers/trino.js';
 import { testPython } from '../helpers/venv.js';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -25,7 +27,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
   testPython();
   const moto = await startMoto();
   project.provide('motoEndpoint', moto.endpoint);
+  // Trino takes ~20 s to start: it starts now, and the tests that use it wait for it (waitForTrino).
+  const trinoDir = join(root, 'trino');
+  mkdirSync(trinoDir, { mode: 0o700 });
+  const trino = await startTrino(moto.endpoint, trinoDir);
+  project.provide('trinoUrl', trino.url);
   return async () => {
+    await trino.stop();
     await moto.stop();
     rmSync(root, { recursive: true, force: true });
   };
@@ -34,5 +42,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
 declare module 'vitest' {
   export interface ProvidedContext {
     motoEndpoint: string;
+    trinoUrl: string;
   }
 }

@@ -19,6 +19,7 @@ import { lsCommand } from './commands/ls.js';
 import { queryCommand } from './commands/query.js';
 import { reportCommand } from './commands/report.js';
 import { spoolCommand } from './commands/spool.js';
+import { trinoCommand } from './commands/trino.js';
 
 export function createProgram(): Command {
   const program = new Command()
@@ -43,6 +44,7 @@ export function createProgram(): Command {
   program.addCommand(cloudwatchCommand());
   program.addCommand(lifecycleCommand());
   program.addCommand(costCommand());
+  program.addCommand(trinoCommand());
   return program;
 }
 

@@ -9,11 +9,11 @@ export const SCHEMA_VERSION = 1;
 
 /** Column kinds, mapped to each engine's type. */
 export const KINDS = {
-  string: { duckdb: 'VARCHAR', athena: 'string' },
-  double: { duckdb: 'DOUBLE', athena: 'double' },
-  bigint: { duckdb: 'BIGINT', athena: 'bigint' },
-  boolean: { duckdb: 'BOOLEAN', athena: 'boolean' },
-  integer: { duckdb: 'INTEGER', athena: 'int' },
+  string: { duckdb: 'VARCHAR', athena: 'string', trino: 'varchar' },
+  double: { duckdb: 'DOUBLE', athena: 'double', trino: 'double' },
+  bigint: { duckdb: 'BIGINT', athena: 'bigint', trino: 'bigint' },
+  boolean: { duckdb: 'BOOLEAN', athena: 'boolean', trino: 'boolean' },
+  integer: { duckdb: 'INTEGER', athena: 'int', trino: 'integer' },
 } as const;
 export type ColumnKind = keyof typeof KINDS;
 

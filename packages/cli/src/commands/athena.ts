@@ -25,7 +25,7 @@ import {
   type TableRef,
 } from '../lake/ddl.js';
 
-interface TableFlags {
+export interface TableFlags {
   bucket?: string;
   prefix?: string;
   database?: string;
@@ -41,14 +41,15 @@ function tableRef(flags: TableFlags): TableRef {
   return ref;
 }
 
-function ddlOptions(flags: TableFlags): AthenaDdlOptions {
+export function ddlOptions(flags: TableFlags): AthenaDdlOptions {
   const bucket = nonEmpty(flags.bucket) ?? envValue('ANALYTICS_S3_BUCKET');
   if (bucket === undefined) throw new ConfigError('no bucket: pass --bucket or set ANALYTICS_S3_BUCKET');
   return { ...tableRef(flags), bucket, prefix: flags.prefix ?? envValue('ANALYTICS_S3_PREFIX') ?? '' };
 }
 
 /** Statements as a script: each ends with `;`, a blank line between them. */
-const script = (statements: readonly string[]): string => `${statements.map((s) => `${s};`).join('\n\n')}\n`;
+export const script = (statements: readonly string[]): string =>
+  `${statements.map((s) => `${s};`).join('\n\n')}\n`;
 
 export type TableCheck =
   | { readonly status: 'missing' }

@@ -9,20 +9,28 @@ import { compactWithAthena } from '../compact/athena.js';
 import { compactDay, type DayResult } from '../compact/day.js';
 import { PARQUET_ROWS } from '../compact/layout.js';
 import { S3Store, storeFor } from '../compact/store.js';
+import { envValue } from '../env.js';
 import { formatBytes, formatCount, positiveInt } from '../format.js';
 import { AthenaEngine, AthenaQueryError } from '../lake/athena.js';
 import { ATHENA_DDL_DEFAULTS, checkTableRef } from '../lake/ddl.js';
+import type { SqlEngine } from '../lake/engine.js';
 import { daysOf } from '../lake/local-source.js';
 import { S3Source } from '../lake/s3-source.js';
 import { addSourceOptions, parseDay, type SourceOptions, sourceFrom } from '../lake/sources.js';
+import { TrinoEngine } from '../lake/trino.js';
 import { abortOnSigint } from './athena.js';
+import { trinoOptions } from './trino.js';
 
 type CompactFlags = SourceOptions & {
   day: string;
   to?: string;
   deleteSource?: boolean;
   partRows: number;
-  engine: 'duckdb' | 'athena';
+  engine: 'duckdb' | 'athena' | 'trino';
+  server?: string;
+  catalog?: string;
+  schema?: string;
+  user?: string;
   workgroup?: string;
   database?: string;
   table: string;
@@ -76,9 +84,9 @@ export function compactCommand(): Command {
     .addOption(
       new Option(
         '--engine <engine>',
-        'where the work runs: duckdb on this machine (through the query cache on S3), or athena inside AWS (S3 lakes)',
+        'where the work runs: duckdb on this machine (through the query cache on S3), athena inside AWS, or your own trino (S3 lakes)',
       )
-        .choices(['duckdb', 'athena'])
+        .choices(['duckdb', 'athena', 'trino'])
         .default('duckdb'),
     )
     .option('--workgroup <name>', 'Athena workgroup (default: ANALYTICS_ATHENA_WORKGROUP, else primary)')
@@ -92,6 +100,7 @@ export function compactCommand(): Command {
       '--output-location <s3url>',
       "Athena results location (default: ANALYTICS_ATHENA_OUTPUT, else the workgroup's)",
     );
+  trinoOptions(cmd);
   addSourceOptions(cmd, { range: false });
   return cmd.action(async (flags: CompactFlags) => {
     if (flags.partRows < PARQUET_ROWS.minRowGroup)
@@ -112,14 +121,27 @@ export function compactCommand(): Command {
       const store = storeFor(source);
       const results: DayResult[] = [];
       let scanned = '';
-      if (flags.engine === 'athena') {
+      if (flags.engine === 'athena' || flags.engine === 'trino') {
         if (!(source instanceof S3Source) || !(store instanceof S3Store))
-          throw new ConfigError('--engine athena compacts an S3 lake: pass --bucket (and --prefix)');
-        const athena = new AthenaEngine({
-          workgroup: flags.workgroup,
-          database: flags.database,
-          outputLocation: flags.outputLocation,
-        });
+          throw new ConfigError(`--engine ${flags.engine} compacts an S3 lake: pass --bucket (and --prefix)`);
+        const trino = flags.engine === 'trino';
+        const athena: SqlEngine = trino
+          ? new TrinoEngine({
+              server: flags.server,
+              catalog: flags.catalog,
+              schema: flags.schema,
+              user: flags.user,
+              // Trino takes the Parquet codec from the session (Athena from the table's properties).
+              session: {
+                [`${flags.catalog ?? envValue('ANALYTICS_TRINO_CATALOG') ?? 'hive'}.compression_codec`]:
+                  'ZSTD',
+              },
+            })
+          : new AthenaEngine({
+              workgroup: flags.workgroup,
+              database: flags.database,
+              outputLocation: flags.outputLocation,
+            });
         checkTableRef({ database: athena.database, table: flags.table });
         // Ctrl-C stops the running query in Athena (it would otherwise run, and bill, to its
         // end); the clean-up statements then run without the signal.
@@ -135,11 +157,13 @@ export function compactCommand(): Command {
             table: flags.table,
             deleteSource: flags.deleteSource === true,
             log,
+            dialect: trino ? 'trino' : 'athena',
+            engineName: trino ? 'Trino' : 'Athena',
           }).catch((error: unknown) => {
-            throw athenaHint(error, athena.database, flags.table);
+            throw trino ? error : athenaHint(error, athena.database, flags.table);
           });
           results.push(...out.results);
-          scanned = `, ${formatBytes(out.bytesScanned)} scanned by Athena`;
+          scanned = `, ${formatBytes(out.bytesScanned)} scanned by ${trino ? 'Trino' : 'Athena'}`;
         } finally {
           release();
           athena.close();

@@ -1,16 +1,21 @@
 /**
  * `voicelake query`: a named query or your own SQL over the lake — local, or S3 through the
- * query cache — with DuckDB.
+ * query cache — with DuckDB; or over the S3 lake itself with Athena or your own Trino.
  */
 import { Command, Option } from 'commander';
 import { QueryError } from 'voicelake';
 import { INSIGHTS_QUERIES, runInsights } from '../cloudwatch/insights.js';
+import { envValue, nonEmpty } from '../env.js';
 import { formatBytes, positiveInt } from '../format.js';
 import { AthenaEngine } from '../lake/athena.js';
-import { ATHENA_VIEWS } from '../lake/ddl.js';
+import { daysOf, partitionFilter } from '../lake/days.js';
+import { ATHENA_DDL_DEFAULTS, ATHENA_VIEWS, checkTableRef } from '../lake/ddl.js';
 import { sqlHelpers } from '../lake/dialect.js';
 import { openLake } from '../lake/duckdb.js';
+import type { SqlEngine } from '../lake/engine.js';
+import { compactedDaysInS3, engineEventsSql } from '../lake/engine-events.js';
 import { NAMED_QUERIES, type NamedQueryName, namedQuerySql } from '../lake/named-queries.js';
+import { S3Source } from '../lake/s3-source.js';
 import type { DayRange } from '../lake/source.js';
 import {
   addSourceOptions,
@@ -21,7 +26,9 @@ import {
   sourceFrom,
   syncAndReport,
 } from '../lake/sources.js';
+import type { TrinoEngine } from '../lake/trino.js';
 import { type Format, formatOption, printRows } from '../output.js';
+import { trinoEngine, trinoOptions } from './trino.js';
 
 type QueryOptions = SourceOptions &
   RangeOptions & {
@@ -30,44 +37,18 @@ type QueryOptions = SourceOptions &
     list?: boolean;
     format: Format;
     limit: number;
-    engine: 'duckdb' | 'athena' | 'cloudwatch';
+    engine: 'duckdb' | 'athena' | 'trino' | 'cloudwatch';
+    table: string;
+    server?: string;
+    catalog?: string;
+    schema?: string;
+    user?: string;
     since?: string;
     logGroup?: string;
     workgroup?: string;
     database?: string;
     outputLocation?: string;
   };
-
-/** Days of `range` as `YYYY-MM-DD`. */
-function daysOf(range: DayRange): string[] {
-  const out: string[] = [];
-  for (
-    let t = Date.parse(`${range.from}T00:00:00Z`);
-    t <= Date.parse(`${range.to}T00:00:00Z`) && out.length <= 366;
-    t += 86_400_000
-  )
-    out.push(new Date(t).toISOString().slice(0, 10));
-  return out;
-}
-
-/**
- * Athena runs the same SQL over `events`, defined here as the deduplicated view limited to the
- * range's partitions, written as equalities on the projected partition columns so Athena reads
- * only those days.
- */
-function athenaSql(sql: string, database: string, range: DayRange | undefined): string {
-  const days = range ? daysOf(range) : [];
-  const where =
-    days.length > 0
-      ? ` WHERE ${days
-          .map((d) => {
-            const [y, m, dd] = d.split('-').map(Number);
-            return `(year = ${y} AND month = ${m} AND day = ${dd})`;
-          })
-          .join(' OR ')}`
-      : '';
-  return `WITH events AS (SELECT * FROM ${database}.${ATHENA_VIEWS.unique}${where})\n${sql}`;
-}
 
 export function queryCommand(): Command {
   const names = Object.keys(NAMED_QUERIES).join(', ');
@@ -81,7 +62,7 @@ export function queryCommand(): Command {
     .option('--list', 'list the named queries')
     .addOption(
       new Option('--engine <engine>', 'where the SQL runs')
-        .choices(['duckdb', 'athena', 'cloudwatch'])
+        .choices(['duckdb', 'athena', 'trino', 'cloudwatch'])
         .default('duckdb'),
     )
     .option('--since <window>', 'CloudWatch Logs Insights window: 30s, 15m, 1h, 2d, 1w (default 1h)')
@@ -91,7 +72,13 @@ export function queryCommand(): Command {
     .option(
       '--output-location <s3url>',
       "Athena results location (default: ANALYTICS_ATHENA_OUTPUT, else the workgroup's)",
+    )
+    .option(
+      '--table <name>',
+      'Athena/Trino: the lake table (`athena ddl` / `trino ddl`)',
+      ATHENA_DDL_DEFAULTS.table,
     );
+  trinoOptions(cmd);
   addSourceOptions(cmd);
   return cmd.action(async (name: string | undefined, opts: QueryOptions) => {
     if (opts.list || (!name && !opts.sql)) {
@@ -117,11 +104,12 @@ export function queryCommand(): Command {
     let sql = opts.sql as string;
     if (name !== undefined) {
       if (!(name in NAMED_QUERIES)) throw new QueryError(`unknown named query "${name}"; known: ${names}`);
-      sql = namedQuerySql(name as NamedQueryName, sqlHelpers(opts.engine), { limit: opts.limit });
+      const dialect = opts.engine === 'duckdb' ? 'duckdb' : 'athena';
+      sql = namedQuerySql(name as NamedQueryName, sqlHelpers(dialect), { limit: opts.limit });
     }
     const format = opts.json ? 'json' : opts.format;
-    if (opts.engine === 'athena') {
-      await runAthena(sql, opts, format);
+    if (opts.engine === 'athena' || opts.engine === 'trino') {
+      await runOnEngine(sql, opts, format);
       return;
     }
     const source = sourceFrom(opts);
@@ -140,17 +128,45 @@ export function queryCommand(): Command {
   });
 }
 
-async function runAthena(sql: string, opts: QueryOptions, format: Format): Promise<void> {
-  const engine = new AthenaEngine({
-    workgroup: opts.workgroup,
-    database: opts.database,
-    outputLocation: opts.outputLocation,
-  });
+/**
+ * Athena and Trino run the same SQL over `events`, defined for the range: each day from one
+ * table, each event once (lake/engine-events.ts). With the lake's bucket known (`--bucket`, else
+ * `ANALYTICS_S3_BUCKET`), the compacted days are listed first and read from Parquet only;
+ * without it, `events_unique` is read, which also scans compacted days' gzip objects.
+ */
+async function runOnEngine(sql: string, opts: QueryOptions, format: Format): Promise<void> {
+  const engine: SqlEngine =
+    opts.engine === 'athena'
+      ? new AthenaEngine({
+          workgroup: opts.workgroup,
+          database: opts.database,
+          outputLocation: opts.outputLocation,
+        })
+      : trinoEngine(opts);
+  // Athena and Trino read the lake in S3 themselves: the source only names it and fixes the days (default: 7).
+  const source = (nonEmpty(opts.bucket) ?? envValue('ANALYTICS_S3_BUCKET')) ? sourceFrom(opts) : undefined;
   try {
-    // Athena reads the lake in S3 itself: the source only fixes the day range (S3 default: 7 days).
-    const range = rangeFrom(opts, { kind: 's3' } as Parameters<typeof rangeFrom>[1]);
-    const result = await engine.query(athenaSql(sql, engine.database, range), {
-      onPoll: (state) => process.stderr.isTTY && process.stderr.write(`\rathena: ${state.toLowerCase()}   `),
+    const range = rangeFrom(opts, { kind: 's3' } as Parameters<typeof rangeFrom>[1]) as DayRange;
+    const ref = { database: engine.database, table: opts.table };
+    checkTableRef(ref);
+    let events: string;
+    let compactedNote = '';
+    if (source instanceof S3Source) {
+      const compacted = await compactedDaysInS3(source.client, source.bucket, source.prefix, range);
+      events = engineEventsSql(ref, daysOf(range), compacted);
+      compactedNote =
+        compacted.size > 0
+          ? `, ${compacted.size} compacted day${compacted.size === 1 ? '' : 's'} from Parquet`
+          : '';
+    } else {
+      events = `SELECT * FROM ${ref.database}.${ATHENA_VIEWS.unique} WHERE ${partitionFilter(daysOf(range))}`;
+      process.stderr.write(
+        `${opts.engine}: no --bucket (or ANALYTICS_S3_BUCKET): reading ${ATHENA_VIEWS.unique}, which also scans compacted days' gzip objects\n`,
+      );
+    }
+    const result = await engine.query(`WITH events AS (\n${events}\n)\n${sql}`, {
+      onPoll: (state) =>
+        process.stderr.isTTY && process.stderr.write(`\r${opts.engine}: ${state.toLowerCase()}   `),
     });
     if (process.stderr.isTTY) process.stderr.write('\r');
     printRows(
@@ -158,10 +174,13 @@ async function runAthena(sql: string, opts: QueryOptions, format: Format): Promi
       format,
       result.columns.map((c) => c.name),
     );
+    const where =
+      engine instanceof AthenaEngine ? `workgroup ${engine.workgroup}` : `${(engine as TrinoEngine).server}`;
     process.stderr.write(
-      `athena ${result.stats.queryExecutionId}: ${formatBytes(result.stats.bytesScanned)} scanned in ${(result.stats.executionMs / 1000).toFixed(2)} s (${rangeLabel(range)}, workgroup ${engine.workgroup})\n`,
+      `${opts.engine} ${result.stats.id}: ${formatBytes(result.stats.bytesScanned)} scanned in ${(result.stats.executionMs / 1000).toFixed(2)} s (${rangeLabel(range)}${compactedNote}, ${where})\n`,
     );
   } finally {
+    source?.close();
     engine.close();
   }
 }

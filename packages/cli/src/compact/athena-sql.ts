@@ -55,9 +55,32 @@ export function chunks(days: readonly string[], size = ATHENA_MAX_PARTITIONS): s
   return out;
 }
 
-/** The scratch tables: the list of source objects (one `s3://` URI per line), and the Parquet (zstd) output. */
-export function createRunTables(r: AthenaRun, columns: readonly SchemaColumn[] = ALL_COLUMNS): string[] {
+/**
+ * The scratch tables: the list of source objects (one `s3://` URI per line), and the Parquet
+ * (zstd) output. In Hive's DDL for Athena, or in Trino's (`trino`: the same two tables; Trino
+ * takes the Parquet codec from the session, which the Trino engine sets to ZSTD for compaction).
+ */
+export function createRunTables(
+  r: AthenaRun,
+  columns: readonly SchemaColumn[] = ALL_COLUMNS,
+  dialect: 'athena' | 'trino' = 'athena',
+): string[] {
   const t = runTables(r);
+  if (dialect === 'trino')
+    return [
+      `CREATE TABLE ${t.sources} (${q('path')} varchar) WITH (format = 'TEXTFILE', external_location = '${runLocation(r, 'sources')}')`,
+      [
+        `CREATE TABLE ${t.out} (`,
+        [
+          ...columns.map((c) => `${q(c.name)} ${KINDS[c.kind].trino}`),
+          ...PARTITION_COLUMNS.map((p) => `${q(p)} integer`),
+        ]
+          .map((c) => `  ${c}`)
+          .join(',\n'),
+        ')',
+        `WITH (format = 'PARQUET', external_location = '${runLocation(r, 'out')}', partitioned_by = ARRAY[${PARTITION_COLUMNS.map((p) => `'${p}'`).join(', ')}])`,
+      ].join('\n'),
+    ];
   return [
     [
       `CREATE EXTERNAL TABLE ${t.sources} (`,

@@ -64,6 +64,10 @@ export interface AthenaCompactOptions {
   readonly deleteSource: boolean;
   readonly log: (line: string) => void;
   readonly env?: Env;
+  /** Whose DDL the scratch tables are created in: Athena's (Hive) or Trino's. Default `athena`. */
+  readonly dialect?: 'athena' | 'trino';
+  /** For messages: `Athena` or `Trino`. */
+  readonly engineName?: string;
 }
 
 interface DayPlan {
@@ -166,13 +170,13 @@ async function runChunk(
     return res.rows;
   };
   const label = days.length === 1 ? days[0] : `${days[0]}..${days[days.length - 1]}`;
-  const bar = progress(`compacting ${label} with Athena`, 5);
+  const bar = progress(`compacting ${label} with ${o.engineName ?? 'Athena'}`, 5);
   const results: DayResult[] = [];
   try {
     // 1. The objects to read, as a table.
     const uris = plans.flatMap((p) => p.toRead.map((x) => `s3://${o.bucket}/${x.key}`));
     await o.store.put(`${root}sources/sources.txt`, Buffer.from(uris.length ? `${uris.join('\n')}\n` : ''));
-    for (const statement of createRunTables(r)) await sql(statement);
+    for (const statement of createRunTables(r, undefined, o.dialect)) await sql(statement);
     bar.tick(1);
     // 2. Write, then count both sides.
     await sql(insertDays(r, days));
@@ -306,7 +310,7 @@ async function publish(
     ...(previousParts > 0 ? [`${n(previousParts)} earlier parts`] : []),
   ].join(' + ');
   o.log(
-    `${day}: ${inputs} → ${n(parts.length)} Parquet part${parts.length === 1 ? '' : 's'} (${formatBytes(parquetBytes)}, written by Athena), ${n(w.rows)} rows, ${n(duplicates)} duplicates removed; verified: ${n(ids)} distinct event_ids = rows written; run ${w.run}`,
+    `${day}: ${inputs} → ${n(parts.length)} Parquet part${parts.length === 1 ? '' : 's'} (${formatBytes(parquetBytes)}, written by ${o.engineName ?? 'Athena'}), ${n(w.rows)} rows, ${n(duplicates)} duplicates removed; verified: ${n(ids)} distinct event_ids = rows written; run ${w.run}`,
   );
   const deletedSources = o.deleteSource ? await deleteSources(o.store, day, p.objects, manifest, o.log) : 0;
   return {

@@ -22,6 +22,7 @@ import {
 import { ConfigError, QueryError } from 'voicelake';
 import { envValue } from '../env.js';
 import { ATHENA_DDL_DEFAULTS } from './ddl.js';
+import type { SqlEngine, SqlResult, SqlStats } from './engine.js';
 
 export interface AthenaEngineOptions {
   /** Athena workgroup. Default: `ANALYTICS_ATHENA_WORKGROUP`, else `primary`. */
@@ -53,7 +54,7 @@ export interface AthenaColumn {
   readonly type: string;
 }
 
-export interface AthenaStats {
+export interface AthenaStats extends SqlStats {
   readonly queryExecutionId: string;
   /** `Statistics.DataScannedInBytes`: what the query is billed on. */
   readonly bytesScanned: number;
@@ -63,8 +64,7 @@ export interface AthenaStats {
   readonly state: string;
 }
 
-export interface AthenaResult {
-  readonly rows: Record<string, unknown>[];
+export interface AthenaResult extends SqlResult {
   readonly columns: AthenaColumn[];
   readonly stats: AthenaStats;
 }
@@ -146,7 +146,7 @@ function isHeader(
   return data.every((d, i) => d.VarCharValue === columns[i]?.name || d.VarCharValue === info[i]?.Label);
 }
 
-export class AthenaEngine {
+export class AthenaEngine implements SqlEngine {
   readonly workgroup: string;
   readonly database: string;
   readonly outputLocation: string | undefined;
@@ -220,6 +220,7 @@ export class AthenaEngine {
       rows,
       columns,
       stats: {
+        id,
         queryExecutionId: id,
         bytesScanned: execution.Statistics?.DataScannedInBytes ?? 0,
         executionMs: execution.Statistics?.EngineExecutionTimeInMillis ?? 0,

@@ -69,7 +69,7 @@ const SUMMARY_ALSO = ['prompt_tokens', 'prompt_cached_tokens', 'completion_token
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 
 /** Athena database and table names: lower case letters, digits and `_` (Glue lower-cases them anyway). */
-function checkName(option: string, value: string): void {
+export function checkName(option: string, value: string): void {
   if (!IDENTIFIER.test(value) || value.length > 255)
     throw new ConfigError(
       `invalid ${option} ${JSON.stringify(value)}: use lower case letters, digits and _ (not starting with a digit), at most 255 characters`,
@@ -121,7 +121,7 @@ const ddlColumn = (c: SchemaColumn): string =>
 export const q = (name: string): string => `"${name}"`;
 
 /** `items` joined by `, `, broken into lines of about 100 characters indented by `indent`. */
-function wrap(items: readonly string[], indent: number): string {
+export function wrap(items: readonly string[], indent: number): string {
   const lines: string[] = [];
   let line = '';
   for (const item of items) {
@@ -193,7 +193,11 @@ function externalTable(
 }
 
 /** Checks the options and `columns`; returns the lake's root, `s3://bucket/prefix/`, or with `symlinks` the root of compaction's symlink manifests. */
-function checkOptions(options: AthenaDdlOptions, columns: readonly SchemaColumn[], symlinks = false): string {
+export function checkOptions(
+  options: AthenaDdlOptions,
+  columns: readonly SchemaColumn[],
+  symlinks = false,
+): string {
   checkName('--database', options.database);
   checkName('--table', options.table);
   checkBucket(options.bucket);

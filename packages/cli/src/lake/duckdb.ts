@@ -11,7 +11,13 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { DuckDBInstance, type DuckDBPreparedStatement, StatementType } from '@duckdb/node-api';
+import {
+  DuckDBInstance,
+  type DuckDBPreparedStatement,
+  type DuckDBResultReader,
+  DuckDBTypeId,
+  StatementType,
+} from '@duckdb/node-api';
 import { QueryError } from 'voicelake';
 import { ALL_COLUMNS, duckdbColumns, KINDS } from 'voicelake/schema';
 import { type CompactedDay, compactedDays } from '../compact/read.js';
@@ -89,6 +95,21 @@ function mixedEvents(
  * zero (`day=07`) as VARCHAR, so `day` was a string or a number depending on the dates in the lake.
  */
 const HIVE_TYPES = `hive_types = {'year': BIGINT, 'month': BIGINT, 'day': BIGINT}`;
+
+/**
+ * `events`: `events_raw` with each `event_id` once. A compacted day's Parquet is unique already
+ * (compaction deduplicated it); every other day keeps the first row by `event_time` of each
+ * `event_id`, as Athena's `events_unique` does, so a replayed batch with new keys is counted
+ * once before compaction as after. Rows without an `event_id` are all kept.
+ */
+function uniqueEvents(compacted: readonly CompactedDay[]): string {
+  const window = 'row_number() OVER (PARTITION BY year, month, day, event_id ORDER BY event_time)';
+  if (compacted.length === 0) return `SELECT * FROM events_raw QUALIFY ${window} = 1 OR event_id IS NULL`;
+  const isCompacted = `(year * 10000 + month * 100 + day) IN (${compacted.map((c) => dayKey(c.day)).join(', ')})`;
+  return `SELECT * FROM events_raw WHERE ${isCompacted}
+UNION ALL BY NAME
+SELECT * FROM events_raw WHERE NOT ${isCompacted} QUALIFY ${window} = 1 OR event_id IS NULL`;
+}
 
 /** SQL that reads the lake under `dir` (a directory of the lake layout). */
 export function lakeSource(dir: string, columns?: Parameters<typeof duckdbColumns>[0]): string {
@@ -184,6 +205,38 @@ function skipToken(sql: string, i: number): number {
   return i + 1;
 }
 
+/** Types whose values `getRowObjectsJson` gives as text to keep every digit. */
+const TEXT_NUMBERS = new Set<DuckDBTypeId>([
+  DuckDBTypeId.BIGINT,
+  DuckDBTypeId.UBIGINT,
+  DuckDBTypeId.HUGEINT,
+  DuckDBTypeId.UHUGEINT,
+  DuckDBTypeId.DECIMAL,
+]);
+
+/**
+ * The rows as JSON values, numbers as numbers: a count (BIGINT) or a rounded average (DECIMAL)
+ * is a JSON number, so `--format json` prints `"calls": 55`, not `"55"`. An integer beyond
+ * 2^53 stays text, to keep every digit.
+ */
+function typedRows(reader: DuckDBResultReader): Row[] {
+  const rows = reader.getRowObjectsJson() as Row[];
+  const names = reader.columnNames();
+  const numeric = reader
+    .columnTypes()
+    .map((t, i) => (TEXT_NUMBERS.has(t.typeId) ? names[i] : undefined))
+    .filter((n): n is string => n !== undefined);
+  if (numeric.length === 0) return rows;
+  for (const row of rows)
+    for (const name of numeric) {
+      const v = row[name];
+      if (typeof v !== 'string') continue;
+      const n = Number(v);
+      if (Number.isFinite(n) && (!/^-?\d+$/.test(v) || Number.isSafeInteger(n))) row[name] = n;
+    }
+  return rows;
+}
+
 /** Open the lake under `dir`. Throws `QueryError` when it holds no data. */
 export async function openLake(dir: string, options: OpenLakeOptions = {}): Promise<Lake> {
   if (!existsSync(dir)) throw new QueryError(`no lake at ${dir}: the directory does not exist`);
@@ -214,7 +267,8 @@ export async function openLake(dir: string, options: OpenLakeOptions = {}): Prom
         : hasLakeFiles(dir)
           ? `SELECT * FROM ${lakeSource(dir, options.columns)}${rangeFilter(options.range)}`
           : emptyEvents(options.columns);
-    await connection.run(`CREATE VIEW events AS ${body}`);
+    await connection.run(`CREATE VIEW events_raw AS ${body}`);
+    await connection.run(`CREATE VIEW events AS ${uniqueEvents(compacted)}`);
   } catch (error) {
     close();
     if (error instanceof QueryError) throw error;
@@ -250,7 +304,7 @@ export async function openLake(dir: string, options: OpenLakeOptions = {}): Prom
           const reader = await prepared.runAndReadAll().catch((error: unknown) => {
             throw failure(error);
           });
-          rows = reader.getRowObjectsJson() as Row[];
+          rows = typedRows(reader);
         } finally {
           prepared.destroySync();
         }

@@ -1,0 +1,76 @@
+/**
+ * Days of the lake as the SQL engines see them: a set of event days turned into a filter on the
+ * Hive partition columns (`year`, `month`, `day`) that partition projection can prune on, with
+ * as few terms as the days allow. Whole years become `year BETWEEN a AND b`, whole months
+ * `year = Y AND month BETWEEN a AND b`, and the rest runs of days, `… AND day BETWEEN a AND b`:
+ * a range of any length is a handful of terms (Trino fails on a few hundred OR terms), and no
+ * day is ever left out.
+ */
+import type { DayRange } from './source.js';
+
+const DAY_MS = 86_400_000;
+
+/** Every day of `range`, `YYYY-MM-DD`, in order. */
+export function daysOf(range: DayRange): string[] {
+  const out: string[] = [];
+  const last = Date.parse(`${range.to}T00:00:00Z`);
+  for (let t = Date.parse(`${range.from}T00:00:00Z`); t <= last; t += DAY_MS)
+    out.push(new Date(t).toISOString().slice(0, 10));
+  return out;
+}
+
+/** Days in the month `m` (1-12) of year `y`. */
+const monthDays = (y: number, m: number): number => new Date(Date.UTC(y, m, 0)).getUTCDate();
+
+/** Consecutive runs of sorted integers: [[1, 3], [5, 5]]. */
+function runs(values: readonly number[]): [number, number][] {
+  const out: [number, number][] = [];
+  for (const v of values) {
+    const last = out[out.length - 1];
+    if (last !== undefined && last[1] === v - 1) last[1] = v;
+    else out.push([v, v]);
+  }
+  return out;
+}
+
+const between = (col: string, [a, b]: [number, number]): string =>
+  a === b ? `${col} = ${a}` : `${col} BETWEEN ${a} AND ${b}`;
+
+/**
+ * A filter on the partition columns that holds exactly for `days` (`YYYY-MM-DD`, any order,
+ * duplicates ignored), or `false` when there are none. `alias` qualifies the columns.
+ */
+export function partitionFilter(days: Iterable<string>, alias?: string): string {
+  const col = (c: string) => (alias ? `${alias}."${c}"` : `"${c}"`);
+  // year → month → days
+  const tree = new Map<number, Map<number, Set<number>>>();
+  for (const d of days) {
+    const [y, m, dd] = [Number(d.slice(0, 4)), Number(d.slice(5, 7)), Number(d.slice(8, 10))];
+    const months = tree.get(y) ?? new Map<number, Set<number>>();
+    tree.set(y, months);
+    months.set(m, (months.get(m) ?? new Set()).add(dd));
+  }
+  if (tree.size === 0) return 'false';
+  const fullYears: number[] = [];
+  const terms: string[] = [];
+  for (const y of [...tree.keys()].sort((a, b) => a - b)) {
+    const months = tree.get(y) as Map<number, Set<number>>;
+    const full = [...months.entries()]
+      .filter(([m, ds]) => ds.size === monthDays(y, m))
+      .map(([m]) => m)
+      .sort((a, b) => a - b);
+    if (full.length === 12) {
+      fullYears.push(y);
+      continue;
+    }
+    for (const r of runs(full)) terms.push(`(${col('year')} = ${y} AND ${between(col('month'), r)})`);
+    for (const m of [...months.keys()].sort((a, b) => a - b)) {
+      if (full.includes(m)) continue;
+      const ds = [...(months.get(m) as Set<number>)].sort((a, b) => a - b);
+      for (const r of runs(ds))
+        terms.push(`(${col('year')} = ${y} AND ${col('month')} = ${m} AND ${between(col('day'), r)})`);
+    }
+  }
+  const yearTerms = runs(fullYears).map((r) => `(${between(col('year'), r)})`);
+  return [...yearTerms, ...terms].join(' OR ');
+}
