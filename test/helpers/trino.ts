@@ -12,7 +12,17 @@
  * meanwhile; `waitForTrino()` waits for it to be ready. Only loopback addresses are used.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import { freePort } from './net.js';
 
@@ -102,6 +112,8 @@ export function trinoHome(): string {
 export interface TrinoServer {
   /** `http://127.0.0.1:<port>`. */
   readonly url: string;
+  /** Where it runs: its configuration, data, metastore and `server.log`. */
+  readonly dir: string;
   /** Its one catalog (Hive, file metastore, S3 = the moto server). */
   readonly catalog: string;
   stop(): Promise<void>;
@@ -123,7 +135,12 @@ export async function startTrino(motoEndpoint: string, dir: string): Promise<Tri
       .join('\n')}\n`;
   writeFileSync(
     join(etc, 'node.properties'),
-    props({ 'node.environment': 'test', 'node.id': 'voicelake-test', 'node.data-dir': data }),
+    props({
+      'node.environment': 'test',
+      'node.id': 'voicelake-test',
+      'node.data-dir': data,
+      'node.internal-address': '127.0.0.1',
+    }),
   );
   writeFileSync(
     join(etc, 'jvm.config'),
@@ -143,7 +160,6 @@ export async function startTrino(motoEndpoint: string, dir: string): Promise<Tri
       coordinator: true,
       'node-scheduler.include-coordinator': true,
       'http-server.http.port': port,
-      'http-server.http.host': '127.0.0.1',
       'discovery.uri': `http://127.0.0.1:${port}`,
       'query.max-memory': '512MB',
       'query.max-memory-per-node': '512MB',
@@ -169,24 +185,22 @@ export async function startTrino(motoEndpoint: string, dir: string): Promise<Tri
       'hive.non-managed-table-creates-enabled': true,
     }),
   );
+  // Its output goes to a file: waitForTrino() shows its end when the server exits early.
+  const log = openSync(join(dir, 'server.log'), 'w', 0o600);
   const server: ChildProcess = spawn(
     join(home, 'bin/launcher'),
     ['run', `--etc-dir=${etc}`, `--data-dir=${data}`],
     {
       env: { ...process.env, JAVA_HOME: java, PATH: `${join(java, 'bin')}:${process.env.PATH ?? ''}` },
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', log, log],
       detached: true,
     },
   );
-  let stderr = '';
-  server.stderr?.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-4000);
-  });
-  server.on('exit', (code) => {
-    if (code !== null && code !== 0) console.error(`[trino] exited with ${code}\n${stderr}`);
-  });
+  closeSync(log);
+  server.on('exit', (code, signal) => writeFileSync(join(dir, 'exited'), `${code ?? signal}\n`));
   return {
     url: `http://127.0.0.1:${port}`,
+    dir,
     catalog: 'lake',
     stop: async () => {
       if (server.exitCode !== null || server.pid === undefined) return;
@@ -199,11 +213,20 @@ export async function startTrino(motoEndpoint: string, dir: string): Promise<Tri
   };
 }
 
-/** Wait until the Trino at `url` has started (`/v1/info` says `starting: false`). */
-export async function waitForTrino(url: string, timeoutMs = 180_000): Promise<void> {
+/**
+ * Wait until the Trino at `url` has started (`/v1/info` says `starting: false`); `dir` is the
+ * directory `startTrino` ran it in: a server that exited fails at once, with its last lines.
+ */
+export async function waitForTrino(url: string, dir: string, timeoutMs = 180_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < deadline) {
+    if (existsSync(join(dir, 'exited'))) {
+      const tail = readFileSync(join(dir, 'server.log'), 'utf8').split('\n').slice(-25).join('\n');
+      throw new Error(
+        `Trino exited (${readFileSync(join(dir, 'exited'), 'utf8').trim()}) before it started:\n${tail}`,
+      );
+    }
     try {
       const res = await fetch(`${url}/v1/info`);
       const info = (await res.json()) as { starting?: boolean };

@@ -32,6 +32,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   mkdirSync(trinoDir, { mode: 0o700 });
   const trino = await startTrino(moto.endpoint, trinoDir);
   project.provide('trinoUrl', trino.url);
+  project.provide('trinoDir', trino.dir);
   return async () => {
     await trino.stop();
     await moto.stop();
@@ -43,5 +44,6 @@ declare module 'vitest' {
   export interface ProvidedContext {
     motoEndpoint: string;
     trinoUrl: string;
+    trinoDir: string;
   }
 }
