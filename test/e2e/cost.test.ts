@@ -154,7 +154,7 @@ describe('voicelake cost on demo data', () => {
       'S3 PUT requests',
       'S3 storage, first month (Standard)',
       '= S3, first month (PUTs + storage)',
-      "the seed's estimate for it",
+      "the per-event design's estimate",
       'S3 storage, month 12 (Glacier after 90 d)',
       'S3 Glacier transitions, a month',
       'CloudWatch Logs ingestion',
@@ -165,7 +165,9 @@ describe('voicelake cost on demo data', () => {
       '= total, month 12',
     ])
       expect(stdout).toContain(item);
-    expect(stdout).toMatch(/the seed's estimate for it +\$0\.02 per 1,000 calls +\$0\.2 +\$0\.02 +\$0\.2$/m);
+    expect(stdout).toMatch(
+      /the per-event design's estimate +\$0\.02 per 1,000 calls +\$0\.2 +\$0\.02 +\$0\.2$/m,
+    );
     expect(stdout).toMatch(/^Athena on Parquet +after compaction/m);
     for (const name of Object.keys(NAMED_QUERIES)) expect(stdout).toMatch(new RegExp(`^${name} +`, 'm'));
     expect(stdout).toContain('pass --objects-per-call');
@@ -209,7 +211,10 @@ describe('voicelake cost on demo data', () => {
       Math.abs(cw - bench.voicelake.cloudWatchIngestion) / bench.voicelake.cloudWatchIngestion,
     ).toBeLessThan(0.1);
     // The seed's estimate beside it.
-    expect(rowOf(doc, "  the seed's estimate").per_10k_calls).toBeCloseTo(bench.seedClaimS3Per10kCalls, 12);
+    expect(rowOf(doc, "  the per-event design's estimate").per_10k_calls).toBeCloseTo(
+      bench.seedClaimS3Per10kCalls,
+      12,
+    );
   });
 
   it('prints CSV (numbers in USD) and scales linearly with --calls-per-month', async () => {

@@ -76,7 +76,7 @@ describe('voicelake query --sql is confined to the lake', () => {
     // Assess
     expect(daily.stdout).toMatch(/^day\s+calls\s+mean_duration_s/);
     expect(daily.stdout).toMatch(/\n\d{4}-\d{2}-\d{2}\s+\d+/);
-    expect(JSON.parse(stdout)).toEqual([{ calls: '5' }]);
+    expect(JSON.parse(stdout)).toEqual([{ calls: 5 }]);
     expect(pivot.stdout).toContain('call_ended');
   });
 
@@ -106,7 +106,7 @@ describe('voicelake query --sql is confined to the lake', () => {
         .query(`SELECT n FROM read_csv('${outside}/secret.csv')`)
         .catch((e: unknown) => e);
       // Assess
-      expect(rows).toEqual([{ n: '42' }]);
+      expect(rows).toEqual([{ n: 42 }]);
       expect(settings).toEqual([{ external: false, locked: true }]);
       expect(refused).toBeInstanceOf(QueryError);
       expect((refused as Error).message).toMatch(/tried to reach outside the lake.*Permission Error/);

@@ -522,8 +522,10 @@ describe('AthenaEngine against moto', () => {
     // Act
     const { stats } = await engine().query('SELECT count(*) FROM events');
     // Assess
+    const id = only(recorder, 'GetQueryResults')[0]?.QueryExecutionId;
     expect(stats).toEqual({
-      queryExecutionId: only(recorder, 'GetQueryResults')[0]?.QueryExecutionId,
+      id,
+      queryExecutionId: id,
       bytesScanned: 123_456_789_012,
       executionMs: 4321,
       state: 'SUCCEEDED',
@@ -871,7 +873,7 @@ describe('voicelake query --engine athena (Athena in moto)', () => {
     expect(code, stderr).toBe(0);
     const [start] = only(recorder, 'StartQueryExecution');
     expect(start?.QueryString).toBe(
-      `WITH events AS (SELECT * FROM lake_db.events_unique WHERE (year = 2026 AND month = 11 AND day = 24) OR (year = 2026 AND month = 11 AND day = 25))\n${namedQuerySql('interruptions', sqlHelpers('athena'), { limit: 10 })}`,
+      `WITH events AS (\nSELECT * FROM lake_db.events_unique WHERE ("year" = 2026 AND "month" = 11 AND "day" BETWEEN 24 AND 25)\n)\n${namedQuerySql('interruptions', sqlHelpers('athena'), { limit: 10 })}`,
     );
     expect(start).toMatchObject({ QueryExecutionContext: { Database: 'lake_db' } });
     expect(JSON.parse(stdout)).toEqual([

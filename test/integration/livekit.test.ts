@@ -136,7 +136,7 @@ describe('instrumentSession on a real AgentSession', () => {
       const [tool] = await lake.query(
         "SELECT tool_name, is_error, args_bytes FROM events WHERE event_type = 'tool_call'",
       );
-      expect(tool).toEqual({ tool_name: 'lookup_order', is_error: false, args_bytes: '11' });
+      expect(tool).toEqual({ tool_name: 'lookup_order', is_error: false, args_bytes: 11 });
     } finally {
       lake.close();
     }
@@ -151,12 +151,12 @@ describe('instrumentSession on a real AgentSession', () => {
          FROM events WHERE event_type = 'call_ended'`,
       );
       expect(summary).toMatchObject({
-        turns: String(counted.agentTurns),
-        user_turns: String(counted.userTurns),
-        tool_calls: String(counted.tools),
-        tool_errors: '0',
-        errors: '0',
-        interruptions: '0',
+        turns: counted.agentTurns,
+        user_turns: counted.userTurns,
+        tool_calls: counted.tools,
+        tool_errors: 0,
+        errors: 0,
+        interruptions: 0,
         close_reason: 'user_initiated',
         ttft_p50_ms: percentile(counted.ttft, 50),
         ttft_p95_ms: percentile(counted.ttft, 95),
@@ -197,8 +197,8 @@ describe('instrumentSession on a real AgentSession', () => {
     expect(rows[0]).toMatchObject({
       call_id: 'RM_call42',
       agent_id: 'support',
-      turns: String(counted.agentTurns),
-      tool_calls: String(counted.tools),
+      turns: counted.agentTurns,
+      tool_calls: counted.tools,
       ttft_p50_ms: percentile(counted.ttft, 50),
       close_reason: 'user_initiated',
     });

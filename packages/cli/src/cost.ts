@@ -24,7 +24,7 @@ export const GLACIER_OVERHEAD = { glacierBytes: 32 * 1024, standardBytes: 8 * 10
 export const TRANSITION_MIN_BYTES = 128 * 1024;
 /** Largest merged read of a row group's column chunks (Trino's Parquet max buffer size). */
 export const PARQUET_MERGED_READ_BYTES = 8 * MIB;
-/** The seed's estimate: "S3: ~$0.02/month for 1,000 calls" (PUTs and storage). */
+/** The per-event design's estimate (one object per event, the design voicelake replaces): "S3: ~$0.02/month for 1,000 calls" (PUTs and storage). */
 export const SEED_S3_PER_1K_CALLS = 0.02;
 
 /** Prices in USD. */
@@ -270,7 +270,7 @@ export function estimateCost(
   );
   const s3First = putUsd + storage1Usd;
   row('= S3, first month (PUTs + storage)', '', s3First);
-  row("  the seed's estimate for it", '$0.02 per 1,000 calls', (SEED_S3_PER_1K_CALLS * n) / 1000);
+  row("  the per-event design's estimate", '$0.02 per 1,000 calls', (SEED_S3_PER_1K_CALLS * n) / 1000);
 
   // S3 after a year: data older than the Glacier transition is in Glacier, if S3 transitions it.
   // With --objects-per-call, objects are the call's bytes split evenly: all large enough, or none.

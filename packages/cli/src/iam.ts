@@ -5,7 +5,7 @@
  * policy document out. docs/security.md explains every statement.
  */
 import { ConfigError } from 'voicelake';
-import { prefixProblem } from 'voicelake/layout';
+import { bucketProblem, prefixProblem } from 'voicelake/layout';
 
 export interface IamPolicyOptions {
   /** The lake bucket. */
@@ -60,20 +60,10 @@ function problem(option: string, value: string, why: string): ConfigError {
   return new ConfigError(`invalid ${option} ${JSON.stringify(value)}: ${why}`);
 }
 
-/** S3's rules for general purpose bucket names. */
+/** S3's rules for general purpose bucket names (the library's `bucketProblem`). */
 function checkBucket(bucket: string): void {
-  const bad = (why: string) => problem('--bucket', bucket, why);
-  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket))
-    throw bad(
-      'must be an S3 bucket name: 3-63 characters, a-z, 0-9, . and -, starting and ending with a letter or digit',
-    );
-  if (bucket.includes('..')) throw bad('may not contain two adjacent periods');
-  if (/^\d+\.\d+\.\d+\.\d+$/.test(bucket)) throw bad('may not look like an IP address');
-  if (
-    /^(xn--|sthree-|amzn-s3-demo-)/.test(bucket) ||
-    /(-s3alias|--ol-s3|\.mrap|--x-s3|--table-s3)$/.test(bucket)
-  )
-    throw bad('uses a prefix or suffix S3 reserves');
+  const why = bucketProblem(bucket);
+  if (why !== undefined) throw problem('--bucket', bucket, why);
 }
 
 /** The library's prefix rules (voicelake/layout), then normalized as it does: empty, or ending with one `/`. */

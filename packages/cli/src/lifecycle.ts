@@ -23,7 +23,7 @@ export const RAW = 'year=';
 
 /** Defaults of `voicelake lifecycle apply`. */
 export const LIFECYCLE_DEFAULTS = {
-  /** The seed's plan: archive partitions to Glacier after 90 days. */
+  /** The per-event design's plan, kept: archive partitions to Glacier after 90 days. */
   glacierAfterDays: 90,
   /** Parts of an upload never completed are billed until aborted; a week covers any real upload. */
   abortMultipartAfterDays: 7,

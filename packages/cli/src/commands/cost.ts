@@ -90,7 +90,7 @@ const positiveNumber =
 export function costCommand(): Command {
   const cmd = new Command('cost')
     .description(
-      "Estimate the lake's monthly AWS cost (S3, Glacier, CloudWatch Logs, Athena) from bytes measured in it, beside the seed's $0.02 per 1,000 calls",
+      "Estimate the lake's monthly AWS cost (S3, Glacier, CloudWatch Logs, Athena) from bytes measured in it, beside the per-event design's estimate of $0.02 per 1,000 calls",
     )
     .option(
       '--calls-per-month <n>',
@@ -144,7 +144,7 @@ their sizes (ls), calls and events (DuckDB), NDJSON bytes per event (a decompres
 for compacted days the Parquet column chunk sizes (parquet_metadata). An empty lake is measured
 from a simulated ${DEMO.calls}-call demo lake instead, and the output says so.
 
-The S3 line (PUTs + one month of Standard storage) is bench/cost.ts's figure; the seed estimated
+The S3 line (PUTs + one month of Standard storage) is bench/cost.ts's figure; the per-event design estimated
 $0.02 per 1,000 calls. Month 12 assumes constant traffic from month 1, objects older than
 --glacier-after-days in Glacier Flexible Retrieval when S3 transitions them (128 KiB and up), and
 nothing expired. Prices: public ${DEFAULT_PRICES.region} list prices of ${DEFAULT_PRICES.date}; docs/cost.md.

@@ -16,7 +16,7 @@
  * (default `ALL_COLUMNS`) so tests can derive the DDL of a schema with one more column.
  */
 import { ConfigError } from 'voicelake';
-import { prefixProblem } from 'voicelake/layout';
+import { bucketProblem, prefixProblem } from 'voicelake/layout';
 import { ALL_COLUMNS, type ColumnKind, KINDS, SCHEMA_VERSION } from 'voicelake/schema';
 import { athenaRoot } from '../compact/layout.js';
 
@@ -83,10 +83,8 @@ export function checkTableRef(ref: TableRef): void {
 }
 
 function checkBucket(bucket: string): void {
-  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket) || bucket.includes('..'))
-    throw new ConfigError(
-      `invalid --bucket ${JSON.stringify(bucket)}: must be an S3 bucket name (3-63 characters: a-z, 0-9, . and -)`,
-    );
+  const why = bucketProblem(bucket);
+  if (why !== undefined) throw new ConfigError(`invalid --bucket ${JSON.stringify(bucket)}: ${why}`);
 }
 
 /** The layout's prefix rules (`prefixProblem`), normalized as the library does: `''` or ending with `/`. */

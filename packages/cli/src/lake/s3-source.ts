@@ -15,7 +15,7 @@ import { homedir, tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ConfigError, QueryError } from 'voicelake';
-import { prefixProblem } from 'voicelake/layout';
+import { bucketProblem, prefixProblem } from 'voicelake/layout';
 import { syncCompacted } from '../compact/cache.js';
 import { nonEmpty } from '../env.js';
 import { progress } from '../format.js';
@@ -200,7 +200,6 @@ async function saveManifest(bucketDir: string, changes: ReadonlyMap<string, Entr
 // ---------------------------------------------------------------------------------------------
 // The source
 
-const BUCKET_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
 /** Up to this many days, one listing per day; up to MAX_MONTHS months, one per month; else the whole prefix. */
 const MAX_DAY_LISTINGS = 62;
 const MAX_MONTH_LISTINGS = 60;
@@ -239,8 +238,9 @@ export class S3Source implements LakeSource {
 
   constructor(options: S3SourceOptions) {
     const env = options.env ?? process.env;
-    if (!BUCKET_RE.test(options.bucket) || options.bucket.includes('..'))
-      throw new ConfigError(`--bucket ${JSON.stringify(options.bucket)} is not a bucket name`);
+    const why = bucketProblem(options.bucket);
+    if (why !== undefined)
+      throw new ConfigError(`invalid --bucket ${JSON.stringify(options.bucket)}: ${why}`);
     const prefix = withSlash(options.prefix ?? '');
     const problem = prefixProblem(prefix);
     if (problem) throw new ConfigError(`--prefix ${JSON.stringify(options.prefix)} ${problem}`);

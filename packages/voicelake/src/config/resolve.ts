@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
-import { prefixProblem } from '../lake/layout.js';
+import { bucketProblem, prefixProblem } from '../lake/layout.js';
 import { defaultLogger, type Logger } from '../logger.js';
 import { type DestinationIdentity, defaultSpoolDir } from '../paths.js';
 import { namespaceProblem } from '../sinks/emf.js';
@@ -22,12 +22,10 @@ const RETENTION_DAYS = new Set(RETENTION);
 const REDACT_FIELDS = ['transcript', 'text', 'message', 'custom'] as const;
 
 const positiveInt = z.number().int().positive();
-const bucketName = z
-  .string()
-  .regex(
-    /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
-    'must be a valid S3 bucket name (3-63 chars: a-z, 0-9, . and -)',
-  );
+const bucketName = z.string().superRefine((bucket, ctx) => {
+  const why = bucketProblem(bucket);
+  if (why !== undefined) ctx.addIssue({ code: 'custom', message: why });
+});
 const logName = z
   .string()
   .min(1)

@@ -26,6 +26,23 @@ export function prefixProblem(prefix: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Why a bucket name breaks S3's rules for general purpose buckets, or undefined when it is fine:
+ * the one bucket rule of the library and of every CLI command.
+ */
+export function bucketProblem(bucket: string): string | undefined {
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket))
+    return 'must be an S3 bucket name: 3-63 characters, a-z, 0-9, . and -, starting and ending with a letter or digit';
+  if (bucket.includes('..')) return 'may not contain two adjacent periods';
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(bucket)) return 'may not look like an IP address';
+  if (
+    /^(xn--|sthree-|amzn-s3-demo-)/.test(bucket) ||
+    /(-s3alias|--ol-s3|\.mrap|--x-s3|--table-s3)$/.test(bucket)
+  )
+    return 'uses a prefix or suffix S3 reserves';
+  return undefined;
+}
+
 const DAY_MS = 86_400_000;
 let cachedDay = Number.NaN;
 let cachedPartition = '';
