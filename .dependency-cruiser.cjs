@@ -55,6 +55,16 @@ module.exports = {
       from: { path: '^packages/voicelake/src/sinks/' },
       to: { path: '^packages/voicelake/src/(destination|analytics|adoption|event-log|memory-log|spool/|livekit/)' },
     },
+    {
+      name: 'cli-lake-is-the-bottom',
+      severity: 'error',
+      comment:
+        'lake/ owns the lake model (location, bucket and prefix rules, key <-> day, the compacted layout and its reading, the engines); every other part of the CLI depends on it, and nothing flows back up.',
+      from: { path: '^packages/cli/src/lake/' },
+      to: {
+        path: '^packages/cli/src/(?!lake/|env\\.ts$|format\\.ts$|output\\.ts$)',
+      },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

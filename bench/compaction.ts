@@ -7,7 +7,7 @@
  * rounds in one process; the day's Parquet is removed before each round, so every round is a
  * first compaction. Also: Parquet size against the gzip objects it replaces.
  *
- * Run alone: `node --import tsx -e "import('./bench/compaction.ts').then(async (m) => console.log(await m.compaction({ quick: false })))"`.
+ * Run alone: `node --import tsx -e "import('./bench/compaction.ts.js').then(async (m) => console.log(await m.compaction({ quick: false })))"`.
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';

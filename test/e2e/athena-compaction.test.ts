@@ -53,11 +53,16 @@ import {
   runTables,
 } from '../../packages/cli/src/compact/athena-sql.js';
 import type { DayResult } from '../../packages/cli/src/compact/day.js';
-import { manifestKey, PART_NAME_RE, partitionOf, symlinkKey } from '../../packages/cli/src/compact/layout.js';
-import type { Manifest } from '../../packages/cli/src/compact/manifest.js';
 import { S3Store } from '../../packages/cli/src/compact/store.js';
+import {
+  manifestKey,
+  PART_NAME_RE,
+  partitionOf,
+  symlinkKey,
+} from '../../packages/cli/src/lake/compacted-layout.js';
 import { sqlString } from '../../packages/cli/src/lake/dialect.js';
 import { lakeSource } from '../../packages/cli/src/lake/duckdb.js';
+import type { Manifest } from '../../packages/cli/src/lake/manifest.js';
 import { NAMED_QUERIES, type NamedQueryName } from '../../packages/cli/src/lake/named-queries.js';
 import { S3Source } from '../../packages/cli/src/lake/s3-source.js';
 import { awsEnv, clients, createBucket, listKeys, uniqueName, uploadLake } from '../helpers/aws.js';

@@ -18,7 +18,7 @@ import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { CopyObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { partitionOf } from '../../packages/cli/src/compact/layout.js';
+import { partitionOf } from '../../packages/cli/src/lake/compacted-layout.js';
 import { partitionFilter } from '../../packages/cli/src/lake/days.js';
 import { ATHENA_VIEWS, uniqueViewDdl } from '../../packages/cli/src/lake/ddl.js';
 import { compactedDaysInS3, engineEventsSql } from '../../packages/cli/src/lake/engine-events.js';

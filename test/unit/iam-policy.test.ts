@@ -14,8 +14,8 @@ import {
   type IamPolicy,
   type IamPolicyOptions,
   type IamStatement,
-  normalizePrefix,
 } from '../../packages/cli/src/iam.js';
+import { lakePrefix } from '../../packages/cli/src/lake/location.js';
 import { prefixProblem } from '../../packages/voicelake/src/lake/layout.js';
 
 const run = promisify(execFile);
@@ -117,7 +117,7 @@ const CASES: Case[] = [
 /** True when `resource` names only what these options allow: the lake, the group, the key, the workgroup, the database. */
 function scoped(resource: string, o: IamPolicyOptions): boolean {
   const p = o.partition ?? o.kmsKey?.split(':')[1] ?? 'aws';
-  const prefix = normalizePrefix(o.prefix ?? '');
+  const prefix = lakePrefix(o.prefix ?? '');
   const at = (service: string) => `arn:${p}:${service}:${o.region ?? '*'}:${o.account ?? '*'}:`;
   const group = o.logGroup === undefined ? undefined : `${at('logs')}log-group:${o.logGroup}`;
   const database = o.database ?? 'voicelake';
@@ -346,7 +346,7 @@ describe('buildIamPolicy', () => {
         (prefix) => {
           let normalized: string | undefined;
           try {
-            normalized = normalizePrefix(prefix);
+            normalized = lakePrefix(prefix);
           } catch (error) {
             expect(error).toBeInstanceOf(ConfigError);
             return;
@@ -357,9 +357,9 @@ describe('buildIamPolicy', () => {
         },
       ),
     );
-    expect(normalizePrefix('')).toBe('');
-    expect(normalizePrefix('voice')).toBe('voice/');
-    expect(normalizePrefix('voice/')).toBe('voice/');
+    expect(lakePrefix('')).toBe('');
+    expect(lakePrefix('voice')).toBe('voice/');
+    expect(lakePrefix('voice/')).toBe('voice/');
   });
 });
 

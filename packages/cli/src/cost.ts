@@ -8,8 +8,8 @@
  * (bench/cost.ts divides by 10^9: its S3 storage figure is 7% higher for the same bytes.)
  */
 import { ConfigError } from 'voicelake';
-import { PARQUET_ROWS } from './compact/layout.js';
 import { formatBytes, formatCount } from './format.js';
+import { PARQUET_ROWS } from './lake/compacted-layout.js';
 
 export const GIB = 2 ** 30;
 export const TIB = 2 ** 40;

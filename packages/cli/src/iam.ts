@@ -5,7 +5,8 @@
  * policy document out. docs/security.md explains every statement.
  */
 import { ConfigError } from 'voicelake';
-import { bucketProblem, prefixProblem } from 'voicelake/layout';
+import { COMPACTED_DIR } from './lake/compacted-layout.js';
+import { lakeBucket, lakePrefix } from './lake/location.js';
 
 export interface IamPolicyOptions {
   /** The lake bucket. */
@@ -51,27 +52,10 @@ export interface IamPolicy {
 
 export const IAM_DEFAULTS = { workgroup: 'primary', database: 'voicelake' } as const;
 
-/** The prefix under which compaction writes, inside the lake prefix. */
-export const COMPACTED_DIR = 'compacted/';
-
 const PARTITIONS = new Set(['aws', 'aws-cn', 'aws-us-gov', 'aws-iso', 'aws-iso-b', 'aws-iso-e', 'aws-iso-f']);
 
 function problem(option: string, value: string, why: string): ConfigError {
   return new ConfigError(`invalid ${option} ${JSON.stringify(value)}: ${why}`);
-}
-
-/** S3's rules for general purpose bucket names (the library's `bucketProblem`). */
-function checkBucket(bucket: string): void {
-  const why = bucketProblem(bucket);
-  if (why !== undefined) throw problem('--bucket', bucket, why);
-}
-
-/** The library's prefix rules (voicelake/layout), then normalized as it does: empty, or ending with one `/`. */
-export function normalizePrefix(prefix: string): string {
-  if (prefix.length > 512) throw problem('--prefix', prefix, 'may be at most 512 characters');
-  const why = prefixProblem(prefix);
-  if (why !== undefined) throw problem('--prefix', prefix, why);
-  return prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
 }
 
 /** CloudWatch Logs' rules for log group names (which also keep IAM wildcards out). */
@@ -135,8 +119,8 @@ function checkAccount(account: string): void {
 /** Build the policy. Throws `ConfigError` on any invalid input, naming the option. */
 export function buildIamPolicy(options: IamPolicyOptions): IamPolicy {
   const { bucket, logGroup, kmsKey } = options;
-  checkBucket(bucket);
-  const prefix = normalizePrefix(options.prefix ?? '');
+  lakeBucket(bucket);
+  const prefix = lakePrefix(options.prefix ?? '');
   if (logGroup !== undefined) checkLogGroup(logGroup);
   if (options.createLogGroup && logGroup === undefined)
     throw new ConfigError('--create-log-group needs --log-group: name the group voicelake may create');

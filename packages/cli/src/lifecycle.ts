@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { LifecycleRule } from '@aws-sdk/client-s3';
-import { COMPACTED_DIR } from './iam.js';
+import { COMPACTED_DIR } from './lake/compacted-layout.js';
 
 export type { LifecycleRule };
 

@@ -12,8 +12,6 @@ import { gunzipSync } from 'node:zlib';
 import { Command, Option } from 'commander';
 import { ConfigError, createAnalytics, defaultLogger, QueryError } from 'voicelake';
 import { generateCalls } from 'voicelake/demo';
-import type { Manifest } from '../compact/manifest.js';
-import { compactedDays } from '../compact/read.js';
 import {
   COST_DEFAULTS,
   type CostAssumptions,
@@ -31,9 +29,11 @@ import {
 } from '../cost.js';
 import { envValue } from '../env.js';
 import { formatBytes, formatCount, positiveInt } from '../format.js';
+import { compactedDays } from '../lake/compacted.js';
 import { sqlHelpers, sqlString } from '../lake/dialect.js';
 import { openLake } from '../lake/duckdb.js';
 import { LocalSource, readNoFollow } from '../lake/local-source.js';
+import type { Manifest } from '../lake/manifest.js';
 import { NAMED_QUERIES, type NamedQueryName, namedQuerySql } from '../lake/named-queries.js';
 import type { DayRange, LakeSource } from '../lake/source.js';
 import {

@@ -13,10 +13,10 @@ import {
 } from '@aws-sdk/client-s3';
 import { Command, Option } from 'commander';
 import { ConfigError } from 'voicelake';
-import { MANIFEST_NAME } from '../compact/layout.js';
 import { envValue, nonEmpty } from '../env.js';
 import { formatCount, positiveInt } from '../format.js';
-import { normalizePrefix } from '../iam.js';
+import { MANIFEST_NAME } from '../lake/compacted-layout.js';
+import { lakePrefix } from '../lake/location.js';
 import { listPages, s3ClientFromEnv, s3Failure } from '../lake/s3.js';
 import {
   COMPACTED,
@@ -119,7 +119,7 @@ interface TargetFlags {
 function target(flags: TargetFlags): { bucket: string; prefix: string } {
   const bucket = nonEmpty(flags.bucket) ?? envValue('ANALYTICS_S3_BUCKET');
   if (bucket === undefined) throw new ConfigError('no bucket: pass --bucket or set ANALYTICS_S3_BUCKET');
-  const prefix = normalizePrefix(flags.prefix ?? envValue('ANALYTICS_S3_PREFIX') ?? '');
+  const prefix = lakePrefix(flags.prefix ?? envValue('ANALYTICS_S3_PREFIX') ?? '');
   return { bucket, prefix };
 }
 

@@ -6,6 +6,7 @@
  * docs/compaction.md, "Athena".
  */
 import { ALL_COLUMNS, KINDS } from 'voicelake/schema';
+import { runRoot } from '../lake/compacted-layout.js';
 import {
   comment,
   compactedTables,
@@ -14,7 +15,6 @@ import {
   type SchemaColumn,
   type TableRef,
 } from '../lake/ddl.js';
-import { runRoot } from './layout.js';
 
 /** Athena: "The INSERT INTO statement supports writing a maximum of 100 partitions to the destination table." One day is one partition. */
 export const ATHENA_MAX_PARTITIONS = 100;

@@ -17,7 +17,18 @@
  */
 import { ConfigError, QueryError } from 'voicelake';
 import { formatBytes, formatCount, progress } from '../format.js';
+import {
+  baseName,
+  compactedDayPrefix,
+  manifestKey,
+  newRunId,
+  partKey,
+  partNameOf,
+  runRoot,
+  symlinkKey,
+} from '../lake/compacted-layout.js';
 import { compactedTables, PROJECTION_YEARS } from '../lake/ddl.js';
+import { coverage, type Manifest, parseManifest, serializeManifest } from '../lake/manifest.js';
 import type { LakeObject } from '../lake/source.js';
 import {
   type AthenaRun,
@@ -30,17 +41,6 @@ import {
 } from './athena-sql.js';
 import { type DayResult, deleteSources, deleteUnlistedParts, emptyDay, mergeSources } from './day.js';
 import { crashPoint } from './hooks.js';
-import {
-  baseName,
-  compactedDayPrefix,
-  manifestKey,
-  newRunId,
-  partKey,
-  partNameOf,
-  runRoot,
-  symlinkKey,
-} from './layout.js';
-import { coverage, type Manifest, parseManifest, serializeManifest } from './manifest.js';
 import type { S3Store } from './store.js';
 
 type Env = Record<string, string | undefined>;

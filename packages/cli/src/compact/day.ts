@@ -21,18 +21,25 @@ import { lstat, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { QueryError } from 'voicelake';
 import { formatBytes, formatCount, progress } from '../format.js';
-import type { LakeObject, LakeSource } from '../lake/source.js';
-import { CompactionEngine } from './engine.js';
-import { crashPoint, dropRowHook } from './hooks.js';
-import { baseName, compactedDayPrefix, manifestKey, newRunId, PART_NAME_RE, symlinkKey } from './layout.js';
+import { compactedDays } from '../lake/compacted.js';
+import {
+  baseName,
+  compactedDayPrefix,
+  manifestKey,
+  newRunId,
+  PART_NAME_RE,
+  symlinkKey,
+} from '../lake/compacted-layout.js';
 import {
   coverage,
   type Manifest,
   type ManifestSource,
   parseManifest,
   serializeManifest,
-} from './manifest.js';
-import { compactedDays } from './read.js';
+} from '../lake/manifest.js';
+import type { LakeObject, LakeSource } from '../lake/source.js';
+import { CompactionEngine } from './engine.js';
+import { crashPoint, dropRowHook } from './hooks.js';
 import type { LakeStore } from './store.js';
 
 type Env = Record<string, string | undefined>;

@@ -11,8 +11,8 @@ import { join, resolve } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { QueryError } from 'voicelake';
 import { ALL_COLUMNS, duckdbColumns, KINDS } from 'voicelake/schema';
+import { PARQUET_ROWS } from '../lake/compacted-layout.js';
 import { sqlString } from '../lake/dialect.js';
-import { PARQUET_ROWS } from './layout.js';
 
 const list = (paths: readonly string[]): string => `[${paths.map(sqlString).join(', ')}]`;
 const COLUMNS = ALL_COLUMNS.map((c) => c.name);

@@ -31,11 +31,11 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { QueryError } from 'voicelake';
+import { COMPACTED_DIR, compactedDayPrefix } from '../lake/compacted-layout.js';
 import { LocalSource } from '../lake/local-source.js';
 import { listPages, s3Failure } from '../lake/s3.js';
 import { S3Source } from '../lake/s3-source.js';
 import type { LakeSource } from '../lake/source.js';
-import { COMPACTED_DIR, compactedDayPrefix } from './layout.js';
 
 /** A file of a day's compacted directory. */
 export interface StoredFile {

@@ -16,9 +16,9 @@
  * (default `ALL_COLUMNS`) so tests can derive the DDL of a schema with one more column.
  */
 import { ConfigError } from 'voicelake';
-import { bucketProblem, prefixProblem } from 'voicelake/layout';
 import { ALL_COLUMNS, type ColumnKind, KINDS, SCHEMA_VERSION } from 'voicelake/schema';
-import { athenaRoot } from '../compact/layout.js';
+import { athenaRoot } from './compacted-layout.js';
+import { lakeBucket, lakePrefix } from './location.js';
 
 /** What the DDL needs of a schema column. */
 export interface SchemaColumn {
@@ -82,19 +82,12 @@ export function checkTableRef(ref: TableRef): void {
   checkName('--table', ref.table);
 }
 
-function checkBucket(bucket: string): void {
-  const why = bucketProblem(bucket);
-  if (why !== undefined) throw new ConfigError(`invalid --bucket ${JSON.stringify(bucket)}: ${why}`);
-}
-
-/** The layout's prefix rules (`prefixProblem`), normalized as the library does: `''` or ending with `/`. */
-function normalizePrefix(prefix: string): string {
-  const why = prefixProblem(prefix);
-  if (why !== undefined) throw new ConfigError(`invalid --prefix ${JSON.stringify(prefix)}: ${why}`);
+/** The lake's prefix (`lakePrefix`), which also goes into SQL string literals (LOCATION, the projection template). */
+function sqlSafePrefix(prefix: string): string {
   // The prefix goes into SQL string literals (LOCATION, storage.location.template).
   if (prefix.includes("'"))
     throw new ConfigError(`invalid --prefix ${JSON.stringify(prefix)}: may not contain '`);
-  return prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
+  return lakePrefix(prefix);
 }
 
 function checkColumns(columns: readonly SchemaColumn[]): void {
@@ -198,9 +191,9 @@ export function checkOptions(
 ): string {
   checkName('--database', options.database);
   checkName('--table', options.table);
-  checkBucket(options.bucket);
+  lakeBucket(options.bucket);
   checkColumns(columns);
-  const prefix = normalizePrefix(options.prefix);
+  const prefix = sqlSafePrefix(options.prefix);
   return `s3://${options.bucket}/${symlinks ? athenaRoot(prefix) : prefix}`;
 }
 

@@ -20,7 +20,7 @@ import {
 } from '@duckdb/node-api';
 import { QueryError } from 'voicelake';
 import { ALL_COLUMNS, duckdbColumns, KINDS } from 'voicelake/schema';
-import { type CompactedDay, compactedDays } from '../compact/read.js';
+import { type CompactedDay, compactedDays } from './compacted.js';
 import { sqlString } from './dialect.js';
 import type { DayRange } from './source.js';
 

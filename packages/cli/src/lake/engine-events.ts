@@ -10,7 +10,7 @@
 
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ALL_COLUMNS } from 'voicelake/schema';
-import { athenaRoot, SYMLINK_NAME } from '../compact/layout.js';
+import { athenaRoot, SYMLINK_NAME } from './compacted-layout.js';
 import { partitionFilter } from './days.js';
 import { compactedTables, PARTITION_COLUMNS, q, type SchemaColumn, type TableRef } from './ddl.js';
 import { listPages } from './s3.js';

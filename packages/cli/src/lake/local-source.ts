@@ -3,11 +3,13 @@
  * (`<dir>/<prefix>year=YYYY/month=MM/day=DD/analytics-….json.gz`), as the local destination
  * and `voicelake demo` write it. Also the key and day helpers the S3 source shares.
  */
+
 import { constants, type Dirent } from 'node:fs';
 import { lstat, open, readdir, readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import { QueryError } from 'voicelake';
 import { KEY_PATTERN } from 'voicelake/layout';
+import { withSlash } from './location.js';
 import type { DayRange, LakeObject, LakeSource, SyncResult } from './source.js';
 
 const DAY_MS = 86_400_000;
@@ -58,8 +60,7 @@ export function parseKey(key: string): { prefix: string; day: string } | undefin
   return dayMs(iso) === undefined ? undefined : { prefix, day: iso };
 }
 
-/** A prefix as keys use it: empty, or ending with `/`. */
-export const withSlash = (p: string): string => (p === '' || p.endsWith('/') ? p : `${p}/`);
+export { withSlash };
 
 /** Sort objects by key (code-unit order, the order S3 lists them in). */
 export const byKey = (a: LakeObject, b: LakeObject): number => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);

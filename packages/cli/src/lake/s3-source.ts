@@ -14,21 +14,13 @@ import { lstat, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { ConfigError, QueryError } from 'voicelake';
-import { bucketProblem, prefixProblem } from 'voicelake/layout';
-import { syncCompacted } from '../compact/cache.js';
+import { QueryError } from 'voicelake';
+import { prefixProblem } from 'voicelake/layout';
 import { nonEmpty } from '../env.js';
 import { progress } from '../format.js';
-import {
-  byKey,
-  dayCount,
-  daysOf,
-  inRange,
-  parseKey,
-  readNoFollow,
-  walkPartitions,
-  withSlash,
-} from './local-source.js';
+import { syncCompacted } from './compacted-cache.js';
+import { byKey, dayCount, daysOf, inRange, parseKey, readNoFollow, walkPartitions } from './local-source.js';
+import { lakeBucket, lakePrefix } from './location.js';
 import { listPages, pool, s3ClientFromEnv, s3Failure, stripQuotes } from './s3.js';
 import type { DayRange, LakeObject, LakeSource, SyncResult } from './source.js';
 
@@ -238,13 +230,8 @@ export class S3Source implements LakeSource {
 
   constructor(options: S3SourceOptions) {
     const env = options.env ?? process.env;
-    const why = bucketProblem(options.bucket);
-    if (why !== undefined)
-      throw new ConfigError(`invalid --bucket ${JSON.stringify(options.bucket)}: ${why}`);
-    const prefix = withSlash(options.prefix ?? '');
-    const problem = prefixProblem(prefix);
-    if (problem) throw new ConfigError(`--prefix ${JSON.stringify(options.prefix)} ${problem}`);
-    this.bucket = options.bucket;
+    this.bucket = lakeBucket(options.bucket);
+    const prefix = lakePrefix(options.prefix ?? '');
     this.prefix = prefix;
     this.description = `s3://${this.bucket}/${this.prefix}`;
     this.cacheRoot = options.cacheDir ?? cacheDir(env);

@@ -15,7 +15,7 @@
  * Trino's projection needs `hive.partition-projection-enabled=true` in the catalog (Trino 436+).
  */
 import { ALL_COLUMNS, KINDS, SCHEMA_VERSION } from 'voicelake/schema';
-import { athenaRoot, COMPACTED_DIR } from '../compact/layout.js';
+import { athenaRoot, COMPACTED_DIR } from './compacted-layout.js';
 import {
   type AthenaDdlOptions,
   callsViewDdl,

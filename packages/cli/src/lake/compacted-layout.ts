@@ -10,9 +10,9 @@
  * names: a re-run never overwrites a file a reader may be reading.
  */
 import { randomBytes } from 'node:crypto';
-import { COMPACTED_DIR } from '../iam.js';
 
-export { COMPACTED_DIR };
+/** The prefix under which compaction writes, inside the lake prefix. */
+export const COMPACTED_DIR = 'compacted/';
 
 export const MANIFEST_NAME = '_manifest.json';
 

@@ -16,11 +16,11 @@ import { join } from 'node:path';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { QueryError } from 'voicelake';
 import { progress } from '../format.js';
-import { inRange, readNoFollow, walkPartitions } from '../lake/local-source.js';
-import { listPages, pool, s3Failure, stripQuotes } from '../lake/s3.js';
-import type { DayRange, LakeObject } from '../lake/source.js';
-import { COMPACTED_DIR, MANIFEST_NAME, partitionOf, partNameOf } from './layout.js';
+import { COMPACTED_DIR, MANIFEST_NAME, partitionOf, partNameOf } from './compacted-layout.js';
+import { inRange, readNoFollow, walkPartitions } from './local-source.js';
 import { coverage, type Manifest, parseManifest } from './manifest.js';
+import { listPages, pool, s3Failure, stripQuotes } from './s3.js';
+import type { DayRange, LakeObject } from './source.js';
 
 export interface CompactedCacheContext {
   readonly client: S3Client;

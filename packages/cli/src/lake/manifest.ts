@@ -5,8 +5,8 @@
  * docs/compaction.md.
  */
 import { QueryError } from 'voicelake';
-import { dayMs } from '../lake/local-source.js';
-import { partNameOf, RUN_RE } from './layout.js';
+import { partNameOf, RUN_RE } from './compacted-layout.js';
+import { dayMs } from './local-source.js';
 
 /** A gzip object whose events the parts hold. `etag` for S3; a local file is known by its size. */
 export interface ManifestSource {

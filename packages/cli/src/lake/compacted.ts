@@ -8,10 +8,10 @@
 import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { QueryError } from 'voicelake';
-import { readNoFollow, walkPartitions } from '../lake/local-source.js';
-import type { DayRange } from '../lake/source.js';
-import { COMPACTED_DIR, MANIFEST_NAME, partNameOf } from './layout.js';
+import { COMPACTED_DIR, MANIFEST_NAME, partNameOf } from './compacted-layout.js';
+import { readNoFollow, walkPartitions } from './local-source.js';
 import { type Manifest, parseManifest } from './manifest.js';
+import type { DayRange } from './source.js';
 
 export interface CompactedDay {
   /** `YYYY-MM-DD`. */
