@@ -61,7 +61,27 @@ export class Approx {
     readonly lo: number,
     readonly hi: number,
     readonly exact: number,
+    /** The values, sorted: to measure the rank of an answer. */
+    readonly sorted: readonly number[],
+    readonly p: number,
   ) {}
+
+  /** How far in rank `v` is from `p`: 0 when `v` is the exact percentile. */
+  rankError(v: number): number {
+    const s = this.sorted;
+    if (s.length < 2) return 0;
+    let best = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < s.length - 1; i++) {
+      const [a, b] = [s[i] as number, s[i + 1] as number];
+      // The fractional position of v between ranks i and i+1 (v is rounded: allow half a unit).
+      const lo = a === b ? i : i + Math.max(0, Math.min(1, (v - 0.5 - a) / (b - a)));
+      const hi = a === b ? i + 1 : i + Math.max(0, Math.min(1, (v + 0.5 - a) / (b - a)));
+      const target = this.p * (s.length - 1);
+      const d = target < lo ? lo - target : target > hi ? target - hi : 0;
+      best = Math.min(best, d / (s.length - 1));
+    }
+    return best;
+  }
 }
 
 /** The rank error the approximate engines are checked against (docs/at-scale.md). */
@@ -74,7 +94,13 @@ const pct = (events: Event[], type: string, field: string, p: number): number | 
   if (rankError !== undefined) {
     const lo = quantileCont(vs, Math.max(0, p - rankError)) as number;
     const hi = quantileCont(vs, Math.min(1, p + rankError)) as number;
-    return new Approx(Math.floor(lo), Math.ceil(hi), exact);
+    return new Approx(
+      Math.floor(lo),
+      Math.ceil(hi),
+      exact,
+      [...vs].sort((a, b) => a - b),
+      p,
+    );
   }
   const lo = Math.floor(exact);
   return Math.abs(exact - lo - 0.5) < 1e-6 ? new Tie(lo, lo + 1) : round(exact);
@@ -280,6 +306,7 @@ export function expectSameRows(actual: Row[], expected: Row[], what: string): vo
           `${what}: row ${i} ${k} = ${v}, expected within [${w.lo}, ${w.hi}] (exact ${w.exact})`,
         ).toBe(true);
         approxDeviations.push(Math.abs((v as number) - w.exact) / Math.max(1, Math.abs(w.exact)));
+        approxRankErrors.push(w.rankError(v as number));
       } else if (typeof v === 'number' && typeof w === 'number')
         expect(Math.abs(v - w), `${what}: row ${i} ${k} = ${v}, expected ${w}`).toBeLessThanOrEqual(0.051);
       else expect(v, `${what}: row ${i} ${k}`).toEqual(w);
@@ -289,6 +316,8 @@ export function expectSameRows(actual: Row[], expected: Row[], what: string): vo
 
 /** Relative deviations of every approximate percentile checked, for the docs' measured bound. */
 export const approxDeviations: number[] = [];
+/** Rank errors of every approximate percentile checked. */
+export const approxRankErrors: number[] = [];
 
 /** Every named query's answer equals the expected one (both normalized, see {@link normalizeRows}). */
 export function expectAnswers(

@@ -24,7 +24,11 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { TrinoEngine } from '../../packages/cli/src/lake/trino.js';
 import { freePort } from './net.js';
+
+/** True when this run leaves the Trino tests out (`VOICELAKE_TRINO_TESTS=off`: .ci/run's extra Node legs). */
+export const trinoTestsOff = (): boolean => process.env.VOICELAKE_TRINO_TESTS === 'off';
 
 /** The Trino server the tests run (pinned: a fresh machine gets what CI got). */
 export const TRINO_VERSION = '476';
@@ -230,8 +234,19 @@ export async function waitForTrino(url: string, dir: string, timeoutMs = 180_000
     try {
       const res = await fetch(`${url}/v1/info`);
       const info = (await res.json()) as { starting?: boolean };
-      if (info.starting === false) return;
       last = 'starting';
+      if (info.starting === false) {
+        // Started is not ready: until the coordinator has announced itself as a worker, queries
+        // fail with NO_NODES_AVAILABLE. Ready is a query that runs.
+        const nodes = await new TrinoEngine({
+          server: url,
+          catalog: 'system',
+          schema: 'runtime',
+          user: 'test',
+        }).query("SELECT count(*) AS n FROM system.runtime.nodes WHERE state = 'active'");
+        if (Number(nodes.rows[0]?.n) > 0) return;
+        last = 'no active node yet';
+      }
     } catch (error) {
       last = (error as Error).message;
     }

@@ -45,6 +45,8 @@ export class TrinoQueryError extends QueryError {
 }
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** How long a query refused for want of workers is tried again. */
+const NO_NODES_RETRY_MS = 60_000;
 const NUMERIC = /^(decimal|double|real)\b/;
 
 /** One value as Trino's JSON encodes it, typed: decimals (strings on the wire) and the non-finite doubles become numbers. */
@@ -103,8 +105,25 @@ export class TrinoEngine implements SqlEngine {
     });
   }
 
-  /** Run `sql` and return every row, typed, with what the query read and took. */
+  /**
+   * Run `sql` and return every row, typed, with what the query read and took. A query refused
+   * with NO_NODES_AVAILABLE (a cluster starting, or its workers restarting: nothing ran) is tried
+   * again for up to a minute before the error is thrown.
+   */
   async query(sql: string, opts: SqlQueryOptions = {}): Promise<SqlResult> {
+    const deadline = Date.now() + NO_NODES_RETRY_MS;
+    for (let delay = 250; ; delay = Math.min(delay * 2, 4000)) {
+      try {
+        return await this.#once(sql, opts);
+      } catch (error) {
+        const noNodes = error instanceof TrinoQueryError && error.errorName === 'NO_NODES_AVAILABLE';
+        if (!noNodes || opts.signal?.aborted || Date.now() + delay > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
+  async #once(sql: string, opts: SqlQueryOptions): Promise<SqlResult> {
     const { signal, onPoll } = opts;
     if (signal?.aborted)
       throw new QueryError('the Trino query was cancelled before it started', { cause: signal.reason });
