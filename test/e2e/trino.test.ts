@@ -78,29 +78,29 @@ interface Range {
   readonly to: string;
 }
 
-/** Every named query through the CLI, as JSON: on Trino, or on DuckDB through the query cache. */
+/** One named query through the CLI, as JSON: on Trino, or on DuckDB through the query cache. */
+async function ask(name: string, on: 'trino' | 'duckdb', bucket: string, range: Range) {
+  const args = [
+    'query',
+    name,
+    '--json',
+    '--bucket',
+    bucket,
+    '--prefix',
+    PREFIX,
+    '--from',
+    range.from,
+    '--to',
+    range.to,
+  ];
+  const run = await voicelake(on === 'trino' ? [...args, '--engine', 'trino', ...trinoFlags] : args, env);
+  return { rows: JSON.parse(run.stdout) as Row[], stderr: run.stderr };
+}
+
+/** Every named query through the CLI (see {@link ask}). */
 async function answers(on: 'trino' | 'duckdb', bucket: string, range: Range): Promise<Record<string, Row[]>> {
   const out: Record<string, Row[]> = {};
-  for (const name of names) {
-    const args = [
-      'query',
-      name,
-      '--json',
-      '--bucket',
-      bucket,
-      '--prefix',
-      PREFIX,
-      '--from',
-      range.from,
-      '--to',
-      range.to,
-    ];
-    const { stdout } = await voicelake(
-      on === 'trino' ? [...args, '--engine', 'trino', ...trinoFlags] : args,
-      env,
-    );
-    out[name] = JSON.parse(stdout) as Row[];
-  }
+  for (const name of names) out[name] = (await ask(name, on, bucket, range)).rows;
   return out;
 }
 
@@ -363,49 +363,16 @@ describe.skipIf(trinoTestsOff())(
     it('a 3-year range works on Trino and DuckDB, one term per run of months, no day dropped', async () => {
       // Act
       const long = { from: '2024-01-01', to: '2026-12-31' };
-      const trino = await voicelake(
-        [
-          'query',
-          'daily',
-          '--json',
-          '--bucket',
-          bucket,
-          '--prefix',
-          PREFIX,
-          '--from',
-          long.from,
-          '--to',
-          long.to,
-          '--engine',
-          'trino',
-          ...trinoFlags,
-        ],
-        env,
-      );
-      const duck = await voicelake(
-        [
-          'query',
-          'daily',
-          '--json',
-          '--bucket',
-          bucket,
-          '--prefix',
-          PREFIX,
-          '--from',
-          long.from,
-          '--to',
-          long.to,
-        ],
-        env,
-      );
+      const trino = await ask('daily', 'trino', bucket, long);
+      const duck = await ask('daily', 'duckdb', bucket, long);
       // Assess: every day of the lake (the latest ones included), counted once.
       const perDayCalls = (rows: Row[]) => rows.map((r) => [r.day, r.calls]);
       const want = days.map((d) => [
         d,
         events.filter((e) => e.event_type === 'call_ended' && String(e.event_time).startsWith(d)).length,
       ]);
-      const fromTrino = JSON.parse(trino.stdout) as Row[];
-      const fromDuck = JSON.parse(duck.stdout) as Row[];
+      const fromTrino = trino.rows;
+      const fromDuck = duck.rows;
       expect(perDayCalls(fromTrino)).toEqual(want);
       expect(perDayCalls(fromDuck)).toEqual(want);
       // JSON numbers are numbers: counts are integers, durations numbers, on both engines.
