@@ -4,7 +4,7 @@
  * and stopped after 367 days).
  */
 import { describe, expect, it } from 'vitest';
-import { daysOf, partitionFilter } from '../../packages/cli/src/lake/days.js';
+import { daysOf, partitionDay, partitionFilter } from '../../packages/cli/src/lake/days.js';
 
 /** Evaluate the filter on a day, in JS: the SQL's own semantics on three integer columns. */
 function holds(filter: string, day: string): boolean {
@@ -49,5 +49,23 @@ describe('partitionFilter', () => {
   it('says false for no day, and qualifies the columns with an alias', () => {
     expect(partitionFilter([])).toBe('false');
     expect(partitionFilter(['2026-12-07'], 'r')).toBe('(r."year" = 2026 AND r."month" = 12 AND r."day" = 7)');
+  });
+});
+
+describe('partitionDay', () => {
+  it('reads the day of a layout key, of a path, and of the unpadded partitions Athena and Trino write', () => {
+    expect(partitionDay('voice/year=2026/month=12/day=07/analytics-x.json.gz')).toBe('2026-12-07');
+    expect(partitionDay('year=2026/month=12/day=07')).toBe('2026-12-07');
+    expect(partitionDay('p/compacted/athena-runs/r/out/year=2026/month=1/day=5/20261207_x')).toBe(
+      '2026-01-05',
+    );
+  });
+
+  it('refuses what is not a day: no partition, a date that does not exist, a segment that only starts alike', () => {
+    expect(partitionDay('voice/analytics-x.json.gz')).toBeUndefined();
+    expect(partitionDay('year=2026/month=02/day=30/x')).toBeUndefined();
+    expect(partitionDay('year=2026/month=13/day=01/x')).toBeUndefined();
+    expect(partitionDay('xyear=2026/month=12/day=07/x')).toBeUndefined();
+    expect(partitionDay('year=2026/month=12/day=071/x')).toBeUndefined();
   });
 });

@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import type { LifecycleRule } from '@aws-sdk/client-s3';
 import { COMPACTED_DIR } from './lake/compacted-layout.js';
+import { partitionDay } from './lake/days.js';
 
 export type { LifecycleRule };
 
@@ -308,8 +309,7 @@ export function uncompactedExpiringDays(
 
 /** The `YYYY-MM-DD` of a key holding a `year=YYYY/month=MM/day=DD/` partition, if any. */
 export function partitionDayOf(key: string): string | undefined {
-  const m = /(?:^|\/)year=(\d{4})\/month=(\d{2})\/day=(\d{2})\//.exec(key);
-  return m ? `${m[1]}-${m[2]}-${m[3]}` : undefined;
+  return partitionDay(key);
 }
 
 /**

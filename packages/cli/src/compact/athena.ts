@@ -27,6 +27,7 @@ import {
   runRoot,
   symlinkKey,
 } from '../lake/compacted-layout.js';
+import { partitionDay } from '../lake/days.js';
 import { compactedTables, PROJECTION_YEARS } from '../lake/ddl.js';
 import { coverage, type Manifest, parseManifest, serializeManifest } from '../lake/manifest.js';
 import type { LakeObject } from '../lake/source.js';
@@ -79,12 +80,6 @@ interface DayPlan {
 
 const n = (v: number): string => formatCount(v);
 const PARQUET_MAGIC = 'PAR1';
-
-/** `…/year=2026/month=11/day=5/…` (Athena writes partition values unpadded) → `2026-11-05`. */
-function dayOfKey(key: string): string | undefined {
-  const m = /\/year=(\d{4})\/month=(\d{1,2})\/day=(\d{1,2})\//.exec(key);
-  return m ? `${m[1]}-${(m[2] as string).padStart(2, '0')}-${(m[3] as string).padStart(2, '0')}` : undefined;
-}
 
 const dayOfRow = (r: Row): string =>
   `${String(r.year).padStart(4, '0')}-${String(r.month).padStart(2, '0')}-${String(r.day).padStart(2, '0')}`;
@@ -187,7 +182,8 @@ async function runChunk(
     bar.tick(4);
     const files = new Map<string, { key: string; size: number }[]>();
     for (const f of await o.store.list(`${root}out/`)) {
-      const day = dayOfKey(f.key);
+      // Athena and Trino write partition values unpadded: `…/year=2026/month=11/day=5/…`.
+      const day = partitionDay(f.key);
       if (day === undefined || baseName(f.key).startsWith('.') || baseName(f.key).startsWith('_')) continue;
       files.set(day, [...(files.get(day) ?? []), f]);
     }

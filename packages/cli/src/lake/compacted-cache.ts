@@ -17,6 +17,7 @@ import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { QueryError } from 'voicelake';
 import { progress } from '../format.js';
 import { COMPACTED_DIR, MANIFEST_NAME, partitionOf, partNameOf } from './compacted-layout.js';
+import { partitionDay } from './days.js';
 import { inRange, readNoFollow, walkPartitions } from './local-source.js';
 import { coverage, type Manifest, parseManifest } from './manifest.js';
 import { listPages, pool, s3Failure, stripQuotes } from './s3.js';
@@ -197,8 +198,7 @@ export async function syncCompacted(ctx: CompactedCacheContext): Promise<Compact
     (await walkPartitions(cacheBase, ctx.range)).map((rel) => rel.slice(0, rel.lastIndexOf('/'))),
   );
   for (const rel of cachedDays) {
-    const [y, m, d] = rel.split('/').map((s) => s.slice(s.indexOf('=') + 1));
-    const manifest = manifests.get(`${y}-${m}-${d}`);
+    const manifest = manifests.get(partitionDay(`${rel}/`) ?? '');
     const keep = new Set<string>(
       manifest
         ? [MANIFEST_NAME, ETAG_FILE, ...manifest.parts.map((k) => k.slice(k.lastIndexOf('/') + 1))]

@@ -9,6 +9,7 @@ import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { QueryError } from 'voicelake';
 import { COMPACTED_DIR, MANIFEST_NAME, partNameOf } from './compacted-layout.js';
+import { partitionDay } from './days.js';
 import { readNoFollow, walkPartitions } from './local-source.js';
 import { type Manifest, parseManifest } from './manifest.js';
 import type { DayRange } from './source.js';
@@ -21,12 +22,6 @@ export interface CompactedDay {
   readonly parts: readonly string[];
 }
 
-/** `year=YYYY/month=MM/day=DD/…` → `YYYY-MM-DD`. */
-const dayOfRel = (rel: string): string => {
-  const [y, m, d] = rel.split('/').map((s) => s.slice(s.indexOf('=') + 1));
-  return `${y}-${m}-${d}`;
-};
-
 /**
  * The compacted days of the lake under `dir` (a directory in the lake layout) whose day is in
  * `range`, in day order. Throws `QueryError` when a manifest is not valid or a part it lists is
@@ -36,7 +31,8 @@ export async function compactedDays(dir: string, range?: DayRange): Promise<Comp
   const root = join(dir, COMPACTED_DIR);
   const out: CompactedDay[] = [];
   for (const rel of await walkPartitions(root, range, (name) => name === MANIFEST_NAME)) {
-    const day = dayOfRel(rel);
+    const day = partitionDay(rel);
+    if (day === undefined) continue;
     const dayDir = join(root, rel.slice(0, rel.lastIndexOf('/')));
     const where = join(root, rel);
     const manifest = parseManifest((await readNoFollow(where)).toString('utf8'), day, where);

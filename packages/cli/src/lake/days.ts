@@ -10,6 +10,21 @@ import type { DayRange } from './source.js';
 
 const DAY_MS = 86_400_000;
 
+const PARTITION = /(?:^|\/)year=(\d{4})\/month=(\d{1,2})\/day=(\d{1,2})(?:\/|$)/;
+
+/**
+ * The day, `YYYY-MM-DD`, of a key or path holding a `year=/month=/day=` partition (the
+ * layout's zero-padded one, or the unpadded one Athena and Trino write), or undefined when it
+ * holds none or the date does not exist. The one parser of a key's day in the CLI.
+ */
+export function partitionDay(key: string): string | undefined {
+  const m = PARTITION.exec(key);
+  if (m === null) return undefined;
+  const day = `${m[1]}-${(m[2] as string).padStart(2, '0')}-${(m[3] as string).padStart(2, '0')}`;
+  const t = Date.parse(`${day}T00:00:00Z`);
+  return Number.isNaN(t) || new Date(t).toISOString().slice(0, 10) !== day ? undefined : day;
+}
+
 /** Every day of `range`, `YYYY-MM-DD`, in order. */
 export function daysOf(range: DayRange): string[] {
   const out: string[] = [];

@@ -11,7 +11,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ALL_COLUMNS } from 'voicelake/schema';
 import { athenaRoot, SYMLINK_NAME } from './compacted-layout.js';
-import { partitionFilter } from './days.js';
+import { partitionDay, partitionFilter } from './days.js';
 import { compactedTables, PARTITION_COLUMNS, q, type SchemaColumn, type TableRef } from './ddl.js';
 import { listPages } from './s3.js';
 import type { DayRange } from './source.js';
@@ -24,13 +24,12 @@ export async function compactedDaysInS3(
   range: DayRange,
 ): Promise<Set<string>> {
   const root = athenaRoot(prefix);
-  const re = new RegExp(`^year=(\\d{4})/month=(\\d{2})/day=(\\d{2})/${SYMLINK_NAME.replace('.', '\\.')}$`);
   const days = new Set<string>();
   for await (const page of listPages(client, { Bucket: bucket, Prefix: root }))
     for (const o of page.Contents ?? []) {
-      const m = re.exec((o.Key ?? '').slice(root.length));
-      if (m === null || (o.Size ?? 0) === 0) continue;
-      const day = `${m[1]}-${m[2]}-${m[3]}`;
+      const key = o.Key ?? '';
+      const day = partitionDay(key.slice(root.length));
+      if (day === undefined || !key.endsWith(`/${SYMLINK_NAME}`) || (o.Size ?? 0) === 0) continue;
       if (day >= range.from && day <= range.to) days.add(day);
     }
   return days;
