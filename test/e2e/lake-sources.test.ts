@@ -26,7 +26,7 @@ import { QueryError } from 'voicelake';
 import { formatBytes } from '../../packages/cli/src/format.js';
 import { listPages } from '../../packages/cli/src/lake/s3.js';
 import { cacheDir, S3Source } from '../../packages/cli/src/lake/s3-source.js';
-import { rangeFrom, sourceFrom } from '../../packages/cli/src/lake/sources.js';
+import { rangeFrom, sourceFrom } from '../../packages/cli/src/lake/source-options.js';
 import { KEY_PATTERN } from '../../packages/voicelake/src/lake/layout.js';
 import { clients, createBucket, uniqueName } from '../helpers/aws.js';
 import { voicelake as voicelakeInProcess } from '../helpers/cli.js';

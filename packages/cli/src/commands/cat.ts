@@ -2,7 +2,7 @@
 import { gunzipSync } from 'node:zlib';
 import { Command, Option } from 'commander';
 import { QueryError } from 'voicelake';
-import { addSourceOptions, type SourceOptions, sourceFrom } from '../lake/sources.js';
+import { addSourceOptions, type SourceOptions, sourceFrom } from '../lake/source-options.js';
 import { FORMATS, type Format, printRows, type Row } from '../output.js';
 
 const CAT_FORMATS = ['ndjson', ...FORMATS] as const;

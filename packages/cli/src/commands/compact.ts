@@ -16,7 +16,7 @@ import { ATHENA_DDL_DEFAULTS, checkTableRef } from '../lake/ddl.js';
 import type { SqlEngine } from '../lake/engine.js';
 import { daysOf } from '../lake/local-source.js';
 import { S3Source } from '../lake/s3-source.js';
-import { addSourceOptions, parseDay, type SourceOptions, sourceFrom } from '../lake/sources.js';
+import { addSourceOptions, parseDay, type SourceOptions, sourceFrom } from '../lake/source-options.js';
 import { TrinoEngine } from '../lake/trino.js';
 import { abortOnSigint } from './athena.js';
 import { trinoOptions } from './trino.js';

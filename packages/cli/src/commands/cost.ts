@@ -26,7 +26,7 @@ import {
   price,
   TRANSITION_MIN_BYTES,
   usd,
-} from '../cost.js';
+} from '../cost-model.js';
 import { envValue } from '../env.js';
 import { formatBytes, formatCount, positiveInt } from '../format.js';
 import { compactedDays } from '../lake/compacted.js';
@@ -44,7 +44,7 @@ import {
   type SourceOptions,
   sourceFrom,
   syncAndReport,
-} from '../lake/sources.js';
+} from '../lake/source-options.js';
 import { type Format, formatOption, printRows, type Row } from '../output.js';
 import { DEMO_DEFAULTS } from './demo.js';
 

@@ -9,7 +9,7 @@ import {
   rangeLabel,
   type SourceOptions,
   sourceFrom,
-} from '../lake/sources.js';
+} from '../lake/source-options.js';
 import { type Format, formatOption, printRows, type Row } from '../output.js';
 
 interface LsOptions extends SourceOptions, RangeOptions {

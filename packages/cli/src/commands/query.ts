@@ -25,7 +25,7 @@ import {
   type SourceOptions,
   sourceFrom,
   syncAndReport,
-} from '../lake/sources.js';
+} from '../lake/source-options.js';
 import type { TrinoEngine } from '../lake/trino.js';
 import { type Format, formatOption, printRows } from '../output.js';
 import { trinoEngine, trinoOptions } from './trino.js';

@@ -12,7 +12,7 @@ import {
   type SourceOptions,
   sourceFrom,
   syncAndReport,
-} from '../lake/sources.js';
+} from '../lake/source-options.js';
 import { generateReport } from '../report/index.js';
 
 type ReportOptions = SourceOptions & RangeOptions & { agent?: string; out: string; slowest: number };
