@@ -12,12 +12,8 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ALL_COLUMNS } from 'voicelake/schema';
-import {
-  alterAddColumns,
-  athenaDdl,
-  PARTITION_COLUMNS,
-  summaryColumns,
-} from '../../packages/cli/src/lake/ddl.js';
+import { athenaDdl, PARTITION_COLUMNS, summaryColumns } from '../../packages/cli/src/lake/ddl.js';
+import { alterAddColumns } from '../../packages/cli/src/lake/ddl-check.js';
 import { sqlHelpers } from '../../packages/cli/src/lake/dialect.js';
 import {
   NAMED_QUERIES,

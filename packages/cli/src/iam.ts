@@ -3,6 +3,8 @@
  * with `read`, the calls the query and compaction commands make), each on the one bucket
  * prefix, log group, KMS key, Athena workgroup or Glue database it needs. Pure: options in,
  * policy document out. docs/security.md explains every statement.
+ *
+ * Over 300 lines: one least-privilege policy: each statement with the check of the names it puts into an ARN.
  */
 import { ConfigError } from 'voicelake';
 import { COMPACTED_DIR } from './lake/compacted-layout.js';

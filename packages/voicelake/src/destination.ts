@@ -1,6 +1,8 @@
 /**
  * One destination's delivery loop: its own cursor into the log, its own batching timer,
  * its own retry timer and stats. Destinations never wait for one another.
+ *
+ * Over 300 lines: one destination's delivery loop: its timers, cursor and outcomes are one state machine.
  */
 
 import { accountReport, DESTINATION_STATES, type DestinationStats, newStats } from './destination-stats.js';

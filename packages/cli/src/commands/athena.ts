@@ -14,16 +14,13 @@ import { AthenaEngine } from '../lake/athena.js';
 import {
   ATHENA_DDL_DEFAULTS,
   type AthenaDdlOptions,
-  alterAddColumns,
   athenaDdl,
   checkTableRef,
   compactedTables,
-  type LiveColumn,
   type SchemaColumn,
-  type SchemaDiff,
-  schemaDiff,
   type TableRef,
 } from '../lake/ddl.js';
+import { alterAddColumns, type LiveColumn, type SchemaDiff, schemaDiff } from '../lake/ddl-check.js';
 
 export interface TableFlags {
   bucket?: string;

@@ -14,6 +14,8 @@
  * 3.–6. Per day, as compact/day.ts: the files copied (server-side) to their part keys, the
  *    symlink manifest, the manifest, old parts deleted, the report, then the sources.
  * The scratch tables are dropped and `athena-runs/<run>/` deleted at the end, whatever happened.
+ *
+ * Over 300 lines: one protocol run by a SQL engine, step by step, with its verification and clean-up in the same order as compact/day.ts.
  */
 import { ConfigError, QueryError } from 'voicelake';
 import { formatBytes, formatCount, progress } from '../format.js';

@@ -7,6 +7,8 @@
  * `voicelake`) and `ANALYTICS_ATHENA_OUTPUT` (an `s3://` results location; optional when the
  * workgroup manages its results). Region, endpoint and credentials are the SDK's own
  * (`AWS_REGION`, `AWS_ENDPOINT_URL`, profiles…) unless given.
+ *
+ * Over 300 lines: one engine class (start, poll with backoff, page, type each value) and its error type.
  */
 import {
   AthenaClient,

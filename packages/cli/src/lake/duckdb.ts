@@ -1,8 +1,9 @@
 /**
- * Local SQL over the lake with DuckDB. The `events` view reads every `.json.gz` file with
+ * Local SQL over the lake with DuckDB. The `events_raw` view reads every `.json.gz` file with
  * the column spec derived from the schema, plus the Hive partition columns. A day compacted
  * by `voicelake compact` is read from the Parquet parts its manifest lists instead, and its
- * gzip objects are skipped: per day, one or the other, never both (docs/compaction.md).
+ * gzip objects are skipped: per day, one or the other, never both (docs/compaction.md). The
+ * `events` view, which the named queries read, is `events_raw` with each `event_id` once.
  *
  * SQL typed by the user (`voicelake query --sql`) is trusted input, but it is confined: the
  * DuckDB instance may read the lake directory (and any extra directory the caller allows)
@@ -23,6 +24,7 @@ import { ALL_COLUMNS, duckdbColumns, KINDS } from 'voicelake/schema';
 import { type CompactedDay, compactedDays } from './compacted.js';
 import { sqlString } from './dialect.js';
 import type { DayRange } from './source.js';
+import { leadingKeywords } from './sql-scan.js';
 
 export type Row = Record<string, unknown>;
 
@@ -141,69 +143,6 @@ const WRITES_FILES: ReadonlyMap<StatementType, string> = new Map([
   [StatementType.ATTACH, 'ATTACH'],
   [StatementType.COPY_DATABASE, 'COPY FROM DATABASE'],
 ]);
-
-/**
- * The first word of each statement of `sql`, upper-cased, skipping blanks, comments, string
- * literals and quoted names. Best effort (DuckDB's parser is the authority): used only to
- * refuse `EXPORT DATABASE` before DuckDB prepares it, since preparing it already creates
- * the target directory. A statement this misses is still refused once prepared.
- */
-export function leadingKeywords(sql: string): string[] {
-  const keywords: string[] = [];
-  let atStart = true;
-  let i = 0;
-  while (i < sql.length) {
-    const c = sql[i] as string;
-    if (sql.startsWith('--', i)) {
-      const end = sql.indexOf('\n', i);
-      i = end < 0 ? sql.length : end + 1;
-    } else if (sql.startsWith('/*', i)) {
-      let depth = 0;
-      do {
-        if (sql.startsWith('/*', i)) {
-          depth++;
-          i += 2;
-        } else if (sql.startsWith('*/', i)) {
-          depth--;
-          i += 2;
-        } else i++;
-      } while (depth > 0 && i < sql.length);
-    } else if (c === ';') {
-      atStart = true;
-      i++;
-    } else if (/\s/.test(c)) {
-      i++;
-    } else {
-      if (atStart) keywords.push((/^[A-Za-z_]+/.exec(sql.slice(i))?.[0] ?? c).toUpperCase());
-      atStart = false;
-      i = skipToken(sql, i);
-    }
-  }
-  return keywords;
-}
-
-/** The index after the token at `i`: a quoted string or name, a dollar-quoted string, or one character. */
-function skipToken(sql: string, i: number): number {
-  const c = sql[i] as string;
-  if (c === "'" || c === '"') {
-    // E'...' strings escape with backslashes; all quoted text escapes a quote by doubling it.
-    const backslash = c === "'" && /[eE]/.test(sql[i - 1] ?? '') && !/[\w]/.test(sql[i - 2] ?? '');
-    let j = i + 1;
-    while (j < sql.length) {
-      if (backslash && sql[j] === '\\') j += 2;
-      else if (sql[j] === c && sql[j + 1] === c) j += 2;
-      else if (sql[j] === c) return j + 1;
-      else j++;
-    }
-    return sql.length;
-  }
-  const dollar = c === '$' ? /^\$[A-Za-z_]*\$/.exec(sql.slice(i))?.[0] : undefined;
-  if (dollar !== undefined) {
-    const end = sql.indexOf(dollar, i + dollar.length);
-    return end < 0 ? sql.length : end + dollar.length;
-  }
-  return i + 1;
-}
 
 /** Types whose values `getRowObjectsJson` gives as text to keep every digit. */
 const TEXT_NUMBERS = new Set<DuckDBTypeId>([

@@ -3,6 +3,8 @@
  * files (segments.ts), with group commit (one write + fdatasync per interval), one persisted
  * cursor per destination (cursor-store.ts), and segments deleted only once every destination
  * has passed them. The backlog lives on disk; memory holds a bounded window of recent records.
+ *
+ * Over 300 lines: one class whose append, group commit, read and drop-oldest share its state (segments, window, cursors).
  */
 import { SpoolError } from '../errors.js';
 import type { EventRecord } from '../event.js';
