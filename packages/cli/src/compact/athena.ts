@@ -18,7 +18,7 @@
  * Over 300 lines: one protocol run by a SQL engine, step by step, with its verification and clean-up in the same order as compact/day.ts.
  */
 import { ConfigError, QueryError } from 'voicelake';
-import { formatBytes, formatCount, progress } from '../format.js';
+import { formatCount, progress } from '../format.js';
 import {
   baseName,
   compactedDayPrefix,
@@ -31,7 +31,7 @@ import {
 } from '../lake/compacted-layout.js';
 import { partitionDay } from '../lake/days.js';
 import { compactedTables, PROJECTION_YEARS } from '../lake/ddl.js';
-import { coverage, type Manifest, parseManifest, serializeManifest } from '../lake/manifest.js';
+import { coverage, type Manifest, parseManifest } from '../lake/manifest.js';
 import type { LakeObject } from '../lake/source.js';
 import {
   type AthenaRun,
@@ -42,8 +42,8 @@ import {
   dropRunTables,
   insertDays,
 } from './athena-sql.js';
-import { type DayResult, deleteSources, deleteUnlistedParts, emptyDay, mergeSources } from './day.js';
-import { crashPoint } from './hooks.js';
+import { type DayResult, emptyDay } from './day-steps.js';
+import { publishDay } from './publish.js';
 import type { S3Store } from './store.js';
 
 type Env = Record<string, string | undefined>;
@@ -269,60 +269,35 @@ async function publish(
     throw new QueryError(
       `${day} changed while it was being compacted (its manifest is now of another run): is another compaction running? Re-run when it is done`,
     );
-  // 3. The parts, under their names.
-  const parts: string[] = [];
-  let parquetBytes = 0;
-  for (const [i, f] of files.entries()) {
-    const key = partKey(o.prefix, day, w.run, i);
-    await o.store.copy(f.key, key);
-    parts.push(key);
-    parquetBytes += f.size;
-  }
-  crashPoint('after-parquet', env);
-  // 4. The switches: Athena's, then the CLI's.
-  await o.store.put(
-    symlinkKey(o.prefix, day),
-    Buffer.from(`${parts.map((k) => `s3://${o.bucket}/${k}`).join('\n')}\n`),
-  );
-  crashPoint('after-symlink', env);
-  const ids = Number(w.input?.ids ?? 0);
-  const manifest: Manifest = {
-    version: 1,
+  return publishDay({
     day,
+    prefix: o.prefix,
     run: w.run,
-    parts,
-    sources: mergeSources(p.previous?.sources ?? [], p.toRead, true),
+    store: o.store,
+    // 3. The parts, under their names: copies of the files the engine wrote, inside S3.
+    placeParts: async () => {
+      const parts: string[] = [];
+      let parquetBytes = 0;
+      for (const [i, f] of files.entries()) {
+        const key = partKey(o.prefix, day, w.run, i);
+        await o.store.copy(f.key, key);
+        parts.push(key);
+        parquetBytes += f.size;
+      }
+      return { parts, parquetBytes };
+    },
+    previous: p.previous,
+    objects: p.objects,
+    toRead: p.toRead,
+    s3: true,
     rows: w.rows,
-    distinctEventIds: ids,
-    createdAt: new Date().toISOString(),
-  };
-  await o.store.put(mKey, serializeManifest(manifest));
-  crashPoint('after-manifest', env);
-  // 5. Parts no manifest lists any more.
-  await deleteUnlistedParts(o.store, day, parts);
-  // 6. Report, then the sources.
-  const duplicates = Number(w.input?.rows ?? 0) - w.rows;
-  const previousParts = p.previous?.parts.length ?? 0;
-  const inputs = [
-    `${n(p.toRead.length)} gzip objects (${formatBytes(w.gzipBytes)})`,
-    ...(previousParts > 0 ? [`${n(previousParts)} earlier parts`] : []),
-  ].join(' + ');
-  o.log(
-    `${day}: ${inputs} → ${n(parts.length)} Parquet part${parts.length === 1 ? '' : 's'} (${formatBytes(parquetBytes)}, written by ${o.engineName ?? 'Athena'}), ${n(w.rows)} rows, ${n(duplicates)} duplicates removed; verified: ${n(ids)} distinct event_ids = rows written; run ${w.run}`,
-  );
-  const deletedSources = o.deleteSource ? await deleteSources(o.store, day, p.objects, manifest, o.log) : 0;
-  return {
-    day,
-    status: 'compacted',
-    run: w.run,
-    objectsRead: p.toRead.length,
+    distinctEventIds: Number(w.input?.ids ?? 0),
+    inputRows: Number(w.input?.rows ?? 0),
     gzipBytes: w.gzipBytes,
-    previousParts,
-    parts: parts.length,
-    parquetBytes,
-    rows: w.rows,
-    duplicates,
-    deletedSources,
-    ms: performance.now() - w.started,
-  };
+    how: `written by ${o.engineName ?? 'Athena'}`,
+    deleteSource: o.deleteSource,
+    log: o.log,
+    env,
+    started: w.started,
+  });
 }

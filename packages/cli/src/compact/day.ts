@@ -8,6 +8,7 @@
  *    directory, and verify it by reading it back: distinct event_ids of the inputs = rows
  *    written, none missing, zstd, the schema's columns and types. A failure stops here:
  *    nothing was published and nothing is deleted.
+ * Steps 3 to 6 are `publishDay` (publish.ts), shared with the Athena and Trino engines:
  * 3. Store the parts under new names (readers ignore them: no manifest lists them yet).
  * 4. On S3, store Athena's symlink manifest (the parts' URIs): Athena's switch. Then store the
  *    manifest, atomically: from now on the CLI's readers see the new parts, and only them.
@@ -16,13 +17,11 @@
  *
  * A process killed anywhere leaves either the old state (before 4) or the new one (after 4),
  * plus at most some unlisted parts that the next run deletes.
- *
- * Over 300 lines: one day's compaction protocol, step by step (read, write, verify, publish, delete), kept in order in one file so each crash point reads next to the step it guards.
  */
 import { lstat, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { QueryError } from 'voicelake';
-import { formatBytes, formatCount, progress } from '../format.js';
+import { formatCount, progress } from '../format.js';
 import { compactedDays } from '../lake/compacted.js';
 import {
   baseName,
@@ -30,19 +29,16 @@ import {
   manifestKey,
   newRunId,
   PART_NAME_RE,
-  symlinkKey,
 } from '../lake/compacted-layout.js';
-import {
-  coverage,
-  type Manifest,
-  type ManifestSource,
-  parseManifest,
-  serializeManifest,
-} from '../lake/manifest.js';
-import type { LakeObject, LakeSource } from '../lake/source.js';
+import { coverage, type Manifest, parseManifest } from '../lake/manifest.js';
+import type { LakeSource } from '../lake/source.js';
+import { type DayResult, emptyDay } from './day-steps.js';
 import { CompactionEngine } from './engine.js';
-import { crashPoint, dropRowHook } from './hooks.js';
+import { dropRowHook } from './hooks.js';
+import { publishDay } from './publish.js';
 import type { LakeStore } from './store.js';
+
+export type { DayResult };
 
 type Env = Record<string, string | undefined>;
 
@@ -57,64 +53,6 @@ export interface CompactOptions {
   readonly log: (line: string) => void;
   readonly env?: Env;
 }
-
-export interface DayResult {
-  readonly day: string;
-  /** `empty`: no gzip object and no manifest, nothing to do. */
-  readonly status: 'compacted' | 'empty';
-  readonly run?: string;
-  /** Gzip objects read now (not covered by the previous manifest). */
-  readonly objectsRead: number;
-  readonly gzipBytes: number;
-  /** Parts of the previous run read back in. */
-  readonly previousParts: number;
-  readonly parts: number;
-  readonly parquetBytes: number;
-  readonly rows: number;
-  readonly duplicates: number;
-  readonly deletedSources: number;
-  readonly ms: number;
-}
-
-/** Step 5: delete the parts of `day` that the new manifest (its `parts`) does not list. */
-export async function deleteUnlistedParts(
-  store: LakeStore,
-  day: string,
-  parts: readonly string[],
-): Promise<void> {
-  const keep = new Set(parts);
-  for (const f of await store.listCompacted(day))
-    if (PART_NAME_RE.test(baseName(f.key)) && !keep.has(f.key)) await store.delete(f.key);
-}
-
-/** Step 6, `--delete-source`: delete the day's listed objects that `manifest` covers; says how many. */
-export async function deleteSources(
-  store: LakeStore,
-  day: string,
-  objects: readonly LakeObject[],
-  manifest: Manifest,
-  log: (line: string) => void,
-): Promise<number> {
-  const covered = objects.filter(coverage(manifest.sources));
-  for (const o of covered) await store.delete(o.key);
-  log(`${day}: deleted ${n(covered.length)} source objects (their events are in the Parquet)`);
-  return covered.length;
-}
-
-/** The result of a day with nothing to compact. */
-export const emptyDay = (day: string, ms: number): DayResult => ({
-  day,
-  status: 'empty',
-  objectsRead: 0,
-  gzipBytes: 0,
-  previousParts: 0,
-  parts: 0,
-  parquetBytes: 0,
-  rows: 0,
-  duplicates: 0,
-  deletedSources: 0,
-  ms,
-});
 
 /** Up to this many gzip objects (or bytes) per DuckDB read: the progress bar moves between them. */
 const BATCH_OBJECTS = 16;
@@ -141,18 +79,6 @@ const localPath = (dir: string, prefix: string, key: string): string =>
   join(dir, ...key.slice(prefix.length).split('/'));
 
 const n = (v: number): string => formatCount(v);
-
-/** The sources of the new manifest: the previous ones, and the objects read now (replacing a changed one). */
-export function mergeSources(
-  previous: readonly ManifestSource[],
-  read: readonly LakeObject[],
-  s3: boolean,
-): ManifestSource[] {
-  const byKey = new Map(previous.map((s) => [s.key, s]));
-  for (const o of read)
-    byKey.set(o.key, s3 ? { key: o.key, size: o.size, etag: o.etag } : { key: o.key, size: o.size });
-  return [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : 1));
-}
 
 export async function compactDay(day: string, options: CompactOptions): Promise<DayResult> {
   const started = performance.now();
@@ -238,65 +164,38 @@ export async function compactDay(day: string, options: CompactOptions): Promise<
     engine.close();
     engine = undefined;
 
-    // 3. The parts, under new names.
-    const dayPrefix = compactedDayPrefix(prefix, day);
-    const parts: string[] = [];
-    let parquetBytes = 0;
-    for (const file of files) {
-      const key = `${dayPrefix}${baseName(file)}`;
-      const { size } = await stat(file);
-      parquetBytes += size;
-      await store.putFile(key, file);
-      parts.push(key);
-    }
-    crashPoint('after-parquet', env);
-
-    // 4. Athena's switch (S3): the symlink manifest listing the new parts. Then the CLI's.
-    const uris = parts.map((key) => store.uri(key));
-    if (uris.every((u) => u !== undefined)) {
-      await store.put(symlinkKey(prefix, day), Buffer.from(`${uris.join('\n')}\n`));
-      crashPoint('after-symlink', env);
-    }
-    const manifest: Manifest = {
-      version: 1,
+    return await publishDay({
       day,
+      prefix,
       run,
-      parts,
-      sources: mergeSources(previous?.sources ?? [], toRead, source.kind === 's3'),
+      store,
+      // 3. The parts, under their names (the run id in each makes them new).
+      placeParts: async () => {
+        const dayPrefix = compactedDayPrefix(prefix, day);
+        const parts: string[] = [];
+        let parquetBytes = 0;
+        for (const file of files) {
+          const key = `${dayPrefix}${baseName(file)}`;
+          parquetBytes += (await stat(file)).size;
+          await store.putFile(key, file);
+          parts.push(key);
+        }
+        return { parts, parquetBytes };
+      },
+      previous,
+      objects,
+      toRead,
+      s3: source.kind === 's3',
       rows: check.rows,
       distinctEventIds: check.distinctEventIds,
-      createdAt: new Date().toISOString(),
-    };
-    await store.put(mKey, serializeManifest(manifest));
-    crashPoint('after-manifest', env);
-
-    // 5. Parts no manifest lists any more.
-    await deleteUnlistedParts(store, day, parts);
-
-    // 6. Done (verified above); then the sources.
-    const duplicates = stats.rows - check.rows;
-    const inputs = [
-      `${n(toRead.length)} gzip objects (${formatBytes(gzipBytes)})`,
-      ...(previousParts.length > 0 ? [`${n(previousParts.length)} earlier parts`] : []),
-    ].join(' + ');
-    log(
-      `${day}: ${inputs} → ${n(parts.length)} Parquet part${parts.length === 1 ? '' : 's'} (${formatBytes(parquetBytes)}, zstd), ${n(check.rows)} rows, ${n(duplicates)} duplicates removed; verified: ${n(check.distinctEventIds)} distinct event_ids = rows written; run ${run}`,
-    );
-    const deletedSources = options.deleteSource ? await deleteSources(store, day, objects, manifest, log) : 0;
-    return {
-      day,
-      status: 'compacted',
-      run,
-      objectsRead: toRead.length,
+      inputRows: stats.rows,
       gzipBytes,
-      previousParts: previousParts.length,
-      parts: parts.length,
-      parquetBytes,
-      rows: check.rows,
-      duplicates,
-      deletedSources,
-      ms: performance.now() - started,
-    };
+      how: 'zstd',
+      deleteSource: options.deleteSource,
+      log,
+      env,
+      started,
+    });
   } finally {
     engine?.close();
     await rm(staging, { recursive: true, force: true });
