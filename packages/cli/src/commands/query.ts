@@ -55,7 +55,10 @@ export function queryCommand(): Command {
   const cmd = new Command('query')
     .description(`Query the lake with SQL (the view is "events"), or a named query: ${names}`)
     .argument('[name]', 'a named query (see --list)')
-    .option('--sql <sql>', 'your own SQL over the "events" view (trusted input, confined to the lake)')
+    .option(
+      '--sql <sql>',
+      'your own SQL over the "events" view, each event once (DuckDB: "events_raw" holds every stored line; trusted input, confined to the lake)',
+    )
     .option('--limit <n>', 'rows for top-N queries (slowest)', positiveInt('--limit'), 10)
     .addOption(formatOption())
     .option('--json', 'same as --format json')
