@@ -128,17 +128,24 @@ describe.skipIf(trinoTestsOff())(
     let perDay = new Map<string, number>();
     let bucket = '';
 
+    /** A new bucket holding the demo lake, defined in Trino under `schema` (`voicelake trino create`). */
+    async function lakeInTrino(name: string, schema: string): Promise<string> {
+      const b = uniqueName(name);
+      await createBucket(s3, b);
+      await uploadLake(s3, base, b, PREFIX);
+      const flags = ['--server', trinoUrl, '--catalog', 'lake', '--schema', schema, '--user', 'test'];
+      await voicelake(['trino', 'create', ...flags, '--bucket', b, '--prefix', PREFIX], env);
+      return b;
+    }
+
     beforeAll(async () => {
       await voicelake(['demo', '--calls', '150', '--data-dir', base, '--days', '3'], env);
       events = readLocalLake(base).map((l) => l.event);
       days = [...new Set(events.map((e) => String(e.event_time).slice(0, 10)))].sort();
       range = { from: days[0] as string, to: days[days.length - 1] as string };
       perDay = new Map(days.map((d) => [d, events.filter((e) => String(e.event_time).startsWith(d)).length]));
-      bucket = uniqueName('vl-trino');
-      await createBucket(s3, bucket);
-      await uploadLake(s3, base, bucket, PREFIX);
       await waitForTrino(trinoUrl, inject('trinoDir'));
-      await voicelake(['trino', 'create', ...trinoFlags, '--bucket', bucket, '--prefix', PREFIX], env);
+      bucket = await lakeInTrino('vl-trino', SCHEMA);
     }, 300_000);
 
     afterAll(() => {
@@ -249,9 +256,7 @@ describe.skipIf(trinoTestsOff())(
     it('a deliberately wrong events_unique (no deduplication) is caught', async () => {
       // Prepare: a second schema whose events_unique keeps every copy of a replayed event.
       const wrong = `${SCHEMA}_wrong`;
-      const b = uniqueName('vl-trino-wrong');
-      await createBucket(s3, b);
-      await uploadLake(s3, base, b, PREFIX);
+      const b = await lakeInTrino('vl-trino-wrong', wrong);
       const day = days[0] as string;
       for (const key of (await listKeys(s3, b)).filter((k) => k.includes(partitionOf(day))))
         await s3.send(
@@ -261,22 +266,6 @@ describe.skipIf(trinoTestsOff())(
             Key: `${key.replace('.json.gz', '')}-copy.json.gz`,
           }),
         );
-      await voicelake(
-        [
-          'trino',
-          'create',
-          ...trinoFlags.slice(0, -4),
-          '--schema',
-          wrong,
-          '--user',
-          'test',
-          '--bucket',
-          b,
-          '--prefix',
-          PREFIX,
-        ],
-        env,
-      );
       const mutated = uniqueViewDdl({ database: wrong, table: 'events' }).replace(
         'WHERE rn = 1 OR "event_id" IS NULL',
         'WHERE rn >= 1 OR "event_id" IS NULL',
@@ -294,29 +283,8 @@ describe.skipIf(trinoTestsOff())(
 
     it('a compacted day is read from Parquet only, in bytes too: no gzip byte of it is scanned', async () => {
       // Prepare: a fresh bucket with one day compacted (DuckDB engine), its gzip objects kept.
-      const b = uniqueName('vl-trino-bytes');
-      await createBucket(s3, b);
-      await uploadLake(s3, base, b, PREFIX);
       const schema = `${SCHEMA}_bytes`;
-      await voicelake(
-        [
-          'trino',
-          'create',
-          '--server',
-          trinoUrl,
-          '--catalog',
-          'lake',
-          '--schema',
-          schema,
-          '--user',
-          'test',
-          '--bucket',
-          b,
-          '--prefix',
-          PREFIX,
-        ],
-        env,
-      );
+      const b = await lakeInTrino('vl-trino-bytes', schema);
       const day = days[1] as string;
       await compact(b, ['--day', day]);
       const keys = await listKeys(s3, b);

@@ -24,7 +24,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { TrinoEngine } from '../../packages/cli/src/lake/trino.js';
+import { vi } from 'vitest';
 import { freePort } from './net.js';
 
 /** True when this run leaves the Trino tests out (`VOICELAKE_TRINO_TESTS=off`: .ci/run's extra Node legs). */
@@ -220,37 +220,22 @@ export async function startTrino(motoEndpoint: string, dir: string): Promise<Tri
 /**
  * Wait until the Trino at `url` has started (`/v1/info` says `starting: false`); `dir` is the
  * directory `startTrino` ran it in: a server that exited fails at once, with its last lines.
+ * (A started coordinator may still answer NO_NODES_AVAILABLE for a moment: the engine retries it.)
  */
 export async function waitForTrino(url: string, dir: string, timeoutMs = 180_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    if (existsSync(join(dir, 'exited'))) {
-      const tail = readFileSync(join(dir, 'server.log'), 'utf8').split('\n').slice(-25).join('\n');
-      throw new Error(
-        `Trino exited (${readFileSync(join(dir, 'exited'), 'utf8').trim()}) before it started:\n${tail}`,
-      );
-    }
-    try {
-      const res = await fetch(`${url}/v1/info`);
-      const info = (await res.json()) as { starting?: boolean };
-      last = 'starting';
-      if (info.starting === false) {
-        // Started is not ready: until the coordinator has announced itself as a worker, queries
-        // fail with NO_NODES_AVAILABLE. Ready is a query that runs.
-        const nodes = await new TrinoEngine({
-          server: url,
-          catalog: 'system',
-          schema: 'runtime',
-          user: 'test',
-        }).query("SELECT count(*) AS n FROM system.runtime.nodes WHERE state = 'active'");
-        if (Number(nodes.rows[0]?.n) > 0) return;
-        last = 'no active node yet';
-      }
-    } catch (error) {
-      last = (error as Error).message;
-    }
-    await new Promise((r) => setTimeout(r, 500));
+  const outcome = await vi.waitFor(
+    async () => {
+      if (existsSync(join(dir, 'exited'))) return 'exited';
+      const info = (await (await fetch(`${url}/v1/info`)).json()) as { starting?: boolean };
+      if (info.starting !== false) throw new Error(`Trino at ${url} is still starting`);
+      return 'started';
+    },
+    { timeout: timeoutMs, interval: 500 },
+  );
+  if (outcome === 'exited') {
+    const tail = readFileSync(join(dir, 'server.log'), 'utf8').split('\n').slice(-25).join('\n');
+    throw new Error(
+      `Trino exited (${readFileSync(join(dir, 'exited'), 'utf8').trim()}) before it started:\n${tail}`,
+    );
   }
-  throw new Error(`Trino at ${url} did not start within ${timeoutMs / 1000} s (${last})`);
 }

@@ -8,12 +8,13 @@ import { INSIGHTS_QUERIES, runInsights } from '../cloudwatch/insights.js';
 import { envValue, nonEmpty } from '../env.js';
 import { formatBytes, positiveInt } from '../format.js';
 import { AthenaEngine } from '../lake/athena.js';
-import { daysOf, partitionFilter } from '../lake/days.js';
+import { partitionFilter } from '../lake/days.js';
 import { ATHENA_DDL_DEFAULTS, ATHENA_VIEWS, checkTableRef } from '../lake/ddl.js';
 import { sqlHelpers } from '../lake/dialect.js';
 import { openLake } from '../lake/duckdb.js';
 import type { SqlEngine } from '../lake/engine.js';
 import { compactedDaysInS3, engineEventsSql } from '../lake/engine-events.js';
+import { daysOf } from '../lake/local-source.js';
 import { NAMED_QUERIES, type NamedQueryName, namedQuerySql } from '../lake/named-queries.js';
 import { S3Source } from '../lake/s3-source.js';
 import type { DayRange } from '../lake/source.js';
@@ -26,7 +27,6 @@ import {
   sourceFrom,
   syncAndReport,
 } from '../lake/source-options.js';
-import type { TrinoEngine } from '../lake/trino.js';
 import { type Format, formatOption, printRows } from '../output.js';
 import { trinoEngine, trinoOptions } from './trino.js';
 
@@ -177,10 +177,8 @@ async function runOnEngine(sql: string, opts: QueryOptions, format: Format): Pro
       format,
       result.columns.map((c) => c.name),
     );
-    const where =
-      engine instanceof AthenaEngine ? `workgroup ${engine.workgroup}` : `${(engine as TrinoEngine).server}`;
     process.stderr.write(
-      `${opts.engine} ${result.stats.id}: ${formatBytes(result.stats.bytesScanned)} scanned in ${(result.stats.executionMs / 1000).toFixed(2)} s (${rangeLabel(range)}${compactedNote}, ${where})\n`,
+      `${opts.engine} ${result.stats.id}: ${formatBytes(result.stats.bytesScanned)} scanned in ${(result.stats.executionMs / 1000).toFixed(2)} s (${rangeLabel(range)}${compactedNote}, ${engine.where})\n`,
     );
   } finally {
     source?.close();

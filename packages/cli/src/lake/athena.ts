@@ -231,6 +231,10 @@ export class AthenaEngine implements SqlEngine {
     };
   }
 
+  get where(): string {
+    return `workgroup ${this.workgroup}`;
+  }
+
   /** Release the client's sockets. */
   close(): void {
     this.#client.destroy();

@@ -6,9 +6,6 @@
  * a range of any length is a handful of terms (Trino fails on a few hundred OR terms), and no
  * day is ever left out.
  */
-import type { DayRange } from './source.js';
-
-const DAY_MS = 86_400_000;
 
 const PARTITION = /(?:^|\/)year=(\d{4})\/month=(\d{1,2})\/day=(\d{1,2})(?:\/|$)/;
 
@@ -23,15 +20,6 @@ export function partitionDay(key: string): string | undefined {
   const day = `${m[1]}-${(m[2] as string).padStart(2, '0')}-${(m[3] as string).padStart(2, '0')}`;
   const t = Date.parse(`${day}T00:00:00Z`);
   return Number.isNaN(t) || new Date(t).toISOString().slice(0, 10) !== day ? undefined : day;
-}
-
-/** Every day of `range`, `YYYY-MM-DD`, in order. */
-export function daysOf(range: DayRange): string[] {
-  const out: string[] = [];
-  const last = Date.parse(`${range.to}T00:00:00Z`);
-  for (let t = Date.parse(`${range.from}T00:00:00Z`); t <= last; t += DAY_MS)
-    out.push(new Date(t).toISOString().slice(0, 10));
-  return out;
 }
 
 /** Days in the month `m` (1-12) of year `y`. */

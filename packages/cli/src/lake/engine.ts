@@ -35,6 +35,8 @@ export interface SqlResult {
 export interface SqlEngine {
   /** The database (Athena) or schema (Trino) the lake's tables are in. */
   readonly database: string;
+  /** Where queries run, for messages: `workgroup primary`, `http://trino:8080`. */
+  readonly where: string;
   query(sql: string, opts?: SqlQueryOptions): Promise<SqlResult>;
   close(): void;
 }

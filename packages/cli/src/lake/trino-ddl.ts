@@ -73,9 +73,8 @@ export function trinoDdl(
   columns: readonly SchemaColumn[] = ALL_COLUMNS,
 ): string[] {
   const root = checkOptions(options, columns);
-  const links = checkOptions(options, columns, true);
+  const links = `${root}${athenaRoot('')}`;
   const compactedRoot = `${root}${COMPACTED_DIR}`;
-  if (!links.endsWith(athenaRoot(''))) throw new Error(`unexpected symlink root ${links}`);
   const { parquet, parts } = compactedTables(options.table);
   const files = compactedFilesTable(options.table);
   for (const name of [parquet, parts, files]) checkName('--table', name);

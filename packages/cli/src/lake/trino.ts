@@ -180,6 +180,10 @@ export class TrinoEngine implements SqlEngine {
     };
   }
 
+  get where(): string {
+    return this.server;
+  }
+
   /** Nothing to release: each request is its own HTTP call. */
   close(): void {}
 
