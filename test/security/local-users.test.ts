@@ -4,110 +4,13 @@
  * a defect a review found (issue "Nothing leaks and nothing escapes"), and fails on the code
  * before the fix.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import {
-  chmodSync,
-  chownSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { asAttacker, asUser, ensureUser, modes, type User } from '../helpers/users.js';
 
 const victimScript = resolve(import.meta.dirname, '../fixtures/victim.mjs');
 const cli = resolve(import.meta.dirname, '../../packages/cli/bin/voicelake.js');
-
-interface User {
-  readonly name: string;
-  readonly uid: number;
-  readonly gid: number;
-  readonly home: string;
-}
-
-function ensureUser(name: string): User {
-  try {
-    execFileSync('id', ['-u', name], { stdio: 'ignore' });
-  } catch {
-    execFileSync('useradd', ['-m', '-s', '/bin/sh', name]);
-  }
-  const uid = Number(execFileSync('id', ['-u', name]).toString());
-  const gid = Number(execFileSync('id', ['-g', name]).toString());
-  return {
-    name,
-    uid,
-    gid,
-    home: execFileSync('sh', ['-c', `getent passwd ${name} | cut -d: -f6`])
-      .toString()
-      .trim(),
-  };
-}
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Run `argv` as `user` with umask 022 (the common default), optionally killing it once it printed `killOn`. */
-function asUser(user: User, argv: string[], env: Record<string, string>, killOn?: string): Promise<Run> {
-  return new Promise((done) => {
-    const child = spawn(
-      'setpriv',
-      [
-        '--reuid',
-        String(user.uid),
-        '--regid',
-        String(user.gid),
-        '--clear-groups',
-        'sh',
-        '-c',
-        'umask 022; exec "$@"',
-        'sh',
-        ...argv,
-      ],
-      { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-      // A moment after `killOn`, so the group commit (50 ms) has written the spool.
-      if (killOn !== undefined && stdout.includes(killOn)) setTimeout(() => child.kill('SIGKILL'), 300);
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
-
-const asAttacker = (user: User, script: string): void => {
-  execFileSync('setpriv', [
-    '--reuid',
-    String(user.uid),
-    '--regid',
-    String(user.gid),
-    '--clear-groups',
-    'sh',
-    '-c',
-    `umask 000; ${script}`,
-  ]);
-};
-
-/** Every file and directory under `dir` with its mode, without following symlinks. */
-function modes(dir: string): { path: string; dir: boolean; mode: string }[] {
-  const out = [{ path: dir, dir: true, mode: (statSync(dir).mode & 0o777).toString(8) }];
-  for (const e of readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    const path = join(e.parentPath, e.name);
-    out.push({ path, dir: e.isDirectory(), mode: (statSync(path).mode & 0o777).toString(8) });
-  }
-  return out;
-}
 
 const flushedOf = (stdout: string) =>
   JSON.parse(
