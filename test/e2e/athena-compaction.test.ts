@@ -53,7 +53,6 @@ import {
   runTables,
 } from '../../packages/cli/src/compact/athena-sql.js';
 import type { DayResult } from '../../packages/cli/src/compact/day.js';
-import { S3Store } from '../../packages/cli/src/compact/store.js';
 import {
   manifestKey,
   PART_NAME_RE,
@@ -65,6 +64,7 @@ import { lakeSource } from '../../packages/cli/src/lake/duckdb.js';
 import type { Manifest } from '../../packages/cli/src/lake/manifest.js';
 import { NAMED_QUERIES, type NamedQueryName } from '../../packages/cli/src/lake/named-queries.js';
 import { S3Source } from '../../packages/cli/src/lake/s3-source.js';
+import { S3Store } from '../../packages/cli/src/lake/s3-store.js';
 import { awsEnv, clients, createBucket, listKeys, uniqueName, uploadLake } from '../helpers/aws.js';
 import { voicelake } from '../helpers/cli.js';
 import { readLocalLake } from '../helpers/lake.js';

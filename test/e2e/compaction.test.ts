@@ -17,7 +17,6 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { ALL_COLUMNS } from 'voicelake/schema';
 import { athenaHint, compactCommand } from '../../packages/cli/src/commands/compact.js';
 import { compactDay } from '../../packages/cli/src/compact/day.js';
-import { storeFor } from '../../packages/cli/src/compact/store.js';
 import { AthenaQueryError } from '../../packages/cli/src/lake/athena.js';
 import { sqlHelpers } from '../../packages/cli/src/lake/dialect.js';
 import { openLake } from '../../packages/cli/src/lake/duckdb.js';
@@ -383,7 +382,7 @@ describe('voicelake compact', () => {
     const lines: string[] = [];
     const deleted = await compactDay(day, {
       source,
-      store: storeFor(source),
+      store: source.store(),
       deleteSource: true,
       partRows: 5_000_000,
       log: (line) => lines.push(line),

@@ -4,8 +4,7 @@
  * and stopped after 367 days).
  */
 import { describe, expect, it } from 'vitest';
-import { partitionDay, partitionFilter } from '../../packages/cli/src/lake/days.js';
-import { daysOf } from '../../packages/cli/src/lake/local-source.js';
+import { daysOf, partitionDay, partitionFilter } from '../../packages/cli/src/lake/days.js';
 
 /** Evaluate the filter on a day, in JS: the SQL's own semantics on three integer columns. */
 function holds(filter: string, day: string): boolean {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { ConfigError, QueryError } from 'voicelake';
 import { formatBytes, formatCount } from '../format.js';
-import { cacheDir } from '../lake/s3-source.js';
+import { cacheDir } from '../lake/s3-cache.js';
 
 const WHERE =
   'The cache is per user: $XDG_CACHE_HOME/voicelake, else ~/.cache/voicelake, else <tmp>/voicelake-<uid>/cache.\n' +

@@ -7,15 +7,13 @@ import { Command, Option } from 'commander';
 import { ConfigError, QueryError } from 'voicelake';
 import { compactWithAthena } from '../compact/athena.js';
 import { compactDay, type DayResult } from '../compact/day.js';
-import { S3Store, storeFor } from '../compact/store.js';
 import { envValue } from '../env.js';
 import { formatBytes, formatCount, positiveInt } from '../format.js';
 import { AthenaEngine, AthenaQueryError } from '../lake/athena.js';
 import { PARQUET_ROWS } from '../lake/compacted-layout.js';
+import { daysOf } from '../lake/days.js';
 import { ATHENA_DDL_DEFAULTS, checkTableRef } from '../lake/ddl.js';
 import type { SqlEngine } from '../lake/engine.js';
-import { daysOf } from '../lake/local-source.js';
-import { S3Source } from '../lake/s3-source.js';
 import { addSourceOptions, parseDay, type SourceOptions, sourceFrom } from '../lake/source-options.js';
 import { TrinoEngine } from '../lake/trino.js';
 import { abortOnSigint } from './athena.js';
@@ -118,11 +116,12 @@ export function compactCommand(): Command {
     const started = performance.now();
     const log = (line: string) => process.stdout.write(`${line}\n`);
     try {
-      const store = storeFor(source);
+      const store = source.store();
       const results: DayResult[] = [];
       let scanned = '';
       if (flags.engine === 'athena' || flags.engine === 'trino') {
-        if (!(source instanceof S3Source) || !(store instanceof S3Store))
+        const lake = source.location;
+        if (lake.kind !== 's3')
           throw new ConfigError(`--engine ${flags.engine} compacts an S3 lake: pass --bucket (and --prefix)`);
         const trino = flags.engine === 'trino';
         const athena: SqlEngine = trino
@@ -148,8 +147,8 @@ export function compactCommand(): Command {
         const { signal, release } = abortOnSigint();
         try {
           const out = await compactWithAthena(days, {
-            bucket: source.bucket,
-            prefix: source.prefix,
+            bucket: lake.bucket,
+            prefix: lake.prefix,
             list: (day) => source.list({ from: day, to: day }),
             store,
             athena: { query: (sql) => athena.query(sql, signal.aborted ? {} : { signal }) },

@@ -32,9 +32,10 @@ import { formatBytes, formatCount, positiveInt } from '../format.js';
 import { compactedDays } from '../lake/compacted.js';
 import { sqlHelpers, sqlString } from '../lake/dialect.js';
 import { openLake } from '../lake/duckdb.js';
-import { LocalSource, readNoFollow } from '../lake/local-source.js';
+import { LocalSource } from '../lake/local-source.js';
 import type { Manifest } from '../lake/manifest.js';
 import { NAMED_QUERIES, type NamedQueryName, namedQuerySql } from '../lake/named-queries.js';
+import { readNoFollow } from '../lake/partitions.js';
 import type { DayRange, LakeSource } from '../lake/source.js';
 import {
   addSourceOptions,

@@ -8,15 +8,13 @@ import { INSIGHTS_QUERIES, runInsights } from '../cloudwatch/insights.js';
 import { envValue, nonEmpty } from '../env.js';
 import { formatBytes, positiveInt } from '../format.js';
 import { AthenaEngine } from '../lake/athena.js';
-import { partitionFilter } from '../lake/days.js';
+import { daysOf, partitionFilter } from '../lake/days.js';
 import { ATHENA_DDL_DEFAULTS, ATHENA_VIEWS, checkTableRef } from '../lake/ddl.js';
 import { sqlHelpers } from '../lake/dialect.js';
 import { openLake } from '../lake/duckdb.js';
 import type { SqlEngine } from '../lake/engine.js';
-import { compactedDaysInS3, engineEventsSql } from '../lake/engine-events.js';
-import { daysOf } from '../lake/local-source.js';
+import { engineEventsSql } from '../lake/engine-events.js';
 import { NAMED_QUERIES, type NamedQueryName, namedQuerySql } from '../lake/named-queries.js';
-import { S3Source } from '../lake/s3-source.js';
 import type { DayRange } from '../lake/source.js';
 import {
   addSourceOptions,
@@ -154,8 +152,8 @@ async function runOnEngine(sql: string, opts: QueryOptions, format: Format): Pro
     checkTableRef(ref);
     let events: string;
     let compactedNote = '';
-    if (source instanceof S3Source) {
-      const compacted = await compactedDaysInS3(source.client, source.bucket, source.prefix, range);
+    if (source !== undefined) {
+      const compacted = await source.compactedDays(range);
       events = engineEventsSql(ref, daysOf(range), compacted);
       compactedNote =
         compacted.size > 0

@@ -33,6 +33,7 @@ import { partitionDay } from '../lake/days.js';
 import { compactedTables, PROJECTION_YEARS } from '../lake/ddl.js';
 import { coverage, type Manifest, parseManifest } from '../lake/manifest.js';
 import type { LakeObject } from '../lake/source.js';
+import type { LakeStore } from '../lake/store.js';
 import {
   type AthenaRun,
   chunks,
@@ -44,7 +45,6 @@ import {
 } from './athena-sql.js';
 import { type DayResult, emptyDay } from './day-steps.js';
 import { publishDay } from './publish.js';
-import type { S3Store } from './store.js';
 
 type Env = Record<string, string | undefined>;
 type Row = Record<string, unknown>;
@@ -59,7 +59,7 @@ export interface AthenaCompactOptions {
   readonly prefix: string;
   /** Lists the day's gzip objects (the S3 source). */
   readonly list: (day: string) => Promise<LakeObject[]>;
-  readonly store: S3Store;
+  readonly store: LakeStore;
   readonly athena: SqlRunner;
   /** The Glue database and the gzip table (`athena ddl` created it, and `<table>_compacted`). */
   readonly database: string;

@@ -6,7 +6,7 @@ import { formatCount } from '../format.js';
 import { baseName, PART_NAME_RE } from '../lake/compacted-layout.js';
 import { coverage, type Manifest, type ManifestSource } from '../lake/manifest.js';
 import type { LakeObject } from '../lake/source.js';
-import type { LakeStore } from './store.js';
+import type { LakeStore } from '../lake/store.js';
 
 const n = (v: number): string => formatCount(v);
 

@@ -32,11 +32,11 @@ import {
 } from '../lake/compacted-layout.js';
 import { coverage, type Manifest, parseManifest } from '../lake/manifest.js';
 import type { LakeSource } from '../lake/source.js';
+import type { LakeStore } from '../lake/store.js';
 import { type DayResult, emptyDay } from './day-steps.js';
 import { CompactionEngine } from './engine.js';
 import { dropRowHook } from './hooks.js';
 import { publishDay } from './publish.js';
-import type { LakeStore } from './store.js';
 
 export type { DayResult };
 

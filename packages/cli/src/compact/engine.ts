@@ -57,7 +57,7 @@ export class CompactionEngine {
   static async open(readDir: string, stagingDir: string): Promise<CompactionEngine> {
     const outDir = join(stagingDir, 'parts');
     const spill = join(stagingDir, 'spill');
-    await mkdir(outDir, { recursive: true });
+    await mkdir(outDir, { recursive: true, mode: 0o700 });
     const instance = await DuckDBInstance.create(':memory:', {
       autoinstall_known_extensions: 'false',
       autoload_known_extensions: 'false',

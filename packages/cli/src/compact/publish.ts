@@ -9,9 +9,9 @@ import { formatBytes, formatCount } from '../format.js';
 import { manifestKey, symlinkKey } from '../lake/compacted-layout.js';
 import { type Manifest, serializeManifest } from '../lake/manifest.js';
 import type { LakeObject } from '../lake/source.js';
+import type { LakeStore } from '../lake/store.js';
 import { type DayResult, deleteSources, deleteUnlistedParts, mergeSources } from './day-steps.js';
 import { crashPoint } from './hooks.js';
-import type { LakeStore } from './store.js';
 
 const n = (v: number): string => formatCount(v);
 

@@ -16,10 +16,17 @@ import { join } from 'node:path';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { QueryError } from 'voicelake';
 import { progress } from '../format.js';
-import { COMPACTED_DIR, MANIFEST_NAME, partitionOf, partNameOf } from './compacted-layout.js';
-import { partitionDay } from './days.js';
-import { inRange, readNoFollow, walkPartitions } from './local-source.js';
+import {
+  athenaRoot,
+  COMPACTED_DIR,
+  MANIFEST_NAME,
+  partitionOf,
+  partNameOf,
+  SYMLINK_NAME,
+} from './compacted-layout.js';
+import { inRange, partitionDay } from './days.js';
 import { coverage, type Manifest, parseManifest } from './manifest.js';
+import { readNoFollow, walkPartitions } from './partitions.js';
 import { listPages, pool, s3Failure, stripQuotes } from './s3.js';
 import type { DayRange, LakeObject } from './source.js';
 
@@ -214,4 +221,23 @@ export async function syncCompacted(ctx: CompactedCacheContext): Promise<Compact
     cached,
     covers: (o) => covered.get(o.day)?.(o) ?? false,
   };
+}
+
+/** The compacted days of `range` in an S3 lake: those with a symlink manifest (`compacted/athena-symlinks/…/symlink.txt`). */
+export async function compactedDaysInS3(
+  client: S3Client,
+  bucket: string,
+  prefix: string,
+  range: DayRange,
+): Promise<Set<string>> {
+  const root = athenaRoot(prefix);
+  const days = new Set<string>();
+  for await (const page of listPages(client, { Bucket: bucket, Prefix: root }))
+    for (const o of page.Contents ?? []) {
+      const key = o.Key ?? '';
+      const day = partitionDay(key.slice(root.length));
+      if (day === undefined || !key.endsWith(`/${SYMLINK_NAME}`) || (o.Size ?? 0) === 0) continue;
+      if (day >= range.from && day <= range.to) days.add(day);
+    }
+  return days;
 }

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { QueryError } from 'voicelake';
 import { COMPACTED_DIR, MANIFEST_NAME, partNameOf } from './compacted-layout.js';
 import { partitionDay } from './days.js';
-import { readNoFollow, walkPartitions } from './local-source.js';
 import { type Manifest, parseManifest } from './manifest.js';
+import { readNoFollow, walkPartitions } from './partitions.js';
 import type { DayRange } from './source.js';
 
 export interface CompactedDay {

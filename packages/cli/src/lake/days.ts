@@ -6,6 +6,47 @@
  * a range of any length is a handful of terms (Trino fails on a few hundred OR terms), and no
  * day is ever left out.
  */
+import { QueryError } from 'voicelake';
+import type { DayRange } from './source.js';
+
+const DAY_MS = 86_400_000;
+const DAY_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/** Epoch ms of a `YYYY-MM-DD` day (UTC), or undefined when it is not a real calendar day. */
+export function dayMs(day: string): number | undefined {
+  const m = DAY_RE.exec(day);
+  if (!m) return undefined;
+  const [, y, mo, d] = m.map(Number) as [number, number, number, number];
+  const ms = Date.UTC(y, mo - 1, d);
+  const back = new Date(ms);
+  return back.getUTCFullYear() === y && back.getUTCMonth() === mo - 1 && back.getUTCDate() === d
+    ? ms
+    : undefined;
+}
+
+/** Every day of `range`, in order. */
+export function daysOf(range: DayRange): string[] {
+  const from = dayMs(range.from);
+  const to = dayMs(range.to);
+  if (from === undefined || to === undefined)
+    throw new QueryError(`not a day range: ${range.from}..${range.to}`);
+  const days: string[] = [];
+  for (let ms = from; ms <= to; ms += DAY_MS) days.push(new Date(ms).toISOString().slice(0, 10));
+  return days;
+}
+
+/** Number of days in `range` (0 when from > to). */
+export function dayCount(range: DayRange): number {
+  const from = dayMs(range.from);
+  const to = dayMs(range.to);
+  if (from === undefined || to === undefined)
+    throw new QueryError(`not a day range: ${range.from}..${range.to}`);
+  return Math.max(0, Math.round((to - from) / DAY_MS) + 1);
+}
+
+/** True when `day` is in `range` (always, without a range). `YYYY-MM-DD` strings compare in order. */
+export const inRange = (day: string, range: DayRange | undefined): boolean =>
+  range === undefined || (day >= range.from && day <= range.to);
 
 const PARTITION = /(?:^|\/)year=(\d{4})\/month=(\d{1,2})\/day=(\d{1,2})(?:\/|$)/;
 

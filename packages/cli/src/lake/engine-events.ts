@@ -8,32 +8,9 @@
  * (`events_unique`, a view, cannot know the days in advance and reads them).
  */
 
-import type { S3Client } from '@aws-sdk/client-s3';
 import { ALL_COLUMNS } from 'voicelake/schema';
-import { athenaRoot, SYMLINK_NAME } from './compacted-layout.js';
-import { partitionDay, partitionFilter } from './days.js';
+import { partitionFilter } from './days.js';
 import { compactedTables, PARTITION_COLUMNS, q, type SchemaColumn, type TableRef } from './ddl.js';
-import { listPages } from './s3.js';
-import type { DayRange } from './source.js';
-
-/** The compacted days of `range` in an S3 lake: those with a symlink manifest (`compacted/athena-symlinks/…/symlink.txt`). */
-export async function compactedDaysInS3(
-  client: S3Client,
-  bucket: string,
-  prefix: string,
-  range: DayRange,
-): Promise<Set<string>> {
-  const root = athenaRoot(prefix);
-  const days = new Set<string>();
-  for await (const page of listPages(client, { Bucket: bucket, Prefix: root }))
-    for (const o of page.Contents ?? []) {
-      const key = o.Key ?? '';
-      const day = partitionDay(key.slice(root.length));
-      if (day === undefined || !key.endsWith(`/${SYMLINK_NAME}`) || (o.Size ?? 0) === 0) continue;
-      if (day >= range.from && day <= range.to) days.add(day);
-    }
-  return days;
-}
 
 /**
  * The SQL of `events` over `days` (the range's days), of which `compacted` are read from

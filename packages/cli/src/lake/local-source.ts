@@ -4,121 +4,15 @@
  * and `voicelake demo` write it. Also the key and day helpers the S3 source shares.
  */
 
-import { constants, type Dirent } from 'node:fs';
-import { lstat, open, readdir, readFile } from 'node:fs/promises';
+import { lstat, readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import { QueryError } from 'voicelake';
-import { KEY_PATTERN } from 'voicelake/layout';
-import { withSlash } from './location.js';
+import { compactedDays } from './compacted.js';
+import { LocalStore } from './local-store.js';
+import { type LakeLocation, withSlash } from './location.js';
+import { byKey, parseKey, readNoFollow, walkPartitions } from './partitions.js';
 import type { DayRange, LakeObject, LakeSource, SyncResult } from './source.js';
-
-const DAY_MS = 86_400_000;
-const DAY_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
-
-/** Epoch ms of a `YYYY-MM-DD` day (UTC), or undefined when it is not a real calendar day. */
-export function dayMs(day: string): number | undefined {
-  const m = DAY_RE.exec(day);
-  if (!m) return undefined;
-  const [, y, mo, d] = m.map(Number) as [number, number, number, number];
-  const ms = Date.UTC(y, mo - 1, d);
-  const back = new Date(ms);
-  return back.getUTCFullYear() === y && back.getUTCMonth() === mo - 1 && back.getUTCDate() === d
-    ? ms
-    : undefined;
-}
-
-/** Every day of `range`, in order. */
-export function daysOf(range: DayRange): string[] {
-  const from = dayMs(range.from);
-  const to = dayMs(range.to);
-  if (from === undefined || to === undefined)
-    throw new QueryError(`not a day range: ${range.from}..${range.to}`);
-  const days: string[] = [];
-  for (let ms = from; ms <= to; ms += DAY_MS) days.push(new Date(ms).toISOString().slice(0, 10));
-  return days;
-}
-
-/** Number of days in `range` (0 when from > to). */
-export function dayCount(range: DayRange): number {
-  const from = dayMs(range.from);
-  const to = dayMs(range.to);
-  if (from === undefined || to === undefined)
-    throw new QueryError(`not a day range: ${range.from}..${range.to}`);
-  return Math.max(0, Math.round((to - from) / DAY_MS) + 1);
-}
-
-/** True when `day` is in `range` (always, without a range). `YYYY-MM-DD` strings compare in order. */
-export const inRange = (day: string, range: DayRange | undefined): boolean =>
-  range === undefined || (day >= range.from && day <= range.to);
-
-/** The prefix and day of a layout key, or undefined when `key` is not one. */
-export function parseKey(key: string): { prefix: string; day: string } | undefined {
-  const m = KEY_PATTERN.exec(key);
-  if (!m) return undefined;
-  const [, prefix, year, month, day] = m as unknown as [string, string, string, string, string];
-  const iso = `${year}-${month}-${day}`;
-  return dayMs(iso) === undefined ? undefined : { prefix, day: iso };
-}
-
-export { withSlash };
-
-/** Sort objects by key (code-unit order, the order S3 lists them in). */
-export const byKey = (a: LakeObject, b: LakeObject): number => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
-
-const PART = { year: /^year=(\d{4})$/, month: /^month=(\d{2})$/, day: /^day=(\d{2})$/ } as const;
-
-/** Real directories only: a `Dirent` of a symlink is never a directory, so walking never follows one. */
-async function dirs(dir: string, re: RegExp): Promise<[string, string][]> {
-  const entries = await readdir(dir, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return [] as Dirent[];
-    throw error;
-  });
-  const out: [string, string][] = [];
-  for (const e of entries) {
-    const m = e.isDirectory() ? re.exec(e.name) : null;
-    if (m) out.push([e.name, m[1] as string]);
-  }
-  return out.sort((a, b) => (a[0] < b[0] ? -1 : 1));
-}
-
-/**
- * The files of the lake layout under `root` (a lake directory joined with its prefix) whose
- * day is in `range`, as paths relative to `root`: `year=…/month=…/day=…/<name>`. Whole years,
- * months and days outside the range are never read. Symlinks are neither followed nor listed.
- */
-export async function walkPartitions(
-  root: string,
-  range: DayRange | undefined,
-  accept: (name: string) => boolean = () => true,
-): Promise<string[]> {
-  const out: string[] = [];
-  for (const [yName, y] of await dirs(root, PART.year)) {
-    if (range && (y < range.from.slice(0, 4) || y > range.to.slice(0, 4))) continue;
-    for (const [mName, m] of await dirs(join(root, yName), PART.month)) {
-      const ym = `${y}-${m}`;
-      if (range && (ym < range.from.slice(0, 7) || ym > range.to.slice(0, 7))) continue;
-      for (const [dName, d] of await dirs(join(root, yName, mName), PART.day)) {
-        if (!inRange(`${ym}-${d}`, range)) continue;
-        const dayDir = join(root, yName, mName, dName);
-        const files = await readdir(dayDir, { withFileTypes: true }).catch(() => [] as Dirent[]);
-        for (const f of files)
-          if (f.isFile() && accept(f.name)) out.push(`${yName}/${mName}/${dName}/${f.name}`);
-      }
-    }
-  }
-  return out;
-}
-
-/** Read a regular file without following a symlink at its last component. */
-export async function readNoFollow(path: string): Promise<Buffer> {
-  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
-  try {
-    if (!(await handle.stat()).isFile()) throw new QueryError(`${path} is not a regular file`);
-    return await handle.readFile();
-  } finally {
-    await handle.close();
-  }
-}
+import type { LakeStore } from './store.js';
 
 export interface LocalSourceOptions {
   /** The lake directory. */
@@ -133,11 +27,22 @@ export class LocalSource implements LakeSource {
   readonly prefix: string;
   /** The lake directory, absolute. */
   readonly dir: string;
+  readonly location: LakeLocation;
 
   constructor(options: LocalSourceOptions) {
     this.dir = resolve(options.dir);
     this.prefix = withSlash(options.prefix ?? '');
     this.description = this.prefix ? join(options.dir, this.prefix) : options.dir;
+    this.location = { kind: 'local', dir: this.dir, prefix: this.prefix };
+  }
+
+  store(): LakeStore {
+    return new LocalStore(this.dir, this.prefix);
+  }
+
+  async compactedDays(range: DayRange): Promise<ReadonlySet<string>> {
+    const root = join(this.dir, ...this.prefix.split('/').filter(Boolean));
+    return new Set((await compactedDays(root, range)).map((c) => c.day));
   }
 
   private async requireDir(): Promise<void> {

@@ -7,6 +7,11 @@
 import { ConfigError } from 'voicelake';
 import { bucketProblem, prefixProblem } from 'voicelake/layout';
 
+/** Where a lake is: a local directory, or a bucket; and the key prefix inside it (empty, or ending with `/`). */
+export type LakeLocation =
+  | { readonly kind: 'local'; readonly dir: string; readonly prefix: string }
+  | { readonly kind: 's3'; readonly bucket: string; readonly prefix: string };
+
 /** IAM policies and S3 keys both have limits; a prefix longer than this is surely a mistake. */
 const MAX_PREFIX = 512;
 

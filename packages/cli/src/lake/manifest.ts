@@ -6,7 +6,7 @@
  */
 import { QueryError } from 'voicelake';
 import { partNameOf, RUN_RE } from './compacted-layout.js';
-import { dayMs } from './local-source.js';
+import { dayMs } from './days.js';
 
 /** A gzip object whose events the parts hold. `etag` for S3; a local file is known by its size. */
 export interface ManifestSource {

@@ -8,186 +8,23 @@
  * transcripts: directories are 0700, files 0600, written via a temporary file and a rename,
  * and no symlink is ever followed.
  */
-import { randomBytes } from 'node:crypto';
-import { constants, lstatSync } from 'node:fs';
-import { lstat, mkdir, open, rename, unlink } from 'node:fs/promises';
-import { homedir, tmpdir } from 'node:os';
-import { dirname, isAbsolute, join, relative, sep } from 'node:path';
+import { lstat, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { QueryError } from 'voicelake';
-import { prefixProblem } from 'voicelake/layout';
-import { nonEmpty } from '../env.js';
 import { progress } from '../format.js';
-import { syncCompacted } from './compacted-cache.js';
-import { byKey, dayCount, daysOf, inRange, parseKey, readNoFollow, walkPartitions } from './local-source.js';
-import { lakeBucket, lakePrefix } from './location.js';
+import { compactedDaysInS3, syncCompacted } from './compacted-cache.js';
+import { dayCount, daysOf, inRange } from './days.js';
+import { type LakeLocation, lakeBucket, lakePrefix } from './location.js';
+import { byKey, parseKey, walkPartitions } from './partitions.js';
+import { writeAtomic } from './private-files.js';
 import { listPages, pool, s3ClientFromEnv, s3Failure, stripQuotes } from './s3.js';
+import { cacheDir, type Entry, ensureCacheTree, loadManifest, saveManifest } from './s3-cache.js';
+import { S3Store } from './s3-store.js';
 import type { DayRange, LakeObject, LakeSource, SyncResult } from './source.js';
+import type { LakeStore } from './store.js';
 
 type Env = Record<string, string | undefined>;
-
-const DIR_MODE = 0o700;
-const FILE_MODE = 0o600;
-const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_DIRECTORY } = constants;
-
-const myUid = (): number | undefined => (typeof process.getuid === 'function' ? process.getuid() : undefined);
-
-// ---------------------------------------------------------------------------------------------
-// The per-user cache directory
-
-/**
- * The per-user cache directory of voicelake: `$XDG_CACHE_HOME/voicelake`, else
- * `~/.cache/voicelake`, else (no usable home) `<tmp>/voicelake-<uid>/cache`.
- */
-export function cacheDir(env: Env = process.env): string {
-  const xdg = nonEmpty(env.XDG_CACHE_HOME);
-  if (xdg && isAbsolute(xdg)) return join(xdg, 'voicelake');
-  let home = '';
-  try {
-    home = env.HOME ?? homedir();
-  } catch {
-    home = '';
-  }
-  if (home && isAbsolute(home) && home !== '/') {
-    try {
-      const st = lstatSync(home);
-      const uid = myUid();
-      if (st.isDirectory() && (uid === undefined || st.uid === uid)) return join(home, '.cache', 'voicelake');
-    } catch {
-      // no usable home: fall through
-    }
-  }
-  return join(tmpdir(), `voicelake-${myUid() ?? 0}`, 'cache');
-}
-
-/**
- * Make `dir` a private directory of this user (creating it 0700 when missing): refused when it
- * is a symlink, not a directory, or another user's; group and other bits are removed.
- */
-async function privateDir(dir: string): Promise<void> {
-  await mkdir(dir, { mode: DIR_MODE }).catch((error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EEXIST') throw error;
-  });
-  let handle: Awaited<ReturnType<typeof open>>;
-  try {
-    handle = await open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ELOOP' || code === 'ENOTDIR')
-      throw new QueryError(`cache directory ${dir} is a symlink or not a directory; remove it`);
-    throw error;
-  }
-  try {
-    const st = await handle.stat();
-    const uid = myUid();
-    if (uid !== undefined && st.uid !== uid)
-      throw new QueryError(`cache directory ${dir} belongs to uid ${st.uid}, not to this user (uid ${uid})`);
-    if ((st.mode & 0o077) !== 0) await handle.chmod(DIR_MODE);
-  } finally {
-    await handle.close();
-  }
-}
-
-/**
- * Create (privately) every directory from the cache root down to `dir`, one level at a time,
- * so that a symlink planted anywhere on the way is refused rather than followed. The root's
- * parents (`$XDG_CACHE_HOME`, `~/.cache`) are created 0700 when missing.
- */
-export async function ensureCacheTree(root: string, dir: string): Promise<void> {
-  const rel = relative(root, dir);
-  if (rel.startsWith('..') || isAbsolute(rel)) throw new QueryError(`${dir} is not inside the cache ${root}`);
-  const parent = dirname(root);
-  if (root === join(tmpdir(), `voicelake-${myUid() ?? 0}`, 'cache')) {
-    // The shared temp directory: its per-user directory must be ours and private too.
-    await privateDir(parent);
-  } else {
-    await mkdir(parent, { recursive: true, mode: DIR_MODE });
-  }
-  let at = root;
-  await privateDir(at);
-  for (const part of rel.split(sep).filter(Boolean)) {
-    at = join(at, part);
-    await privateDir(at);
-  }
-}
-
-/** Write `data` to `path` atomically: a new 0600 temporary file beside it, then a rename. */
-async function writeAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  const tmp = join(
-    dirname(path),
-    `.${path.slice(dirname(path).length + 1)}.${randomBytes(6).toString('hex')}.tmp`,
-  );
-  const handle = await open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, FILE_MODE);
-  try {
-    try {
-      await handle.writeFile(data);
-    } finally {
-      await handle.close();
-    }
-    await rename(tmp, path); // replaces a file (or a planted symlink itself), never writes through one
-  } catch (error) {
-    await unlink(tmp).catch(() => undefined);
-    throw error;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The manifest: key -> ETag and size of each cached object of a bucket
-
-interface Entry {
-  readonly etag: string;
-  readonly size: number;
-}
-
-const MANIFEST = '.manifest.json';
-
-/** The manifest of a bucket's cache; entries that are not valid are dropped (their objects are fetched again). */
-async function loadManifest(bucketDir: string): Promise<Map<string, Entry>> {
-  const out = new Map<string, Entry>();
-  let raw: Buffer;
-  try {
-    raw = await readNoFollow(join(bucketDir, MANIFEST));
-  } catch {
-    return out; // missing, a symlink, unreadable: start over
-  }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(raw.toString('utf8'));
-  } catch {
-    return out;
-  }
-  const objects = (doc as { version?: unknown; objects?: unknown } | null)?.objects;
-  if ((doc as { version?: unknown }).version !== 1 || typeof objects !== 'object' || objects === null)
-    return out;
-  for (const [key, value] of Object.entries(objects)) {
-    const parsed = parseKey(key);
-    const e = value as Partial<Entry> | null;
-    if (
-      parsed === undefined ||
-      prefixProblem(parsed.prefix) !== undefined ||
-      typeof e?.etag !== 'string' ||
-      typeof e.size !== 'number' ||
-      !Number.isSafeInteger(e.size) ||
-      e.size < 0
-    )
-      continue;
-    out.set(key, { etag: e.etag, size: e.size });
-  }
-  return out;
-}
-
-/** Apply `changes` to the manifest as it is on disk now (another process may have synced meanwhile), atomically. */
-async function saveManifest(bucketDir: string, changes: ReadonlyMap<string, Entry | null>): Promise<void> {
-  if (changes.size === 0) return;
-  const current = await loadManifest(bucketDir);
-  for (const [key, entry] of changes) {
-    if (entry === null) current.delete(key);
-    else current.set(key, entry);
-  }
-  const objects: Record<string, Entry> = {};
-  for (const key of [...current.keys()].sort()) objects[key] = current.get(key) as Entry;
-  await writeAtomic(join(bucketDir, MANIFEST), `${JSON.stringify({ version: 1, objects })}\n`);
-}
 
 // ---------------------------------------------------------------------------------------------
 // The source
@@ -222,8 +59,8 @@ export class S3Source implements LakeSource {
   /** Where `sync` keeps this bucket's objects (its manifest is here too). */
   readonly bucketCacheDir: string;
   private readonly cacheRoot: string;
-  /** The S3 client (compaction writes through it too: compact/store.ts). */
-  readonly client: S3Client;
+  readonly location: LakeLocation;
+  private readonly client: S3Client;
   private readonly ownClient: boolean;
   private readonly concurrency: number;
   private readonly pageSize: number | undefined;
@@ -234,6 +71,7 @@ export class S3Source implements LakeSource {
     const prefix = lakePrefix(options.prefix ?? '');
     this.prefix = prefix;
     this.description = `s3://${this.bucket}/${this.prefix}`;
+    this.location = { kind: 's3', bucket: this.bucket, prefix };
     this.cacheRoot = options.cacheDir ?? cacheDir(env);
     this.bucketCacheDir = join(this.cacheRoot, 's3', this.bucket);
     this.concurrency = options.concurrency ?? 8;
@@ -413,6 +251,15 @@ export class S3Source implements LakeSource {
       fetchedBytes: fetchedBytes + compacted.fetchedBytes,
       cached: cached + compacted.cached,
     };
+  }
+
+  compactedDays(range: DayRange): Promise<ReadonlySet<string>> {
+    return compactedDaysInS3(this.client, this.bucket, this.prefix, range);
+  }
+
+  /** Compaction writes through the source's client. */
+  store(): LakeStore {
+    return new S3Store(this.client, this.bucket, this.prefix);
   }
 
   close(): void {

@@ -7,7 +7,8 @@ import { type Command, Option } from 'commander';
 import { ConfigError, DEFAULTS } from 'voicelake';
 import { nonEmpty } from '../env.js';
 import { formatBytes, formatCount } from '../format.js';
-import { dayMs, LocalSource } from './local-source.js';
+import { dayMs } from './days.js';
+import { LocalSource } from './local-source.js';
 import { S3Source } from './s3-source.js';
 import { type DayRange, isoDay, type LakeSource, lastDays, type SyncResult } from './source.js';
 

@@ -1,8 +1,13 @@
 /**
- * Where a lake lives: a local directory, or S3 read through a local query cache. Every reading
- * command (`ls`, `cat`, `query`, and later compaction and the report) takes a `LakeSource`, so
- * each works the same against both.
+ * Where a lake lives: a local directory, or S3 read through a local query cache. Every command
+ * takes a `LakeSource`: its read face (`list`, `read`, `sync`, `compactedDays`), its write face
+ * (`store()`, for compaction) and its `location`, so each works the same against both and none
+ * needs to know which class it holds.
  */
+import type { LakeLocation } from './location.js';
+import type { LakeStore } from './store.js';
+
+export type { LakeLocation };
 
 /** Inclusive range of event days, `YYYY-MM-DD`. */
 export interface DayRange {
@@ -32,7 +37,9 @@ export interface SyncResult {
 }
 
 export interface LakeSource {
-  readonly kind: 'local' | 's3';
+  readonly kind: LakeLocation['kind'];
+  /** Where the lake is: a directory or a bucket, and the prefix. */
+  readonly location: LakeLocation;
   /** For messages: `./voicelake-data` or `s3://bucket/prefix`. */
   readonly description: string;
   /** The key prefix inside the source (may be empty). */
@@ -46,6 +53,13 @@ export interface LakeSource {
    * cache. `listed`: the range's `list`, when the caller has just made it (S3: spares a listing).
    */
   sync(range?: DayRange, listed?: readonly LakeObject[]): Promise<SyncResult>;
+  /**
+   * The days of `range` that are compacted. S3: those with a symlink manifest, the files
+   * Athena's and Trino's `<table>_compacted` read; local: those with a compaction manifest.
+   */
+  compactedDays(range: DayRange): Promise<ReadonlySet<string>>;
+  /** The write face of the same lake (compaction writes, reads back and deletes through it). */
+  store(): LakeStore;
   close(): void;
 }
 
