@@ -9,7 +9,7 @@
  * (`agent_id` := the day) and "all agents together" (`agent_id` := one label). Nothing else
  * about a query changes: same filters, same percentiles.
  */
-import { DEFAULT_PRICES, GIB } from '../cost-model.js';
+import { DEFAULT_PRICES, GIB } from '../cost/prices.js';
 import { sqlHelpers, sqlString } from '../lake/dialect.js';
 import { type Lake, openLake, type Row } from '../lake/duckdb.js';
 import { LocalSource } from '../lake/local-source.js';
