@@ -10,14 +10,14 @@ import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { unifiedDiff } from '../../packages/cli/src/lifecycle/diff.js';
 import {
   desiredRules,
   type LifecycleRule,
   mergeRules,
   prefixHash,
   ruleId,
-  unifiedDiff,
-} from '../../packages/cli/src/lifecycle.js';
+} from '../../packages/cli/src/lifecycle/rules.js';
 import { awsCli, clients, createBucket, uniqueName } from '../helpers/aws.js';
 import { voicelake as voicelakeInProcess } from '../helpers/cli.js';
 

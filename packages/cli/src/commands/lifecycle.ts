@@ -3,113 +3,36 @@
  * expiry of compacted raw objects, optional expiry of everything, aborting stale multipart
  * uploads). `PutBucketLifecycleConfiguration` replaces a bucket's whole configuration, so
  * `apply` reads the existing rules and changes only voicelake's rules of this lake (by ID).
- * The rules themselves and the merge are in `../lifecycle.ts`.
+ * The rules themselves and the merge are in `../lifecycle/rules.ts`, what is read from the
+ * bucket in `../lifecycle/bucket.ts`.
  */
-import {
-  GetBucketLifecycleConfigurationCommand,
-  PutBucketLifecycleConfigurationCommand,
-  type S3Client,
-  type TransitionDefaultMinimumObjectSize,
-} from '@aws-sdk/client-s3';
+import { PutBucketLifecycleConfigurationCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Command, Option } from 'commander';
 import { ConfigError } from 'voicelake';
 import { envValue, nonEmpty } from '../env.js';
 import { formatCount, positiveInt } from '../format.js';
 import { MANIFEST_NAME } from '../lake/compacted-layout.js';
-import { lakePrefix } from '../lake/location.js';
-import { listPages, s3ClientFromEnv, s3Failure } from '../lake/s3.js';
+import { lakeBucket, lakePrefix } from '../lake/location.js';
+import { s3ClientFromEnv, s3Failure } from '../lake/s3.js';
+import { compactedDays, LIFECYCLE_ACCESS, rawDays, readConfiguration } from '../lifecycle/bucket.js';
+import { describeActions, describeFilter, ruleLine } from '../lifecycle/describe.js';
+import { unifiedDiff } from '../lifecycle/diff.js';
 import {
   COMPACTED,
   configurationJson,
-  describeActions,
-  describeFilter,
   desiredRules,
   LIFECYCLE_DEFAULTS,
   type LifecyclePlan,
   type LifecycleRule,
   mergeRules,
-  partitionDayOf,
   planNotes,
-  RAW,
   RULE_KINDS,
   RULE_PURPOSE,
   ruleId,
   ruleOwner,
   uncompactedExpiringDays,
-  unifiedDiff,
-} from '../lifecycle.js';
+} from '../lifecycle/rules.js';
 import { type Format, formatOption, printRows } from '../output.js';
-
-/** What `lifecycle` needs, said when S3 denies access. */
-const LIFECYCLE_ACCESS =
-  'lifecycle needs s3:GetLifecycleConfiguration and s3:PutLifecycleConfiguration on the bucket, and s3:ListBucket for the compaction check';
-
-interface Configuration {
-  readonly rules: LifecycleRule[];
-  /** False when the bucket has no lifecycle configuration at all. */
-  readonly exists: boolean;
-  readonly minimumObjectSize: TransitionDefaultMinimumObjectSize | undefined;
-}
-
-async function readConfiguration(client: S3Client, bucket: string): Promise<Configuration> {
-  try {
-    const res = await client.send(new GetBucketLifecycleConfigurationCommand({ Bucket: bucket }));
-    return {
-      rules: res.Rules ?? [],
-      exists: true,
-      minimumObjectSize: res.TransitionDefaultMinimumObjectSize,
-    };
-  } catch (error) {
-    if ((error as { name?: string }).name === 'NoSuchLifecycleConfiguration')
-      return { rules: [], exists: false, minimumObjectSize: undefined };
-    throw s3Failure('read the lifecycle configuration of', `s3://${bucket}`, error, LIFECYCLE_ACCESS);
-  }
-}
-
-/** Every key (or, with a delimiter, every common prefix) under `prefix`. */
-async function listAll(
-  client: S3Client,
-  bucket: string,
-  prefix: string,
-  delimiter?: string,
-): Promise<string[]> {
-  const out: string[] = [];
-  const pages = listPages(
-    client,
-    { Bucket: bucket, Prefix: prefix, ...(delimiter ? { Delimiter: delimiter } : {}) },
-    { accessHint: LIFECYCLE_ACCESS },
-  );
-  for await (const page of pages) {
-    const found = delimiter
-      ? (page.CommonPrefixes ?? []).map((p) => p.Prefix)
-      : (page.Contents ?? []).map((o) => o.Key);
-    for (const f of found) if (f !== undefined) out.push(f);
-  }
-  return out;
-}
-
-/** The raw days of the lake, from the partition prefixes alone (a few LIST requests, no object listing). */
-async function rawDays(client: S3Client, bucket: string, prefix: string): Promise<string[]> {
-  const days: string[] = [];
-  for (const year of await listAll(client, bucket, `${prefix}${RAW}`, '/'))
-    for (const month of await listAll(client, bucket, `${year}month=`, '/'))
-      for (const day of await listAll(client, bucket, `${month}day=`, '/')) {
-        const d = partitionDayOf(day.slice(prefix.length));
-        if (d !== undefined) days.push(d);
-      }
-  return days.sort();
-}
-
-/** Days compacted under `<prefix>compacted/`: those with a manifest, the file that makes a day compacted. */
-async function compactedDays(client: S3Client, bucket: string, prefix: string): Promise<Set<string>> {
-  const days = new Set<string>();
-  for (const key of await listAll(client, bucket, `${prefix}${COMPACTED}`)) {
-    if (!key.endsWith(`/${MANIFEST_NAME}`)) continue;
-    const d = partitionDayOf(key.slice(prefix.length + COMPACTED.length));
-    if (d !== undefined) days.add(d);
-  }
-  return days;
-}
 
 interface TargetFlags {
   bucket?: string;
@@ -120,7 +43,7 @@ function target(flags: TargetFlags): { bucket: string; prefix: string } {
   const bucket = nonEmpty(flags.bucket) ?? envValue('ANALYTICS_S3_BUCKET');
   if (bucket === undefined) throw new ConfigError('no bucket: pass --bucket or set ANALYTICS_S3_BUCKET');
   const prefix = lakePrefix(flags.prefix ?? envValue('ANALYTICS_S3_PREFIX') ?? '');
-  return { bucket, prefix };
+  return { bucket: lakeBucket(bucket), prefix };
 }
 
 const targetOptions = (cmd: Command): Command =>
@@ -130,8 +53,6 @@ const targetOptions = (cmd: Command): Command =>
 
 const lakeLabel = (bucket: string, prefix: string): string =>
   `s3://${bucket}/${prefix}${prefix === '' ? ' (no prefix)' : ''}`;
-
-const ruleLine = (r: LifecycleRule): string => `${describeFilter(r)}: ${describeActions(r)}`;
 
 const RULES_HELP = `
 The rules (each ID ends with 8 hex digits of SHA-256 of the lake prefix, so each lake

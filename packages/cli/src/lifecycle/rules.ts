@@ -12,8 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { LifecycleRule } from '@aws-sdk/client-s3';
-import { COMPACTED_DIR } from './lake/compacted-layout.js';
-import { partitionDay } from './lake/days.js';
+import { COMPACTED_DIR } from '../lake/compacted-layout.js';
 
 export type { LifecycleRule };
 
@@ -258,41 +257,6 @@ export function configurationJson(rules: readonly LifecycleRule[]): string {
   return `${JSON.stringify({ Rules: rules.map(canonicalRule) }, null, 2)}\n`;
 }
 
-/** A rule's filter in words: `prefix team/year=`. */
-export function describeFilter(rule: LifecycleRule): string {
-  const f = rule.Filter;
-  const parts: string[] = [];
-  const prefix = f?.Prefix ?? f?.And?.Prefix ?? rule.Prefix;
-  if (prefix !== undefined) parts.push(prefix === '' ? 'whole bucket' : `prefix ${prefix}`);
-  const tags = [...(f?.Tag ? [f.Tag] : []), ...(f?.And?.Tags ?? [])];
-  for (const t of tags) parts.push(`tag ${t.Key}=${t.Value}`);
-  const gt = f?.ObjectSizeGreaterThan ?? f?.And?.ObjectSizeGreaterThan;
-  const lt = f?.ObjectSizeLessThan ?? f?.And?.ObjectSizeLessThan;
-  if (gt !== undefined) parts.push(`size > ${gt} B`);
-  if (lt !== undefined) parts.push(`size < ${lt} B`);
-  return parts.length > 0 ? parts.join(', ') : 'whole bucket';
-}
-
-/** A rule's actions in words: `GLACIER after 90 d; expire after 400 d`. */
-export function describeActions(rule: LifecycleRule): string {
-  const out: string[] = [];
-  for (const t of rule.Transitions ?? [])
-    out.push(`${t.StorageClass} ${t.Days !== undefined ? `after ${t.Days} d` : `on ${dateOf(t.Date)}`}`);
-  const e = rule.Expiration;
-  if (e?.Days !== undefined) out.push(`expire after ${e.Days} d`);
-  if (e?.Date !== undefined) out.push(`expire on ${dateOf(e.Date)}`);
-  if (e?.ExpiredObjectDeleteMarker) out.push('remove expired delete markers');
-  for (const t of rule.NoncurrentVersionTransitions ?? [])
-    out.push(`noncurrent ${t.StorageClass} after ${t.NoncurrentDays} d`);
-  if (rule.NoncurrentVersionExpiration?.NoncurrentDays !== undefined)
-    out.push(`expire noncurrent after ${rule.NoncurrentVersionExpiration.NoncurrentDays} d`);
-  if (rule.AbortIncompleteMultipartUpload?.DaysAfterInitiation !== undefined)
-    out.push(`abort multipart after ${rule.AbortIncompleteMultipartUpload.DaysAfterInitiation} d`);
-  return out.join('; ');
-}
-
-const dateOf = (d: Date | undefined): string => (d ? d.toISOString().slice(0, 10) : '?');
-
 /**
  * The raw days `expireRawAfterDays` would delete that have no compacted copy: days at least
  * that old (by partition) among `rawDays` and not in `compactedDays`. Sorted.
@@ -305,77 +269,4 @@ export function uncompactedExpiringDays(
 ): string[] {
   const cutoff = new Date(now - expireRawAfterDays * 86_400_000).toISOString().slice(0, 10);
   return rawDays.filter((d) => d <= cutoff && !compactedDays.has(d)).sort();
-}
-
-/** The `YYYY-MM-DD` of a key holding a `year=YYYY/month=MM/day=DD/` partition, if any. */
-export function partitionDayOf(key: string): string | undefined {
-  return partitionDay(key);
-}
-
-/**
- * A unified diff of two texts, by lines, with `context` lines around each change, in the
- * format of `diff -u` (headers `--- from` and `+++ to`). Empty when the texts are equal.
- */
-export function unifiedDiff(before: string, after: string, from: string, to: string, context = 3): string {
-  if (before === after) return '';
-  const a = splitLines(before);
-  const b = splitLines(after);
-  // Longest common subsequence table, from the end.
-  const lcs: number[][] = Array.from({ length: a.length + 1 }, () => new Array<number>(b.length + 1).fill(0));
-  for (let i = a.length - 1; i >= 0; i--)
-    for (let j = b.length - 1; j >= 0; j--)
-      (lcs[i] as number[])[j] =
-        a[i] === b[j]
-          ? ((lcs[i + 1] as number[])[j + 1] as number) + 1
-          : Math.max((lcs[i + 1] as number[])[j] as number, (lcs[i] as number[])[j + 1] as number);
-  type Op = { kind: ' ' | '-' | '+'; line: string; ai: number; bi: number };
-  const ops: Op[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < a.length || j < b.length) {
-    if (i < a.length && j < b.length && a[i] === b[j]) {
-      ops.push({ kind: ' ', line: a[i] as string, ai: i++, bi: j++ });
-    } else if (
-      i < a.length &&
-      (j >= b.length || ((lcs[i + 1] as number[])[j] as number) >= ((lcs[i] as number[])[j + 1] as number))
-    ) {
-      // Deletions before insertions, as diff -u writes a changed line.
-      ops.push({ kind: '-', line: a[i] as string, ai: i++, bi: j });
-    } else {
-      ops.push({ kind: '+', line: b[j] as string, ai: i, bi: j++ });
-    }
-  }
-  // Group changes into hunks with `context` lines around them.
-  const out = [`--- ${from}`, `+++ ${to}`];
-  let k = 0;
-  while (k < ops.length) {
-    while (k < ops.length && (ops[k] as Op).kind === ' ') k++;
-    if (k >= ops.length) break;
-    const start = Math.max(0, k - context);
-    let end = k;
-    let lastChange = k;
-    while (end < ops.length) {
-      if ((ops[end] as Op).kind !== ' ') lastChange = end;
-      else if (end - lastChange > 2 * context) break;
-      end++;
-    }
-    end = Math.min(ops.length, lastChange + context + 1);
-    const hunk = ops.slice(start, end);
-    const first = hunk[0] as Op;
-    const aLen = hunk.filter((o) => o.kind !== '+').length;
-    const bLen = hunk.filter((o) => o.kind !== '-').length;
-    const aStart = aLen === 0 ? first.ai : first.ai + 1;
-    const bStart = bLen === 0 ? first.bi : first.bi + 1;
-    out.push(`@@ -${aStart},${aLen} +${bStart},${bLen} @@`);
-    for (const o of hunk) out.push(`${o.kind}${o.line}`);
-    k = end;
-  }
-  return `${out.join('\n')}\n`;
-}
-
-function splitLines(text: string): string[] {
-  if (text === '') return [];
-  const lines = text.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  return lines;
 }
