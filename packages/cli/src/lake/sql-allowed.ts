@@ -41,11 +41,11 @@ const NUMBERS = words(`
   divide equi_width_bins even exp factorial fdiv floor fmod gamma gcd greatest
   greatest_common_divisor isfinite isinf isnan lcm least least_common_multiple lgamma ln log log10
   log2 mod multiply nextafter pi pow power radians round round_even roundbankers sign signbit sin
-  sinh sqrt subtract tan tanh to_base trunc xor random
+  sinh sqrt subtract tan tanh to_base trunc xor
 `);
 
 const TIME = words(`
-  age century current_date current_time current_timestamp get_current_time get_current_timestamp
+  age century current_date get_current_time get_current_timestamp
   now today date_add date_diff date_part date_sub date_trunc datediff datepart datesub datetrunc
   day dayname dayofmonth dayofweek dayofyear days_in_month decade epoch epoch_ms epoch_ns epoch_us
   era hour isodow isoyear julian last_day make_date make_time make_timestamp make_timestamp_ms
@@ -74,7 +74,7 @@ const NESTED = words(`
   unnest range generate_series
   struct_pack struct_extract struct_extract_at struct_insert struct_keys struct_values
   struct_concat row map map_extract map_extract_value map_keys map_values map_entries
-  map_from_entries map_concat map_contains map_contains_key map_contains_value
+  map_from_entries map_concat map_contains map_contains_value
   json json_array json_array_length json_contains json_exists json_extract json_extract_path
   json_extract_path_text json_extract_string json_keys json_merge_patch json_object json_pretty
   json_quote json_structure json_transform json_transform_strict json_type json_valid json_value
@@ -82,8 +82,11 @@ const NESTED = words(`
   json_group_structure
 `);
 
-/** Conditionals and types; `coalesce`, `CASE` and casts are syntax, not calls. */
-const OTHER = words('if iif ifnull nullif typeof');
+/**
+ * Conditionals and types. `coalesce`, `ifnull`, `if`, `CASE` and casts are syntax, not calls;
+ * `iif` is a call DuckDB's binder rewrites into a CASE (so it is not in `duckdb_functions()`).
+ */
+const OTHER = words('iif nullif typeof');
 
 /** Every function `--sql` may call, lower case. */
 export const ALLOWED_FUNCTIONS: ReadonlySet<string> = new Set([
@@ -102,4 +105,8 @@ export const ALLOWED_TABLE_FUNCTIONS: ReadonlySet<string> = new Set(['range', 'g
  * An operator is a call to a function named by symbols only (`+`, `||`, `->>`, `~~` for LIKE,
  * `!__postfix` for `n!`): every such function is arithmetic, comparison or matching.
  */
+/** Where the built-in functions live: `main.lower(…)` and `system.main.lower(…)` name them too (`[1, 2]` is `main.list_value`). */
+export const isBuiltInSchema = (catalog: string, schema: string): boolean =>
+  (catalog === '' || catalog === 'system') && (schema === '' || schema === 'main');
+
 export const isOperator = (name: string): boolean => /^[^A-Za-z0-9_]+$/.test(name) || name === '!__postfix';

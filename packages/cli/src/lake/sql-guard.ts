@@ -8,7 +8,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { QueryError } from 'voicelake';
-import { ALLOWED_FUNCTIONS, ALLOWED_TABLE_FUNCTIONS, isOperator } from './sql-allowed.js';
+import { ALLOWED_FUNCTIONS, ALLOWED_TABLE_FUNCTIONS, isBuiltInSchema, isOperator } from './sql-allowed.js';
 import { leadingKeywords } from './sql-scan.js';
 
 type Node = Record<string, unknown>;
@@ -113,8 +113,8 @@ function checkExpression(node: Node): string | undefined {
     return kind === 'PARAMETER' ? 'a query parameter is not allowed' : `a ${kind} expression is not allowed`;
   if (kind !== 'FUNCTION' && kind !== 'WINDOW') return undefined;
   const name = lower(node.function_name);
-  if (text(node.schema) !== '' || text(node.catalog) !== '')
-    return `the function ${qualified(node.catalog, node.schema, node.function_name)} is not allowed: name functions without a schema`;
+  if (!isBuiltInSchema(text(node.catalog), text(node.schema)))
+    return `the function ${qualified(node.catalog, node.schema, node.function_name)}() is not allowed: only built-in functions`;
   if (ALLOWED_FUNCTIONS.has(name) || isOperator(name)) return undefined;
   return `the function ${text(node.function_name)}() is not allowed`;
 }
@@ -135,7 +135,7 @@ function checkTableRef(node: Node, tables: ReadonlySet<string>): string | undefi
   if (kind === 'TABLE_FUNCTION') {
     const call = isNode(node.function) ? node.function : {};
     const name = lower(call.function_name);
-    if (!ALLOWED_TABLE_FUNCTIONS.has(name) || text(call.schema) !== '' || text(call.catalog) !== '')
+    if (!ALLOWED_TABLE_FUNCTIONS.has(name) || !isBuiltInSchema(text(call.catalog), text(call.schema)))
       return `the table function ${qualified(call.catalog, call.schema, call.function_name)}() is not allowed`;
   }
   if (kind === 'SHOW_REF' && (text(node.table_name) !== '' || !isNode(node.query)))
