@@ -119,6 +119,11 @@ describe('the --sql allow-list', () => {
     ['a reader in a scalar subquery', `SELECT (SELECT content FROM read_text('/x'))`, 'read_text()'],
     ['a file named as a table', `SELECT * FROM '/etc/passwd'`, 'the table "/etc/passwd" is not allowed'],
     [
+      'a file path as a WITH name',
+      `WITH "/etc/passwd" AS (SELECT 1) SELECT * FROM "/etc/passwd"`,
+      'it names a file or URL',
+    ],
+    [
       'a system table',
       'SELECT * FROM system.main.duckdb_settings',
       'the table "system.main.duckdb_settings"',
@@ -160,22 +165,35 @@ describe('the --sql allow-list', () => {
     expect(refusal(tree, views)).toContain(named);
   });
 
-  it('refuses a tree with a node of a kind it does not know (fails closed)', () => {
-    // Prepare: a made-up table reference kind, where FROM goes.
-    const tree = {
-      statements: [
-        {
-          node: {
-            type: 'SELECT_NODE',
-            modifiers: [],
-            from_table: { type: 'NEW_KIND', alias: '', sample: null },
-          },
+  it.each([
+    [
+      'a table reference',
+      { from_table: { type: 'NEW_KIND', alias: '', sample: null } },
+      'FROM NEW_KIND is not allowed',
+    ],
+    [
+      'a query node',
+      {
+        from_table: {
+          type: 'SUBQUERY',
+          alias: '',
+          sample: null,
+          subquery: { node: { type: 'NEW_NODE', modifiers: [] } },
         },
-      ],
-    };
+      },
+      'a NEW_NODE is not a read',
+    ],
+    [
+      'an expression',
+      { select_list: [{ class: 'NEW_CLASS', type: 'X' }] },
+      'a NEW_CLASS expression is not allowed',
+    ],
+  ])('refuses %s of a kind it does not know (fails closed)', (_, parts, expected) => {
+    // Prepare: a made-up kind of node, where DuckDB's tree would hold one.
+    const tree = { statements: [{ node: { type: 'SELECT_NODE', modifiers: [], ...parts } }] };
     // Act
     const reason = refusal(tree, views);
     // Assess
-    expect(reason).toBe('FROM NEW_KIND is not allowed');
+    expect(reason).toBe(expected);
   });
 });

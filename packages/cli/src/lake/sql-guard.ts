@@ -101,8 +101,7 @@ function visit(value: unknown, tables: ReadonlySet<string>, found: string[]): vo
 function check(node: Node, tables: ReadonlySet<string>): string | undefined {
   if (typeof node.class === 'string') return checkExpression(node);
   if (typeof node.type !== 'string') return undefined;
-  if ('modifiers' in node && 'type' in node && !QUERY_NODES.has(node.type))
-    return `a ${node.type} is not a read`;
+  if ('modifiers' in node) return QUERY_NODES.has(node.type) ? undefined : `a ${node.type} is not a read`;
   if ('sample' in node && 'alias' in node) return checkTableRef(node, tables);
   return undefined;
 }
@@ -124,6 +123,9 @@ function checkTableRef(node: Node, tables: ReadonlySet<string>): string | undefi
   if (!TABLE_REFS.has(kind)) return `FROM ${kind} is not allowed`;
   if (kind === 'BASE_TABLE') {
     const name = qualified(node.catalog_name, node.schema_name, node.table_name);
+    // A name DuckDB could take for a file or URL (a replacement scan) is refused even as a WITH name.
+    if (/[/\\.:]/.test(text(node.table_name)))
+      return `the table ${JSON.stringify(name)} is not allowed: it names a file or URL`;
     if (
       text(node.catalog_name) !== '' ||
       text(node.schema_name) !== '' ||
