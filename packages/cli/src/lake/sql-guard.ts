@@ -154,12 +154,20 @@ export async function checkSelect(
   sql: string,
   views: readonly string[],
 ): Promise<void> {
-  const reader = await connection.runAndReadAll('SELECT json_serialize_sql($sql::VARCHAR) AS tree', { sql });
-  const tree = JSON.parse(String(reader.getRowObjectsJson()[0]?.tree)) as unknown;
   const refuse = (reason: string): QueryError =>
     new QueryError(
       `the query was refused: ${reason} (--sql runs one SELECT over ${views.join(' or ')} that calls only pure functions; see docs/security.md)`,
     );
+  // DuckDB's C API reads SQL up to a NUL: what follows one would be checked by no one.
+  if (sql.includes('\0')) throw refuse('the SQL holds a NUL character');
+  const reader = await connection
+    .runAndReadAll('SELECT json_serialize_sql($sql::VARCHAR) AS tree', { sql })
+    .catch((error: unknown) => {
+      throw new QueryError(`query failed: ${error instanceof Error ? error.message : String(error)}`, {
+        cause: error,
+      });
+    });
+  const tree = JSON.parse(String(reader.getRowObjectsJson()[0]?.tree)) as unknown;
   if (isNode(tree) && tree.error === true) {
     if (tree.error_type !== 'not implemented')
       throw new QueryError(
