@@ -1,20 +1,15 @@
 /**
- * `voicelake query --sql` reads the lake and nothing else: the built CLI over a small demo
- * lake refuses to read other files, write files (outside the lake or into it), install or
- * load extensions and change DuckDB's settings, and the named queries keep working.
+ * `voicelake query --sql` reads the lake and nothing else, and ordinary reads keep working:
+ * the named queries and SELECTs over the views (the attacks it refuses are in
+ * query-attacks.test.ts); the DuckDB instance itself is confined and locked.
  */
-import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { QueryError } from 'voicelake';
 import { openLake } from '../../packages/cli/src/lake/duckdb.js';
 import { voicelake as voicelakeInProcess } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
-
-const _run = promisify(execFile);
-const _cli = resolve(import.meta.dirname, '../../packages/cli/bin/voicelake.js');
 
 describe('voicelake query --sql is confined to the lake', () => {
   const root = tempDir('vl-sandbox');
@@ -28,42 +23,6 @@ describe('voicelake query --sql is confined to the lake', () => {
     await voicelakeInProcess(['demo', '--calls', '5', '--data-dir', lake], env);
   });
 
-  const ATTACKS: [string, string][] = [
-    ['read a file outside the lake', `SELECT * FROM read_text('/etc/passwd')`],
-    ['read it as CSV', `SELECT * FROM read_csv('/etc/passwd', sep = ':')`],
-    ['list a directory outside the lake', `SELECT * FROM glob('/etc/*')`],
-    ['climb out of the lake with ..', `SELECT * FROM read_text('${lake}/../../../etc/passwd')`],
-    ['write a file outside the lake', `COPY (SELECT 1) TO '${outside}/x.csv'`],
-    ['attach a database file', `ATTACH '${outside}/x.db'`],
-    ['export the database', `EXPORT DATABASE '${outside}/export'`],
-    ['install an extension', 'INSTALL httpfs'],
-    ['load an extension', 'LOAD httpfs'],
-    ['reach the network', `SELECT * FROM read_csv('https://example.com/data.csv')`],
-    ['turn external access back on', 'SET enable_external_access = true'],
-    ['widen the allowed directories', `SET allowed_directories = ['/']`],
-    ['unlock the configuration', 'SET lock_configuration = false'],
-    ['write a file into the lake', `COPY (SELECT 1) TO '${lake}/x.csv'`],
-    ['write a file into the lake after a harmless statement', `SELECT 1; COPY (SELECT 2) TO '${lake}/y.csv'`],
-    ['create a database file in the lake', `ATTACH '${lake}/x.db' AS x`],
-    ['export into the lake', `/* hidden? */ EXPORT DATABASE '${lake}/export'`],
-  ];
-
-  it.each(ATTACKS)('refuses to %s: non-zero exit, a clear message', async (_, sql) => {
-    // Act
-    const failure = await query('--sql', sql).catch((e: unknown) => e);
-    // Assess
-    expect(failure).toMatchObject({ code: 1 });
-    const stderr = (failure as { stderr: string }).stderr;
-    expect(stderr).toContain(`voicelake: VL_ERR_QUERY: the query tried to reach outside the lake at ${lake}`);
-  });
-
-  it('left nothing behind, outside the lake or in it', () => {
-    // Assess
-    expect(readdirSync(outside)).toEqual([]);
-    expect(readdirSync(lake).every((entry) => entry.startsWith('year='))).toBe(true);
-    expect(existsSync(join(root, 'x.db'))).toBe(false);
-  });
-
   it('still runs the named queries and SQL over the events view', async () => {
     // Act
     const daily = await query('daily');
@@ -72,12 +31,37 @@ describe('voicelake query --sql is confined to the lake', () => {
       '--sql',
       `SELECT count(DISTINCT call_id) AS calls FROM events; -- a comment`,
     );
-    const pivot = await query('--sql', `PIVOT (SELECT event_type FROM events) ON event_type USING count(*)`);
+    const pivot = await query(
+      '--sql',
+      `PIVOT (SELECT event_type FROM events) ON event_type IN ('call_ended', 'user_turn') USING count(*)`,
+    );
+    const forms = await query(
+      '--json',
+      '--sql',
+      `WITH c AS (SELECT call_id, row_number() OVER (ORDER BY call_id) AS n FROM events_raw GROUP BY call_id)
+       SELECT count(*) AS calls, max(n) AS last, list_sort(list(DISTINCT upper(left(call_id, 0)))) AS empty,
+              (SELECT count(*) FROM range(3)) AS three
+       FROM c`,
+    );
+    const described = await query('--sql', 'DESCRIBE events');
     // Assess
     expect(daily.stdout).toMatch(/^day\s+calls\s+mean_duration_s/);
     expect(daily.stdout).toMatch(/\n\d{4}-\d{2}-\d{2}\s+\d+/);
     expect(JSON.parse(stdout)).toEqual([{ calls: 5 }]);
-    expect(pivot.stdout).toContain('call_ended');
+    expect(pivot.stdout).toMatch(/call_ended\s+user_turn\n/);
+    expect(JSON.parse(forms.stdout)).toEqual([{ calls: 5, last: 5, empty: [''], three: 3 }]);
+    expect(described.stdout).toMatch(/\nevent_id\s+VARCHAR/);
+  });
+
+  it('refuses a PIVOT without its values, saying how to write it', async () => {
+    // Act
+    const failure = await query('--sql', 'PIVOT events ON event_type USING count(*)').catch(
+      (e: unknown) => e,
+    );
+    // Assess
+    expect((failure as { stderr: string }).stderr).toMatch(
+      /^voicelake: VL_ERR_QUERY: the query was refused: it is not a single SELECT \(a PIVOT needs its values listed: PIVOT … ON col IN \(…\)\)/,
+    );
   });
 
   it('refuses SQL that is only a comment with a clear message', async () => {
@@ -89,7 +73,7 @@ describe('voicelake query --sql is confined to the lake', () => {
     );
   });
 
-  it('reads an extra allowed directory, and still nothing else (in process)', async () => {
+  it("voicelake's own SQL reads an extra allowed directory and nothing else; the user's SELECT reads neither (in process)", async () => {
     // Prepare
     const cache = join(root, 'cache');
     mkdirSync(cache);
@@ -100,16 +84,34 @@ describe('voicelake query --sql is confined to the lake', () => {
       // Act
       const rows = await opened.query(`SELECT n FROM read_csv('${cache}/hits.csv')`);
       const settings = await opened.query(
-        `SELECT current_setting('enable_external_access') AS external, current_setting('lock_configuration') AS locked`,
+        `SELECT name, value FROM duckdb_settings() WHERE name IN ('enable_external_access', 'lock_configuration',
+           'autoinstall_known_extensions', 'autoload_known_extensions', 'allow_community_extensions',
+           'allow_unsigned_extensions', 'allow_persistent_secrets', 'temp_directory') ORDER BY name`,
       );
       const refused = await opened
         .query(`SELECT n FROM read_csv('${outside}/secret.csv')`)
         .catch((e: unknown) => e);
+      const selected = await opened
+        .select(`SELECT n FROM read_csv('${cache}/hits.csv')`)
+        .catch((e: unknown) => e);
       // Assess
       expect(rows).toEqual([{ n: 42 }]);
-      expect(settings).toEqual([{ external: false, locked: true }]);
+      expect(Object.fromEntries(settings.map((r) => [r.name, r.value]))).toEqual({
+        allow_community_extensions: 'false',
+        allow_persistent_secrets: 'false',
+        allow_unsigned_extensions: 'false',
+        autoinstall_known_extensions: 'false',
+        autoload_known_extensions: 'false',
+        enable_external_access: 'false',
+        lock_configuration: 'true',
+        temp_directory: '',
+      });
       expect(refused).toBeInstanceOf(QueryError);
       expect((refused as Error).message).toMatch(/tried to reach outside the lake.*Permission Error/);
+      expect(selected).toBeInstanceOf(QueryError);
+      expect((selected as Error).message).toMatch(
+        /^the query was refused: the table function read_csv\(\) is not allowed/,
+      );
     } finally {
       opened.close();
     }

@@ -55,7 +55,7 @@ export function queryCommand(): Command {
     .argument('[name]', 'a named query (see --list)')
     .option(
       '--sql <sql>',
-      'your own SQL over the "events" view, each event once (DuckDB: "events_raw" holds every stored line; trusted input, confined to the lake)',
+      'your own SELECT over the "events" view, each event once (DuckDB: "events_raw" holds every stored line; one SELECT calling pure functions only, see docs/security.md)',
     )
     .option('--limit <n>', 'rows for top-N queries (slowest)', positiveInt('--limit'), 10)
     .addOption(formatOption())
@@ -119,7 +119,7 @@ export function queryCommand(): Command {
       const synced = await syncAndReport(source, range);
       const lake = await openLake(synced.dir, { range });
       try {
-        printRows(await lake.query(sql), format);
+        printRows(await lake.select(sql), format);
       } finally {
         lake.close();
       }

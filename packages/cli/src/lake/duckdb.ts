@@ -5,10 +5,10 @@
  * gzip objects are skipped: per day, one or the other, never both (docs/compaction.md). The
  * `events` view, which the named queries read, is `events_raw` with each `event_id` once.
  *
- * SQL typed by the user (`voicelake query --sql`) is trusted input, but it is confined: the
- * DuckDB instance may read the lake directory (and any extra directory the caller allows)
- * and nothing else. It cannot read or write other files, reach the network, install or load
- * extensions, or change its settings. See docs/security.md.
+ * SQL typed by the user (`voicelake query --sql`) runs through `select()`: one SELECT that
+ * passes the allow-list of sql-guard.ts. The instance is confined too: it may read the lake
+ * directory (and any extra directory the caller allows) and nothing else, and its settings are
+ * locked. See docs/security.md.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -24,13 +24,18 @@ import { ALL_COLUMNS, duckdbColumns, KINDS } from 'voicelake/schema';
 import { type CompactedDay, compactedDays } from './compacted.js';
 import { sqlString } from './dialect.js';
 import type { DayRange } from './source.js';
-import { leadingKeywords } from './sql-scan.js';
+import { checkSelect } from './sql-guard.js';
 
 export type Row = Record<string, unknown>;
 
+/** The views `openLake` defines: all that `select()` may read. */
+export const LAKE_VIEWS = ['events', 'events_raw'] as const;
+
 export interface Lake {
-  /** Run SQL; the `events` view is the lake. Several statements run in order; the last one's rows are returned. */
+  /** Run voicelake's own SQL; the `events` view is the lake. Several statements run in order; the last one's rows are returned. */
   query(sql: string): Promise<Row[]>;
+  /** Run SQL from the user: one SELECT over the lake's views that passes the allow-list (sql-guard.ts), or a `QueryError` naming what was refused. */
+  select(sql: string): Promise<Row[]>;
   close(): void;
 }
 
@@ -129,20 +134,10 @@ const INSTANCE_SETTINGS: Record<string, string> = {
   autoinstall_known_extensions: 'false',
   autoload_known_extensions: 'false',
   allow_community_extensions: 'false',
+  allow_unsigned_extensions: 'false',
+  allow_persistent_secrets: 'false',
   temp_directory: '',
 };
-
-/**
- * Statements refused before they run. DuckDB lets them write anywhere it may read, which
- * includes the lake itself; `voicelake query` only reads. (Outside the lake, DuckDB refuses
- * most of them anyway.)
- */
-const WRITES_FILES: ReadonlyMap<StatementType, string> = new Map([
-  [StatementType.COPY, 'COPY'],
-  [StatementType.EXPORT, 'EXPORT DATABASE'],
-  [StatementType.ATTACH, 'ATTACH'],
-  [StatementType.COPY_DATABASE, 'COPY FROM DATABASE'],
-]);
 
 /** Types whose values `getRowObjectsJson` gives as text to keep every digit. */
 const TEXT_NUMBERS = new Set<DuckDBTypeId>([
@@ -223,32 +218,36 @@ export async function openLake(dir: string, options: OpenLakeOptions = {}): Prom
       return new QueryError('query failed: the SQL holds no statement', { cause: error });
     return new QueryError(`query failed: ${message}`, { cause: error });
   };
-  return {
-    async query(sql: string): Promise<Row[]> {
-      if (leadingKeywords(sql).includes('EXPORT'))
-        throw new QueryError(`${outside}: EXPORT DATABASE statements write files and are refused`);
-      const statements = await connection.extractStatements(sql).catch((error: unknown) => {
+  /** Run each statement of `sql` in order (each may use what the previous ones created); the last one's rows. */
+  const run = async (sql: string, selectOnly = false): Promise<Row[]> => {
+    const statements = await connection.extractStatements(sql).catch((error: unknown) => {
+      throw failure(error);
+    });
+    let rows: Row[] = [];
+    for (let i = 0; i < statements.count; i++) {
+      const prepared: DuckDBPreparedStatement = await statements.prepare(i).catch((error: unknown) => {
         throw failure(error);
       });
-      let rows: Row[] = [];
-      // One statement at a time: each is checked before it runs, and may use what the previous ones created.
-      for (let i = 0; i < statements.count; i++) {
-        const prepared: DuckDBPreparedStatement = await statements.prepare(i).catch((error: unknown) => {
-          throw failure(error);
-        });
-        try {
-          const refused = WRITES_FILES.get(prepared.statementType);
-          if (refused !== undefined)
-            throw new QueryError(`${outside}: ${refused} statements write files and are refused`);
-          const reader = await prepared.runAndReadAll().catch((error: unknown) => {
+      try {
+        // The guard passed exactly one SELECT; DuckDB's own statement type must agree before it runs.
+        if (selectOnly && (prepared.statementType !== StatementType.SELECT || statements.count !== 1))
+          throw new QueryError('the query was refused: DuckDB did not prepare it as one SELECT');
+        rows = typedRows(
+          await prepared.runAndReadAll().catch((error: unknown) => {
             throw failure(error);
-          });
-          rows = typedRows(reader);
-        } finally {
-          prepared.destroySync();
-        }
+          }),
+        );
+      } finally {
+        prepared.destroySync();
       }
-      return rows;
+    }
+    return rows;
+  };
+  return {
+    query: (sql) => run(sql),
+    async select(sql: string): Promise<Row[]> {
+      await checkSelect(connection, sql, LAKE_VIEWS);
+      return run(sql, true);
     },
     close,
   };

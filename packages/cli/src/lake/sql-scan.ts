@@ -1,14 +1,12 @@
 /**
  * A light scan of SQL text for `voicelake query --sql`: the first word of each statement, past
- * comments, string literals and quoted names. DuckDB's own parser is the authority; this only
- * lets the confinement (duckdb.ts) refuse a statement before DuckDB prepares it.
+ * comments, string literals and quoted names. DuckDB's own parser is the authority (sql-guard.ts
+ * refuses on its tree); this only names what was refused (`CALL statements are not allowed`).
  */
 
 /**
  * The first word of each statement of `sql`, upper-cased, skipping blanks, comments, string
- * literals and quoted names. Best effort (DuckDB's parser is the authority): used only to
- * refuse `EXPORT DATABASE` before DuckDB prepares it, since preparing it already creates
- * the target directory. A statement this misses is still refused once prepared.
+ * literals and quoted names. Best effort: it words a refusal, it decides none.
  */
 export function leadingKeywords(sql: string): string[] {
   const keywords: string[] = [];
