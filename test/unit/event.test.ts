@@ -15,7 +15,7 @@ describe('normalizeEvent', () => {
         callId: 'c1',
         agentId: 'a1',
         time: NOW,
-        data: { ttftMs: 240.5, promptTokens: 12.4, isFinal: true, foo: { x: 1 } },
+        data: { ttftMs: 240.5, promptTokens: 12, isFinal: true, foo: { x: 1 } },
       },
       MB,
       0,
@@ -46,6 +46,34 @@ describe('normalizeEvent', () => {
       return n.ok ? JSON.parse(n.record.line).event_time : n.message;
     });
     expect(new Set(lines)).toEqual(new Set(['2026-11-24T12:00:00.000Z']));
+  });
+
+  /** What the stored line says for an ISO time; `invalid_time` when it is refused. */
+  const REFUSED = REJECT_REASONS.invalidTime;
+  it.each([
+    ['2026-11-24T12:00:00Z', '2026-11-24T12:00:00.000Z'],
+    ['2026-11-24t12:00:00.5z', '2026-11-24T12:00:00.500Z'],
+    ['2026-11-24 12:00Z', '2026-11-24T12:00:00.000Z'],
+    ['2026-11-24T12:00:00.123456789Z', '2026-11-24T12:00:00.123Z'],
+    ['2026-11-24T14:30:00+02:30', '2026-11-24T12:00:00.000Z'],
+    ['2026-11-24T07:00:00-0500', '2026-11-24T12:00:00.000Z'],
+    ['2024-02-29T00:00:00Z', '2024-02-29T00:00:00.000Z'],
+    ['2026-11-25T00:30:00+01:00', '2026-11-24T23:30:00.000Z'],
+    // A day that does not exist is refused, never rolled over (Date.parse gives March 1st).
+    ['2024-02-30T00:00:00Z', REFUSED],
+    ['2025-02-29T00:00:00Z', REFUSED],
+    ['2024-13-01T00:00:00Z', REFUSED],
+    ['2024-01-01T24:00:00Z', REFUSED],
+    ['2024-06-01T23:30:00+24:00', REFUSED],
+    // Without a zone, the host would read it in its own zone: a partition day must not depend on it.
+    ['2024-06-01T23:30:00', REFUSED],
+    ['2024-06-01', REFUSED],
+    ['June 1, 2024 23:30', REFUSED],
+  ])('stores the ISO time %j as %j, in UTC', (time, stored) => {
+    // Act
+    const n = normalizeEvent({ type: 't', callId: 'c', time }, MB, NOW);
+    // Assess
+    expect(n.ok ? JSON.parse(n.record.line).event_time : n.reason).toBe(stored);
   });
 
   it('escapes user strings so every line parses back to the same values', () => {
@@ -83,6 +111,16 @@ describe('normalizeEvent', () => {
     ['a time in 2200', { type: 't', callId: 'c', time: Date.UTC(2200, 0, 1) }, REJECT_REASONS.invalidTime],
     ['data as an array', { type: 't', callId: 'c', data: [1] }, REJECT_REASONS.invalidData],
     ['a string metric', { type: 't', callId: 'c', data: { ttftMs: 'fast' } }, REJECT_REASONS.invalidField],
+    [
+      'a fractional token count',
+      { type: 't', callId: 'c', data: { promptTokens: 1.5 } },
+      REJECT_REASONS.invalidField,
+    ],
+    [
+      'a fractional byte count',
+      { type: 't', callId: 'c', data: { argsBytes: 0.1 } },
+      REJECT_REASONS.invalidField,
+    ],
     ['a numeric flag', { type: 't', callId: 'c', data: { isFinal: 1 } }, REJECT_REASONS.invalidField],
     [
       'an infinite metric',
