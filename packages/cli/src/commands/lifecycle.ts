@@ -16,7 +16,7 @@ import { ConfigError } from 'voicelake';
 import { envValue, nonEmpty } from '../env.js';
 import { formatCount, positiveInt } from '../format.js';
 import { MANIFEST_NAME } from '../lake/compacted-layout.js';
-import { lakePrefix } from '../lake/location.js';
+import { lakeBucket, lakePrefix } from '../lake/location.js';
 import { listPages, s3ClientFromEnv, s3Failure } from '../lake/s3.js';
 import {
   COMPACTED,
@@ -120,7 +120,7 @@ function target(flags: TargetFlags): { bucket: string; prefix: string } {
   const bucket = nonEmpty(flags.bucket) ?? envValue('ANALYTICS_S3_BUCKET');
   if (bucket === undefined) throw new ConfigError('no bucket: pass --bucket or set ANALYTICS_S3_BUCKET');
   const prefix = lakePrefix(flags.prefix ?? envValue('ANALYTICS_S3_PREFIX') ?? '');
-  return { bucket, prefix };
+  return { bucket: lakeBucket(bucket), prefix };
 }
 
 const targetOptions = (cmd: Command): Command =>

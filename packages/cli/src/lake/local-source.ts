@@ -6,10 +6,10 @@
 
 import { constants, type Dirent } from 'node:fs';
 import { lstat, open, readdir, readFile } from 'node:fs/promises';
-import { isAbsolute, join, resolve, sep } from 'node:path';
+import { isAbsolute, join, sep } from 'node:path';
 import { QueryError } from 'voicelake';
 import { KEY_PATTERN } from 'voicelake/layout';
-import { withSlash } from './location.js';
+import { lakeDir, lakePrefix, withSlash } from './location.js';
 import type { DayRange, LakeObject, LakeSource, SyncResult } from './source.js';
 
 const DAY_MS = 86_400_000;
@@ -135,8 +135,8 @@ export class LocalSource implements LakeSource {
   readonly dir: string;
 
   constructor(options: LocalSourceOptions) {
-    this.dir = resolve(options.dir);
-    this.prefix = withSlash(options.prefix ?? '');
+    this.dir = lakeDir(options.dir);
+    this.prefix = lakePrefix(options.prefix ?? '');
     this.description = this.prefix ? join(options.dir, this.prefix) : options.dir;
   }
 
