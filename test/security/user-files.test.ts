@@ -19,17 +19,13 @@ import {
 } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { asAttacker, asUser, ensureUser, type User } from '../helpers/users.js';
+import { asAttacker, asUser, twoUsers, type User } from '../helpers/users.js';
 
 const cli = resolve(import.meta.dirname, '../../packages/cli/bin/voicelake.js');
 
 describe('a file the CLI writes for the user, against another local user', () => {
-  if (process.getuid?.() !== 0) {
-    it('runs as root to create real users (CI does)', () => {
-      expect(process.getuid?.(), 'these tests need root: run npm test as root, as .ci/run does').toBe(0);
-    });
-    return;
-  }
+  const users = twoUsers();
+  if (users === undefined) return;
   let victim: User;
   let attacker: User;
   let work: string;
@@ -38,8 +34,7 @@ describe('a file the CLI writes for the user, against another local user', () =>
   const secretText = '# the victim’s own file\n';
 
   beforeAll(() => {
-    victim = ensureUser('vl-victim');
-    attacker = ensureUser('vl-attacker');
+    ({ victim, attacker } = users());
     work = mkdtempSync('/tmp/vl-user-files-');
     chmodSync(work, 0o755);
     // The victim's (empty) lake: the report is written all the same, with 0 calls.
