@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../packages/voicelake/src/demo/generator.js';
 import { isoTime, normalizeEvent, REJECT_REASONS } from '../../packages/voicelake/src/event.js';
+import { parseIsoTime } from '../../packages/voicelake/src/event-time.js';
 
 const NOW = Date.UTC(2026, 10, 24, 12);
 const MB = 1 << 20;
@@ -57,6 +58,7 @@ describe('normalizeEvent', () => {
     ['2026-11-24T12:00:00.123456789Z', '2026-11-24T12:00:00.123Z'],
     ['2026-11-24T14:30:00+02:30', '2026-11-24T12:00:00.000Z'],
     ['2026-11-24T07:00:00-0500', '2026-11-24T12:00:00.000Z'],
+    ['2026-11-24T13:00:00+01', '2026-11-24T12:00:00.000Z'],
     ['2024-02-29T00:00:00Z', '2024-02-29T00:00:00.000Z'],
     ['2026-11-25T00:30:00+01:00', '2026-11-24T23:30:00.000Z'],
     // A day that does not exist is refused, never rolled over (Date.parse gives March 1st).
@@ -139,6 +141,26 @@ describe('normalizeEvent', () => {
     const n = normalizeEvent(input, MB, NOW);
     expect(n).toMatchObject({ ok: false, reason });
     expect(n.ok ? '' : n.message).not.toBe('');
+  });
+});
+
+describe('parseIsoTime', () => {
+  it('agrees with Date.parse on every real time with a zone, across offsets, days and leap years', () => {
+    // Prepare
+    const random = seededRandom(2);
+    const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+    const disagree: string[] = [];
+    // Act
+    for (let i = 0; i < 10_000; i++) {
+      const ms = Date.UTC(2000, 0, 1) + Math.floor(random() * 3e12);
+      const offset = Math.round((random() * 28 - 14) * 4) * 15; // minutes, ±14 h in quarter hours
+      const local = new Date(ms + offset * 60_000).toISOString().slice(0, 23);
+      const abs = Math.abs(offset);
+      const text = `${local}${offset < 0 ? '-' : '+'}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+      if (parseIsoTime(text) !== Date.parse(text) || parseIsoTime(text) !== ms) disagree.push(text);
+    }
+    // Assess
+    expect(disagree, 'times read differently from Date.parse').toEqual([]);
   });
 });
 

@@ -4,9 +4,9 @@
  * on the host's zone, and `Date.parse` rolls `2024-02-30` over to March 1st.
  */
 
-/** `YYYY-MM-DDTHH:MM[:SS[.fraction]]` then `Z` or `±HH[:]MM`; `T`/`Z` in either case, or a space for `T`. */
+/** `YYYY-MM-DDTHH:MM[:SS[.fraction]]` then `Z` or `±HH[[:]MM]`; `T`/`Z` in either case, or a space for `T`. */
 const ISO =
-  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(?:([Zz])|([+-])(\d{2}):?(\d{2}))$/;
+  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)$/;
 
 const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
