@@ -5,6 +5,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { expect, it } from 'vitest';
 
 export interface User {
   readonly name: string;
@@ -96,4 +97,18 @@ export function modes(dir: string): { path: string; dir: boolean; mode: string }
     out.push({ path, dir: e.isDirectory(), mode: (statSync(path).mode & 0o777).toString(8) });
   }
   return out;
+}
+
+/**
+ * The victim and the attacker, when the suite can create real users (it runs as root, as CI
+ * does); otherwise undefined, and one failing test says why. Call it inside a `describe`.
+ */
+export function twoUsers(): (() => { victim: User; attacker: User }) | undefined {
+  if (process.getuid?.() !== 0) {
+    it('runs as root to create real users (CI does)', () => {
+      expect(process.getuid?.(), 'these tests need root: run npm test as root, as .ci/run does').toBe(0);
+    });
+    return undefined;
+  }
+  return () => ({ victim: ensureUser('vl-victim'), attacker: ensureUser('vl-attacker') });
 }

@@ -35,6 +35,9 @@ describe('track() with garbage', () => {
       { type: 'x' },
       { type: 'x', callId: 'c', time: 'not a date' },
       { type: 'x', callId: 'c', data: { ttftMs: 'fast' } },
+      { type: 'x', callId: 'c', data: { promptTokens: 1.5 } },
+      { type: 'x', callId: 'c', time: '2024-02-30T00:00:00Z' },
+      { type: 'x', callId: 'c', time: '2024-06-01T23:30:00' },
     ];
     const valid: string[] = [];
     // Act
@@ -62,8 +65,8 @@ describe('track() with garbage', () => {
       too_large: 1,
       invalid_type: 1,
       invalid_call_id: 1,
-      invalid_time: 1,
-      invalid_field: 1,
+      invalid_time: 3,
+      invalid_field: 2,
     });
     expect(analytics.stats().accepted).toBe(valid.length);
     expect(analytics.track({ type: 'late', callId: 'c' })).toMatchObject({

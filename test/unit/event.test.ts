@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../packages/voicelake/src/demo/generator.js';
 import { isoTime, normalizeEvent, REJECT_REASONS } from '../../packages/voicelake/src/event.js';
+import { parseIsoTime } from '../../packages/voicelake/src/event-time.js';
 
 const NOW = Date.UTC(2026, 10, 24, 12);
 const MB = 1 << 20;
@@ -15,7 +16,7 @@ describe('normalizeEvent', () => {
         callId: 'c1',
         agentId: 'a1',
         time: NOW,
-        data: { ttftMs: 240.5, promptTokens: 12.4, isFinal: true, foo: { x: 1 } },
+        data: { ttftMs: 240.5, promptTokens: 12, isFinal: true, foo: { x: 1 } },
       },
       MB,
       0,
@@ -46,6 +47,35 @@ describe('normalizeEvent', () => {
       return n.ok ? JSON.parse(n.record.line).event_time : n.message;
     });
     expect(new Set(lines)).toEqual(new Set(['2026-11-24T12:00:00.000Z']));
+  });
+
+  /** What the stored line says for an ISO time; `invalid_time` when it is refused. */
+  const REFUSED = REJECT_REASONS.invalidTime;
+  it.each([
+    ['2026-11-24T12:00:00Z', '2026-11-24T12:00:00.000Z'],
+    ['2026-11-24t12:00:00.5z', '2026-11-24T12:00:00.500Z'],
+    ['2026-11-24 12:00Z', '2026-11-24T12:00:00.000Z'],
+    ['2026-11-24T12:00:00.123456789Z', '2026-11-24T12:00:00.123Z'],
+    ['2026-11-24T14:30:00+02:30', '2026-11-24T12:00:00.000Z'],
+    ['2026-11-24T07:00:00-0500', '2026-11-24T12:00:00.000Z'],
+    ['2026-11-24T13:00:00+01', '2026-11-24T12:00:00.000Z'],
+    ['2024-02-29T00:00:00Z', '2024-02-29T00:00:00.000Z'],
+    ['2026-11-25T00:30:00+01:00', '2026-11-24T23:30:00.000Z'],
+    // A day that does not exist is refused, never rolled over (Date.parse gives March 1st).
+    ['2024-02-30T00:00:00Z', REFUSED],
+    ['2025-02-29T00:00:00Z', REFUSED],
+    ['2024-13-01T00:00:00Z', REFUSED],
+    ['2024-01-01T24:00:00Z', REFUSED],
+    ['2024-06-01T23:30:00+24:00', REFUSED],
+    // Without a zone, the host would read it in its own zone: a partition day must not depend on it.
+    ['2024-06-01T23:30:00', REFUSED],
+    ['2024-06-01', REFUSED],
+    ['June 1, 2024 23:30', REFUSED],
+  ])('stores the ISO time %j as %j, in UTC', (time, stored) => {
+    // Act
+    const n = normalizeEvent({ type: 't', callId: 'c', time }, MB, NOW);
+    // Assess
+    expect(n.ok ? JSON.parse(n.record.line).event_time : n.reason).toBe(stored);
   });
 
   it('escapes user strings so every line parses back to the same values', () => {
@@ -83,6 +113,16 @@ describe('normalizeEvent', () => {
     ['a time in 2200', { type: 't', callId: 'c', time: Date.UTC(2200, 0, 1) }, REJECT_REASONS.invalidTime],
     ['data as an array', { type: 't', callId: 'c', data: [1] }, REJECT_REASONS.invalidData],
     ['a string metric', { type: 't', callId: 'c', data: { ttftMs: 'fast' } }, REJECT_REASONS.invalidField],
+    [
+      'a fractional token count',
+      { type: 't', callId: 'c', data: { promptTokens: 1.5 } },
+      REJECT_REASONS.invalidField,
+    ],
+    [
+      'a fractional byte count',
+      { type: 't', callId: 'c', data: { argsBytes: 0.1 } },
+      REJECT_REASONS.invalidField,
+    ],
     ['a numeric flag', { type: 't', callId: 'c', data: { isFinal: 1 } }, REJECT_REASONS.invalidField],
     [
       'an infinite metric',
@@ -101,6 +141,26 @@ describe('normalizeEvent', () => {
     const n = normalizeEvent(input, MB, NOW);
     expect(n).toMatchObject({ ok: false, reason });
     expect(n.ok ? '' : n.message).not.toBe('');
+  });
+});
+
+describe('parseIsoTime', () => {
+  it('agrees with Date.parse on every real time with a zone, across offsets, days and leap years', () => {
+    // Prepare
+    const random = seededRandom(2);
+    const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+    const disagree: string[] = [];
+    // Act
+    for (let i = 0; i < 10_000; i++) {
+      const ms = Date.UTC(2000, 0, 1) + Math.floor(random() * 3e12);
+      const offset = Math.round((random() * 28 - 14) * 4) * 15; // minutes, ±14 h in quarter hours
+      const local = new Date(ms + offset * 60_000).toISOString().slice(0, 23);
+      const abs = Math.abs(offset);
+      const text = `${local}${offset < 0 ? '-' : '+'}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+      if (parseIsoTime(text) !== Date.parse(text) || parseIsoTime(text) !== ms) disagree.push(text);
+    }
+    // Assess
+    expect(disagree, 'times read differently from Date.parse').toEqual([]);
   });
 });
 

@@ -147,6 +147,18 @@ describe('redactText on odd input', () => {
     expect(out, `redaction of ${JSON.stringify(input)}`).toBe(expected);
   });
 
+  it.each([
+    ['ssn 123456789', 'ssn [SSN]'],
+    ['The reference is 123456789', 'The reference is 123456789'],
+    ['zip 02139-4307', 'zip 02139-4307'],
+    ['call 02139-4307', 'call [PHONE]'],
+    ['mail user@localhost', 'mail [EMAIL]'],
+    ['mail jane@exämple.de.', 'mail [EMAIL].'],
+  ])('redacts %j as %j: the context word decides', (text, expected) => {
+    // Act, Assess
+    expect(redactText(text, {})).toBe(expected);
+  });
+
   it('fails closed, without throwing, on a non-string or a counts object it cannot write', () => {
     // Act
     const notString = redactText(null as unknown as string, {});
@@ -168,6 +180,9 @@ describe('redactText on odd input', () => {
     ['letters', () => 'a'],
     ['capitals and digits', () => 'AB12 CDEF '],
     ['dashed digits', () => '1-'],
+    ['non-ASCII letters and at signs', () => 'ä@'],
+    ['internationalized addresses without a top-level domain', () => 'jösé.müller@exämple'],
+    ['SSN words before nine digits', () => 'ssn 123456789 zip 02139-4307 '],
   ])('redacts 1 MB of %s in linear time', (label, unit) => {
     // Prepare: 1 MB of the unit; a quadratic scan of it would take minutes, not milliseconds.
     const u = unit();

@@ -5,6 +5,7 @@
  * Over 300 lines: the hot path (normalize, validate, redact, serialize) stays in one module so it reads, and inlines, as one pass.
  */
 
+import { toTimeMs } from './event-time.js';
 import { COLUMN_BY_KEY, type KnownData, SCHEMA_VERSION } from './schema.js';
 import { uuidv7 } from './uuid7.js';
 
@@ -33,7 +34,10 @@ export interface TrackInput {
   callId: string;
   /** The agent that handled the call. */
   agentId?: string | undefined;
-  /** When it happened. Default: now. Must fall in [2000-01-01, 2100-01-01). */
+  /**
+   * When it happened. Default: now. Must fall in [2000-01-01, 2100-01-01). A string must be an
+   * ISO 8601 date-time with a zone (`Z` or `±HH:MM`) and a real date; fractional ms are truncated.
+   */
   time?: Date | number | string | undefined;
   /** Typed metrics (see `KnownData`) and any custom fields. */
   data?: (KnownData & Record<string, unknown>) | undefined;
@@ -63,15 +67,6 @@ const MAX_TYPE_LENGTH = 128;
 const MAX_ID_LENGTH = 512;
 
 const reject = (reason: RejectReason, message: string): Normalized => ({ ok: false, reason, message });
-
-function toTimeMs(time: unknown, now: number): number {
-  if (time === undefined) return now;
-  if (typeof time === 'number') return time;
-  if (time instanceof Date) return time.getTime();
-  // An ISO time is at most ~30 characters: a longer string is not parsed (it could be 10 MB).
-  if (typeof time === 'string') return time.length <= 64 ? Date.parse(time) : Number.NaN;
-  return Number.NaN;
-}
 
 function isId(value: unknown, max: number): value is string {
   return typeof value === 'string' && value.length > 0 && value.length <= max;
@@ -253,7 +248,10 @@ function normalizeUnsafe(
   // Whole milliseconds, as Date keeps them.
   const timeMs = Math.trunc(toTimeMs(time, now));
   if (!(timeMs >= MIN_TIME && timeMs < MAX_TIME)) {
-    return reject(REJECT_REASONS.invalidTime, 'time must be a Date, epoch ms or ISO string in [2000, 2100)');
+    return reject(
+      REJECT_REASONS.invalidTime,
+      'time must be a Date, epoch ms or ISO 8601 date-time with a zone (Z or ±HH:MM), in [2000, 2100)',
+    );
   }
   const hasData = data !== undefined && data !== null;
   if (hasData && (typeof data !== 'object' || Array.isArray(data) || !isPlainObject(data))) {
@@ -304,12 +302,12 @@ function normalizeUnsafe(
       } else {
         if (typeof value !== 'number' || !Number.isFinite(value))
           return invalidField(key, column.kind, value);
-        const number = column.kind === 'double' ? value : Math.round(value);
-        // Integer columns hold what every reader can read as a 64-bit integer without loss.
-        if (column.kind !== 'double' && !Number.isSafeInteger(number))
+        // Integer columns hold what every reader can read as a 64-bit integer without loss;
+        // a fraction is refused, never rounded.
+        if (column.kind !== 'double' && !Number.isSafeInteger(value))
           return invalidField(key, `${column.kind} (a safe integer)`, value);
         // String(n) equals JSON for finite numbers (and writes -0 as 0).
-        line += column.jsonKey + number;
+        line += column.jsonKey + value;
       }
     }
     if (custom !== undefined) {

@@ -5,7 +5,11 @@
  * candidates are confirmed in code (Luhn, mod 97, SSN and phone numbering rules) rather than by
  * regex backtracking, so no input can make it slow. Every candidate must fit a real numbering
  * plan: a redacted order number would cost less than a leak, but a mangled transcript costs trust.
+ * Where the digits alone cannot tell, the words just before them do ("ssn 123456789",
+ * "zip 02139-4307").
  */
+
+import { redactEmails } from './redact-email.js';
 
 /**
  * The kinds of personal data found, with their placeholder label: one table, so the placeholders
@@ -43,10 +47,6 @@ const isUpperOrDigit = (c: number): boolean => isDigit(c) || (c >= 65 && c <= 90
 const isWord = (c: number): boolean => isUpperOrDigit(c) || (c >= 97 && c <= 122) || c === 95;
 /** Digits and what may separate them in a number: space ( ) - . / */
 const isRun = (c: number): boolean => isDigit(c) || c === 32 || c === 40 || c === 41 || (c >= 45 && c <= 47);
-const isDomain = (c: number): boolean => isWord(c) || c === 46 || c === 45;
-const isLocal = (c: number): boolean => isDomain(c) || c === 37 || c === 43;
-const DOMAIN = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,}$/;
-
 /**
  * Luhn checksum of a digit string. Exported for tests: it is what tells a card number from any
  * other 13-19 digit number (9 in 10 random numbers fail it).
@@ -85,25 +85,26 @@ function count(counts: Counts, kind: RedactionKind): string {
   return `[${REDACTION_KINDS[kind]}]`;
 }
 
-/** Emails, found from each '@' outwards: no regex over the text, so a megabyte of letters is one pass. */
-function redactEmails(text: string, counts: Counts): string {
-  let out = '';
-  let last = 0;
-  for (let at = text.indexOf('@'); at !== -1; ) {
-    let s = at;
-    while (s > last && at - s < 64 && isLocal(text.charCodeAt(s - 1))) s--;
-    while (s < at && text.charCodeAt(s) === 46) s++;
-    let e = at + 1;
-    while (e - at < 256 && isDomain(text.charCodeAt(e))) e++;
-    while (e > at + 1 && (text.charCodeAt(e - 1) === 46 || text.charCodeAt(e - 1) === 45)) e--;
-    if (s < at && DOMAIN.test(text.slice(at + 1, e))) {
-      out += text.slice(last, s) + count(counts, 'email');
-      last = e;
-    }
-    at = text.indexOf('@', Math.max(at + 1, e));
-  }
-  return last === 0 ? text : out + text.slice(last);
+/**
+ * What the words just before a number say it is: `ssn` ("SSN", "social security number") makes
+ * nine plain digits an SSN; `zip` ("zip", "ZIP code", "postal code") makes 5-4 digits a ZIP+4,
+ * which the docs promise to keep.
+ */
+type Context = 'ssn' | 'zip' | undefined;
+/** How far back a context word is looked for, in characters. */
+const CONTEXT_WINDOW = 40;
+const SSN_WORDS =
+  /\b(?:ssn|ss#|social(?:\s+security)?)(?:\s*(?:number|no\.?|#))?[^\p{L}\d]*(?:(?:is|was|of)\s+)?$/iu;
+const ZIP_WORDS =
+  /\b(?:zip|zip\s*code|zipcode|postal\s+code|postcode)(?:\s*\+\s*4)?[^\p{L}\d]*(?:(?:is|was)\s+)?$/iu;
+
+function contextBefore(text: string, at: number): Context {
+  const before = text.slice(Math.max(0, at - CONTEXT_WINDOW), at);
+  return SSN_WORDS.test(before) ? 'ssn' : ZIP_WORDS.test(before) ? 'zip' : undefined;
 }
+
+/** SSN AAA GG SSSS: area 000, 666 and 9xx, group 00 and serial 0000 are never issued. */
+const isSsn = (d: string): boolean => /^(?!000|666|9)\d{3}(?!00)\d\d(?!0000)\d{4}$/.test(d);
 
 /** A 10-digit North American number: area code and exchange both start with 2-9. */
 const isNanp = (d: string): boolean => d.length === 10 && d.charCodeAt(0) > 49 && d.charCodeAt(3) > 49;
@@ -112,9 +113,19 @@ const isNanp = (d: string): boolean => d.length === 10 && d.charCodeAt(0) > 49 &
  * What a sequence of digit groups is, if anything. `seps[k]` separates groups k and k+1, its
  * parentheses removed ('' when there was nothing else). `plus`: written with a leading '+'.
  */
-function classify(groups: string[], seps: string[], plus: boolean): RedactionKind | undefined {
+function classify(
+  groups: string[],
+  seps: string[],
+  plus: boolean,
+  context: Context,
+): RedactionKind | undefined {
   const n = groups.length;
   const d = groups.join('');
+  // After a ZIP word, 5-4 digits joined by '-' are a ZIP+4 ("zip 02139-4307"), never a phone.
+  if (context === 'zip' && n === 2 && seps[0] === '-' && groups[0]?.length === 5 && groups[1]?.length === 4)
+    return undefined;
+  // After an SSN word, nine plain digits are an SSN ("ssn 123456789").
+  if (context === 'ssn' && n === 1 && d.length === 9) return isSsn(d) ? 'ssn' : undefined;
   // Group lengths ("3,3,4"); only short lists can have a card, SSN or NANP shape.
   const lens = n <= 5 ? groups.map((g) => g.length).join(',') : '';
   const spoken = n >= 10 && d.length === n && seps.every((s): boolean => s === ' '); // "4 1 5 5 5 5 0 1 3 2"
@@ -125,9 +136,9 @@ function classify(groups: string[], seps: string[], plus: boolean): RedactionKin
     if (e164[0] === '1') return isNanp(e164.slice(1)) ? 'phone' : undefined;
     return e164.length >= 8 && e164.length <= 15 ? 'phone' : undefined;
   }
-  // SSN AAA-GG-SSSS: area 000, 666 and 9xx, group 00 and serial 0000 are never issued.
+  // SSN AAA-GG-SSSS (or with spaces).
   if (lens === '3,2,4' && seps[0] === seps[1] && (seps[0] === ' ' || seps[0] === '-')) {
-    return /^(?!000|666|9)\d{3}(?!00)\d\d(?!0000)/.test(d) ? 'ssn' : undefined;
+    return isSsn(d) ? 'ssn' : undefined;
   }
   // Cards: 13-19 digits, issuers 2-6, grouped as printed (4-4-4-4, 4-6-5) or not at all.
   if (d.length >= 13 && d.length <= 19 && d.charCodeAt(0) >= 50 && d.charCodeAt(0) <= 54) {
@@ -155,7 +166,7 @@ function classify(groups: string[], seps: string[], plus: boolean): RedactionKin
  * Redact what one run of digits and separators holds (e.g. "+44 (0)20 7946 0958. "): the longest
  * sub-range that classifies, cut only at spaces, left to right. Undefined when nothing was found.
  */
-function redactRun(run: string, glued: boolean, counts: Counts): string | undefined {
+function redactRun(run: string, glued: boolean, context: Context, counts: Counts): string | undefined {
   const groups: string[] = [];
   const starts: number[] = [];
   const seps: string[] = [];
@@ -196,7 +207,13 @@ function redactRun(run: string, glued: boolean, counts: Counts): string | undefi
       if (dn < MIN_DIGITS) break;
       if (dn > MAX_DIGITS || !cut(j)) continue;
       budget--;
-      const kind = classify(groups.slice(i, j), seps.slice(i, j - 1), i === 0 && run[0] === '+');
+      const first = i === 0;
+      const kind = classify(
+        groups.slice(i, j),
+        seps.slice(i, j - 1),
+        first && run[0] === '+',
+        first ? context : undefined,
+      );
       if (kind === undefined) continue;
       let a = i === 0 ? 0 : (starts[i] as number);
       if (a > 0 && run[a - 1] === '(') a--;
@@ -231,7 +248,7 @@ export function redactText(text: string, counts: Counts): string {
   try {
     if (typeof text !== 'string') return FAILED;
     if (!HAS_DIGIT_OR_AT.test(text)) return text;
-    const s = text.includes('@') ? redactEmails(text, counts) : text;
+    const s = text.includes('@') ? redactEmails(text, () => count(counts, 'email')) : text;
     let out = '';
     let last = 0;
     START.lastIndex = 0;
@@ -264,7 +281,9 @@ export function redactText(text: string, counts: Counts): string {
       if (digits > MIN_DIGITS) {
         const raw = s.slice(i, j);
         const glued = isWord(s.charCodeAt(j)) && isWord(s.charCodeAt(j - 1));
-        const rep = iban ? redactIban(raw, glued, counts) : redactRun(raw, glued, counts);
+        const rep = iban
+          ? redactIban(raw, glued, counts)
+          : redactRun(raw, glued, contextBefore(s, i), counts);
         if (rep !== undefined) {
           out += s.slice(last, i) + rep;
           last = j;

@@ -3,8 +3,9 @@ import type { Dirent } from 'node:fs';
 import { lstat, readdir, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { ConfigError, QueryError } from 'voicelake';
+import { QueryError } from 'voicelake';
 import { formatBytes, formatCount } from '../format.js';
+import { lakeBucket } from '../lake/location.js';
 import { cacheDir } from '../lake/s3-cache.js';
 
 const WHERE =
@@ -50,9 +51,7 @@ export function cacheCommand(): Command {
     .addHelpText('after', `\n${WHERE}`)
     .action(async (opts: { bucket?: string }) => {
       const root = cacheDir();
-      if (opts.bucket !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/.test(opts.bucket))
-        throw new ConfigError(`--bucket ${JSON.stringify(opts.bucket)} is not a bucket name`);
-      const dir = opts.bucket === undefined ? root : join(root, 's3', opts.bucket);
+      const dir = opts.bucket === undefined ? root : join(root, 's3', lakeBucket(opts.bucket));
       const st = await lstat(dir).catch(() => undefined);
       if (st === undefined) {
         process.stdout.write(`nothing to clear: ${dir} does not exist\n`);

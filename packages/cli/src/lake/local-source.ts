@@ -5,11 +5,11 @@
  */
 
 import { lstat, readFile } from 'node:fs/promises';
-import { isAbsolute, join, resolve, sep } from 'node:path';
+import { isAbsolute, join, sep } from 'node:path';
 import { QueryError } from 'voicelake';
 import { compactedDays } from './compacted.js';
 import { LocalStore } from './local-store.js';
-import { type LakeLocation, withSlash } from './location.js';
+import { type LakeLocation, lakeDir, lakePrefix, withSlash } from './location.js';
 import { byKey, parseKey, readNoFollow, walkPartitions } from './partitions.js';
 import type { DayRange, LakeObject, LakeSource, SyncResult } from './source.js';
 import type { LakeStore } from './store.js';
@@ -30,8 +30,8 @@ export class LocalSource implements LakeSource {
   readonly location: LakeLocation;
 
   constructor(options: LocalSourceOptions) {
-    this.dir = resolve(options.dir);
-    this.prefix = withSlash(options.prefix ?? '');
+    this.dir = lakeDir(options.dir);
+    this.prefix = lakePrefix(options.prefix ?? '');
     this.description = this.prefix ? join(options.dir, this.prefix) : options.dir;
     this.location = { kind: 'local', dir: this.dir, prefix: this.prefix };
   }

@@ -2,10 +2,12 @@
  * Where a lake is, checked once by one set of rules, the library's (`voicelake/layout`): the
  * bucket (S3's rules for general purpose buckets) and the prefix (no `..`, no partition
  * segment, no IAM wildcard…), which every command then uses as keys do: empty, or ending with
- * one `/`. A bad value is a `ConfigError` that names the option and says why.
+ * one `/`; and a local lake directory (no partition-like segment in its path). A bad value is a
+ * `ConfigError` that names the option and says why.
  */
+import { resolve } from 'node:path';
 import { ConfigError } from 'voicelake';
-import { bucketProblem, prefixProblem } from 'voicelake/layout';
+import { bucketProblem, lakeDirProblem, prefixProblem } from 'voicelake/layout';
 
 /** Where a lake is: a local directory, or a bucket; and the key prefix inside it (empty, or ending with `/`). */
 export type LakeLocation =
@@ -35,4 +37,12 @@ export function lakePrefix(prefix: string, option = '--prefix'): string {
   const why = prefixProblem(prefix);
   if (why !== undefined) throw invalid(option, prefix, why);
   return withSlash(prefix);
+}
+
+/** The local lake directory, absolute, when no segment of its path looks like a partition; else a `ConfigError`. */
+export function lakeDir(dir: string, option = '--data-dir (or ANALYTICS_LAKE_DIR)'): string {
+  const absolute = resolve(dir);
+  const why = lakeDirProblem(absolute);
+  if (why !== undefined) throw invalid(option, absolute, why);
+  return absolute;
 }

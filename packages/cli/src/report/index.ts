@@ -3,15 +3,15 @@
  * one self-contained HTML file. The seam the command (any lake source, synced to a local
  * directory) and `voicelake demo` both use.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+
+import { writeUserFile } from '../user-file.js';
 import { loadReport, type ReportOptions } from './data.js';
 import { renderPage } from './page.js';
 
 export interface GenerateReportOptions extends ReportOptions {
   /** A directory in the lake layout (`year=…/month=…/day=…/*.json.gz`). */
   readonly dir: string;
-  /** The HTML file to write. */
+  /** The HTML file to write (0600, through a temporary file and a rename: a symlink there is replaced, not followed). */
   readonly out: string;
   /** Where the data came from, for the page; default `dir`. */
   readonly source?: string | undefined;
@@ -29,9 +29,7 @@ export async function generateReport(options: GenerateReportOptions): Promise<Ge
   const started = performance.now();
   const data = await loadReport(options.dir, options);
   const html = await renderPage(data, { source: options.source ?? options.dir, progress: options.progress });
-  const path = resolve(options.out);
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, html);
+  const path = await writeUserFile(options.out, html);
   return {
     path,
     bytes: Buffer.byteLength(html),

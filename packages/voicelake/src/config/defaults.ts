@@ -81,13 +81,13 @@ export const OPTION_DOCS: readonly OptionDoc[] = [
   {
     option: 's3.bucket',
     env: 'ANALYTICS_S3_BUCKET',
-    doc: 'Bucket name; unset disables S3 (CloudWatch only).',
+    doc: "Bucket name; unset disables S3 (CloudWatch only). A name S3's rules for general purpose buckets refuse (`vl..bucket`, `192.168.1.1`, `xn--abc`, uppercase, reserved prefixes and suffixes) is a `ConfigError` at start, by the same rule every CLI command applies.",
   },
   {
     option: 's3.prefix',
     env: 'ANALYTICS_S3_PREFIX',
     default: 's3.prefix',
-    doc: 'Key prefix before `year=`.',
+    doc: 'Key prefix before `year=`. A `year=`, `month=` or `day=` segment, in any case (`Year=2020/`), is a `ConfigError`: readers would date events by it.',
   },
   { option: 's3.intervalMs', default: 's3.intervalMs', doc: 'Longest an event waits before upload, ms.' },
   {
@@ -175,8 +175,17 @@ export const OPTION_DOCS: readonly OptionDoc[] = [
     default: 'cloudWatch.maxEventBytes',
     doc: 'Per-event size limit (message + 26 bytes); larger messages are truncated and marked.',
   },
-  { option: 'local.dir', env: 'ANALYTICS_LAKE_DIR', default: 'local.dir', doc: 'Local lake directory.' },
-  { option: 'local.prefix', default: 'local.prefix', doc: 'Prefix inside the lake directory.' },
+  {
+    option: 'local.dir',
+    env: 'ANALYTICS_LAKE_DIR',
+    default: 'local.dir',
+    doc: 'Local lake directory. A path with a `year=`, `month=` or `day=` segment, in any case, is a `ConfigError`: readers would date every event by it.',
+  },
+  {
+    option: 'local.prefix',
+    default: 'local.prefix',
+    doc: 'Prefix inside the lake directory; the same rules as `s3.prefix`.',
+  },
   { option: 'local.intervalMs', default: 'local.intervalMs', doc: 'Longest an event waits, ms.' },
   {
     option: 'local.maxBatchBytes',

@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
-import { bucketProblem, prefixProblem } from '../lake/layout.js';
+import { bucketProblem, lakeDirProblem, prefixProblem } from '../lake/layout.js';
 import { defaultLogger, type Logger } from '../logger.js';
 import { type DestinationIdentity, defaultSpoolDir } from '../paths.js';
 import { namespaceProblem } from '../sinks/emf.js';
@@ -24,10 +24,13 @@ const RETENTION_DAYS = new Set(RETENTION);
 const REDACT_FIELDS = ['transcript', 'text', 'message', 'custom'] as const;
 
 const positiveInt = z.number().int().positive();
-const bucketName = z.string().superRefine((bucket, ctx) => {
-  const why = bucketProblem(bucket);
-  if (why !== undefined) ctx.addIssue({ code: 'custom', message: why });
-});
+/** A string refused with the reason `problem` gives (the layout's rules), if it gives one. */
+const judged = (problem: (value: string) => string | undefined, base = z.string()) =>
+  base.superRefine((value, ctx) => {
+    const why = problem(value);
+    if (why !== undefined) ctx.addIssue({ code: 'custom', message: why });
+  });
+const bucketName = judged(bucketProblem);
 const logName = z
   .string()
   .min(1)
@@ -39,13 +42,7 @@ const logGroupName = z
   .min(1)
   .max(512)
   .regex(/^[.\-_/#A-Za-z0-9]+$/, 'may contain only a-z, A-Z, 0-9 and . - _ / #');
-const prefix = z
-  .string()
-  .max(512)
-  .superRefine((p, ctx) => {
-    const problem = prefixProblem(p);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  });
+const prefix = judged(prefixProblem, z.string().max(512));
 const gzipLevel = z.number().int().min(1).max(9);
 
 const schema = z.object({
@@ -127,7 +124,7 @@ const schema = z.object({
     .optional(),
   local: z
     .object({
-      dir: z.string().min(1),
+      dir: judged(lakeDirProblem, z.string().min(1)),
       prefix,
       intervalMs: positiveInt,
       maxBatchBytes: positiveInt,

@@ -5,9 +5,21 @@
 import { randomBytes } from 'node:crypto';
 
 /**
+ * A path segment that Hive partitioning reads as a partition column (`year=`, `month=`,
+ * `day=`), in any case: DuckDB's and Athena's column names are case-insensitive, so `Year=2020`
+ * dates every event below it as 2020.
+ */
+const PARTITION_SEGMENT = /^(year|month|day)=/i;
+
+/** The first partition-like segment of a `/`-separated path, or undefined. */
+function partitionSegment(path: string): string | undefined {
+  return path.split(/[\\/]/).find((s) => PARTITION_SEGMENT.test(s));
+}
+
+/**
  * Why a user prefix is unsafe, or undefined when it is fine. A prefix may not climb out of
  * the lake (`..`), start at the root, hold control characters, or contain a partition
- * segment (`year=`), which would make every reader see the wrong partition.
+ * segment (`year=`, in any case), which would make every reader see the wrong partition.
  */
 export function prefixProblem(prefix: string): string | undefined {
   if (prefix === '') return undefined;
@@ -21,9 +33,21 @@ export function prefixProblem(prefix: string): string | undefined {
   for (const s of segments) {
     if (s === '..' || s === '.') return `may not contain a "${s}" segment`;
     if (s === '') return 'may not contain an empty segment (//)';
-    if (/^(year|month|day)=/.test(s)) return `may not contain a partition segment ("${s}")`;
+    if (PARTITION_SEGMENT.test(s)) return `may not contain a partition segment ("${s}")`;
   }
   return undefined;
+}
+
+/**
+ * Why a local lake directory (absolute) is unsafe to read as a lake, or undefined when it is
+ * fine: a partition-like segment anywhere in its path (`/data/year=1999/lake`, in any case)
+ * would date every event in it by that segment.
+ */
+export function lakeDirProblem(dir: string): string | undefined {
+  const segment = partitionSegment(dir);
+  return segment === undefined
+    ? undefined
+    : `may not contain a partition-like segment ("${segment}"): readers would date every event by it`;
 }
 
 /**
