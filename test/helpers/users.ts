@@ -3,8 +3,34 @@
  * throwaway users, a victim and an attacker, with `setpriv`.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { expect, it } from 'vitest';
+
+/** True when the suite runs as root; otherwise registers one failing test saying so. Call inside `describe`. */
+export function runsAsRoot(): boolean {
+  if (process.getuid?.() === 0) return true;
+  it('runs as root to create real users (CI does)', () => {
+    expect(process.getuid?.(), 'these tests need root: run npm test as root, as .ci/run does').toBe(0);
+  });
+  return false;
+}
+
+/** A fresh root-owned 0755 directory under /tmp, and in it `tmp`: world-writable and sticky, as every user's TMPDIR is. */
+export function sharedTmp(prefix: string): { work: string; shared: string } {
+  const work = mkdtempSync(`/tmp/${prefix}-`);
+  chmodSync(work, 0o755);
+  const shared = join(work, 'tmp');
+  mkdirSync(shared);
+  chmodSync(shared, 0o1777);
+  return { work, shared };
+}
+
+/** The JSON a fixture printed on its line starting `<tag> `, or undefined. */
+export function printed<T>(stdout: string, tag: string): T | undefined {
+  const line = stdout.split('\n').find((l) => l.startsWith(`${tag} `));
+  return line === undefined ? undefined : (JSON.parse(line.slice(tag.length + 1)) as T);
+}
 
 export interface User {
   readonly name: string;
@@ -75,7 +101,8 @@ export function asUser(
   });
 }
 
-export const asAttacker = (user: User, script: string): void => {
+/** Run `script` as `user` with umask 000; returns what it printed (throws if it fails). */
+export const asAttacker = (user: User, script: string): string =>
   execFileSync('setpriv', [
     '--reuid',
     String(user.uid),
@@ -85,8 +112,7 @@ export const asAttacker = (user: User, script: string): void => {
     'sh',
     '-c',
     `umask 000; ${script}`,
-  ]);
-};
+  ]).toString();
 
 /** Every file and directory under `dir` with its mode, without following symlinks. */
 export function modes(dir: string): { path: string; dir: boolean; mode: string }[] {

@@ -82,7 +82,13 @@ export class CursorStore {
   #dirty = false;
   #chain: Promise<void> = Promise.resolve();
 
-  constructor(dir: string, identity: string, loaded: LoadedCursors) {
+  constructor(
+    dir: string,
+    identity: string,
+    loaded: LoadedCursors,
+    /** Throws unless `dir` is still the directory opened: checked before every write. */
+    private readonly guard: () => void = () => undefined,
+  ) {
     this.#dir = dir;
     this.#identity = identity;
     this.#cursors = loaded.cursors;
@@ -149,6 +155,7 @@ export class CursorStore {
 
   /** Write the file now, synchronously (at open, so the identity is recorded before any event). */
   persistSync(): void {
+    this.guard();
     const tmp = tempName(this.#dir);
     writeNewSync(tmp, serialize(this.#identity, this.#snapshot()));
     renameSync(tmp, join(this.#dir, CURSORS_FILE));
@@ -162,6 +169,7 @@ export class CursorStore {
       this.#dirty = false;
       const tmp = tempName(this.#dir);
       try {
+        this.guard();
         const handle = await openNew(tmp);
         try {
           await handle.writeFile(serialize(this.#identity, this.#snapshot()));
