@@ -3,9 +3,9 @@
  * throwaway users, a victim and an attacker, with `setpriv`.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 
 /** True when the suite runs as root; otherwise registers one failing test saying so. Call inside `describe`. */
 export function runsAsRoot(): boolean {
@@ -16,14 +16,37 @@ export function runsAsRoot(): boolean {
   return false;
 }
 
-/** A fresh root-owned 0755 directory under /tmp, and in it `tmp`: world-writable and sticky, as every user's TMPDIR is. */
-export function sharedTmp(prefix: string): { work: string; shared: string } {
-  const work = mkdtempSync(`/tmp/${prefix}-`);
-  chmodSync(work, 0o755);
-  const shared = join(work, 'tmp');
-  mkdirSync(shared);
-  chmodSync(shared, 0o1777);
-  return { work, shared };
+/** What an attack runs in: the two users, and a /tmp-like directory they share. */
+export interface Scene {
+  readonly victim: User;
+  readonly attacker: User;
+  /** World-writable and sticky, as every user's TMPDIR is (in a root-owned 0755 directory under /tmp). */
+  readonly shared: string;
+  /** A fresh name under `shared`. */
+  fresh(what: string): string;
+}
+
+/** Call inside `describe`: the scene is made before all its tests and removed after. */
+export function attackScene(prefix: string): Scene {
+  let n = 0;
+  let work = '';
+  const scene = {
+    victim: undefined as unknown as User,
+    attacker: undefined as unknown as User,
+    shared: '',
+    fresh: (what: string): string => join(scene.shared, `${what}-${++n}`),
+  };
+  beforeAll(() => {
+    scene.victim = ensureUser('vl-victim');
+    scene.attacker = ensureUser('vl-attacker');
+    work = mkdtempSync(`/tmp/${prefix}-`);
+    chmodSync(work, 0o755);
+    scene.shared = join(work, 'tmp');
+    mkdirSync(scene.shared);
+    chmodSync(scene.shared, 0o1777);
+  });
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+  return scene;
 }
 
 /** The JSON a fixture printed on its line starting `<tag> `, or undefined. */

@@ -17,18 +17,9 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { readLocalLake } from '../helpers/lake.js';
-import {
-  asAttacker,
-  asUser,
-  ensureUser,
-  printed,
-  type Run,
-  runsAsRoot,
-  sharedTmp,
-  type User,
-} from '../helpers/users.js';
+import { asAttacker, asUser, attackScene, printed, type Run, runsAsRoot } from '../helpers/users.js';
 
 const swapVictim = resolve(import.meta.dirname, '../fixtures/swap-victim.mjs');
 const victimScript = resolve(import.meta.dirname, '../fixtures/victim.mjs');
@@ -43,29 +34,19 @@ const secretsIn = (text: string): Set<string> => new Set(text.match(/secret-\d+/
 
 describe('the directories above the spool, against another local user', () => {
   if (!runsAsRoot()) return;
-  let victim: User;
-  let attacker: User;
-  let work: string;
-  let shared: string;
-  let n = 0;
-  /** A fresh name under the shared, sticky, world-writable directory. */
-  const fresh = (what: string): string => join(shared, `${what}-${++n}`);
+  const scene = attackScene('vl-parents');
+  const { fresh } = scene;
   /** A fresh directory of the victim's own, 0700, in its home. */
   const victimDir = (what: string): string => {
-    const dir = mkdtempSync(join(victim.home, `${what}-`));
-    chownSync(dir, victim.uid, victim.gid);
+    const dir = mkdtempSync(join(scene.victim.home, `${what}-`));
+    chownSync(dir, scene.victim.uid, scene.victim.gid);
     return dir;
   };
 
-  beforeAll(() => {
-    victim = ensureUser('vl-victim');
-    attacker = ensureUser('vl-attacker');
-    ({ work, shared } = sharedTmp('vl-parents'));
-  });
   afterAll(() => {
-    rmSync(work, { recursive: true, force: true });
-    for (const e of readdirSync(victim.home))
-      if (/^(sig|lake|spool|target)-/.test(e)) rmSync(join(victim.home, e), { recursive: true, force: true });
+    for (const e of readdirSync(scene.victim.home))
+      if (/^(sig|lake|spool|target)-/.test(e))
+        rmSync(join(scene.victim.home, e), { recursive: true, force: true });
   });
 
   /**
@@ -74,9 +55,9 @@ describe('the directories above the spool, against another local user', () => {
    */
   async function twoPhases(env: Record<string, string>, between: () => void): Promise<Run> {
     const signals = victimDir('sig');
-    const run = asUser(victim, [process.execPath, swapVictim], {
-      HOME: victim.home,
-      TMPDIR: shared,
+    const run = asUser(scene.victim, [process.execPath, swapVictim], {
+      HOME: scene.victim.home,
+      TMPDIR: scene.shared,
       ANALYTICS_LOG_LEVEL: 'warn',
       VL_EVENTS: String(EVENTS),
       VL_SIGNALS: signals,
@@ -102,23 +83,26 @@ describe('the directories above the spool, against another local user', () => {
   it('a spool below a directory the attacker owns is refused: the mid-run swap reads no transcript', async () => {
     // Prepare: the attacker owns the spool's parent (0777), in /tmp.
     const atk = fresh('atk');
-    asAttacker(attacker, `mkdir -m 0777 ${atk}`);
+    asAttacker(scene.attacker, `mkdir -m 0777 ${atk}`);
     // Act: partway through, the attacker renames the spool away and plants a 0777 spool of
     // 0666 segment files, one per name the victim can use, each hard-linked where it keeps them.
     const run = await twoPhases(
       { ANALYTICS_SPOOL_DIR: join(atk, 'spool'), ANALYTICS_LAKE_DIR: join(victimDir('lake'), 'lake') },
       () =>
         asAttacker(
-          attacker,
+          scene.attacker,
           `mv ${atk}/spool ${atk}/old && mkdir ${atk}/spool ${atk}/keep && for i in ${SEGMENT_NAMES}; do f=$(printf 'seg-%016d.log' $i); : > ${atk}/spool/$f; ln ${atk}/spool/$f ${atk}/keep/$f; done`,
         ),
     );
     // Assess
-    const read = asAttacker(attacker, `cat ${atk}/keep/* ${atk}/spool/* ${atk}/old/* 2>/dev/null; true`);
+    const read = asAttacker(
+      scene.attacker,
+      `cat ${atk}/keep/* ${atk}/spool/* ${atk}/old/* 2>/dev/null; true`,
+    );
     expect(secretsIn(read).size, 'transcripts the attacker read').toBe(0);
     expect(run.stdout, run.stderr).toMatch(
       new RegExp(
-        `^ERROR VL_ERR_SPOOL .*${atk} is owned by uid ${attacker.uid}; a directory above private state must be owned by root or by this user`,
+        `^ERROR VL_ERR_SPOOL .*${atk} is owned by uid ${scene.attacker.uid}; a directory above private state must be owned by root or by this user`,
         'm',
       ),
     );
@@ -128,25 +112,25 @@ describe('the directories above the spool, against another local user', () => {
     // Prepare: a safe parent of the victim's own (others may only pass through it).
     const parent = fresh('spool');
     mkdirSync(parent);
-    chownSync(parent, victim.uid, victim.gid);
+    chownSync(parent, scene.victim.uid, scene.victim.gid);
     chmodSync(parent, 0o711);
     const spool = join(parent, 'spool');
     const lake = join(victimDir('lake'), 'lake');
     const keep = fresh('keep');
-    asAttacker(attacker, `mkdir -m 0777 ${keep}`);
+    asAttacker(scene.attacker, `mkdir -m 0777 ${keep}`);
     // Act: someone who can (root here) renames the spool away and puts the attacker's in its place.
     const run = await twoPhases({ ANALYTICS_SPOOL_DIR: spool, ANALYTICS_LAKE_DIR: lake }, () => {
       renameSync(spool, join(parent, 'old'));
       mkdirSync(spool);
-      chownSync(spool, attacker.uid, attacker.gid);
+      chownSync(spool, scene.attacker.uid, scene.attacker.gid);
       chmodSync(spool, 0o777);
       asAttacker(
-        attacker,
+        scene.attacker,
         `for i in ${SEGMENT_NAMES}; do f=$(printf 'seg-%016d.log' $i); : > ${spool}/$f; ln ${spool}/$f ${keep}/$f; done`,
       );
     });
     // Assess
-    const read = asAttacker(attacker, `cat ${keep}/* 2>/dev/null; true`);
+    const read = asAttacker(scene.attacker, `cat ${keep}/* 2>/dev/null; true`);
     expect(secretsIn(read).size, 'transcripts written into the planted files').toBe(0);
     const result = printed<Stats>(run.stdout, 'RESULT');
     expect(result?.spool.mode, run.stdout + run.stderr).toBe('memory');
@@ -159,18 +143,18 @@ describe('the directories above the spool, against another local user', () => {
     // Prepare: the attacker's link in /tmp points at a private directory of the victim's (for now).
     const target = victimDir('target');
     const link = fresh('link');
-    asAttacker(attacker, `ln -s ${target} ${link}`);
+    asAttacker(scene.attacker, `ln -s ${target} ${link}`);
     // Act
-    const run = await asUser(victim, [process.execPath, victimScript], {
-      HOME: victim.home,
-      TMPDIR: shared,
+    const run = await asUser(scene.victim, [process.execPath, victimScript], {
+      HOME: scene.victim.home,
+      TMPDIR: scene.shared,
       ANALYTICS_LOG_LEVEL: 'warn',
       ANALYTICS_SPOOL_DIR: join(link, 'spool'),
       ANALYTICS_LAKE_DIR: join(victimDir('lake'), 'lake'),
     });
     // Assess
     expect(run.stdout, run.stderr).toMatch(
-      new RegExp(`^ERROR VL_ERR_SPOOL .*${link} is owned by uid ${attacker.uid}`, 'm'),
+      new RegExp(`^ERROR VL_ERR_SPOOL .*${link} is owned by uid ${scene.attacker.uid}`, 'm'),
     );
     expect(readdirSync(target), 'nothing created through the link').toEqual([]);
   });
@@ -179,10 +163,10 @@ describe('the directories above the spool, against another local user', () => {
     // Prepare
     const state = fresh('atk-state');
     const tmp = fresh('atk-tmp');
-    asAttacker(attacker, `mkdir -m 0777 ${state} ${tmp}`);
+    asAttacker(scene.attacker, `mkdir -m 0777 ${state} ${tmp}`);
     // Act
-    const run = await asUser(victim, [process.execPath, victimScript], {
-      HOME: victim.home,
+    const run = await asUser(scene.victim, [process.execPath, victimScript], {
+      HOME: scene.victim.home,
       XDG_STATE_HOME: state,
       TMPDIR: tmp,
       ANALYTICS_LOG_LEVEL: 'warn',
@@ -191,8 +175,8 @@ describe('the directories above the spool, against another local user', () => {
     // Assess
     const flushed = printed<Stats>(run.stdout, 'FLUSHED');
     expect(flushed?.spool.mode, run.stdout + run.stderr).toBe('memory');
-    expect(flushed?.spool.reason).toContain(`${state} is owned by uid ${attacker.uid}`);
-    expect(flushed?.spool.reason).toContain(`${tmp} is owned by uid ${attacker.uid}`);
+    expect(flushed?.spool.reason).toContain(`${state} is owned by uid ${scene.attacker.uid}`);
+    expect(flushed?.spool.reason).toContain(`${tmp} is owned by uid ${scene.attacker.uid}`);
     expect([...readdirSync(state), ...readdirSync(tmp)], 'nothing created in them').toEqual([]);
   });
 });

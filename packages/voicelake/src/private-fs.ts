@@ -17,7 +17,7 @@ import {
   unlinkSync,
   writeSync,
 } from 'node:fs';
-import { type FileHandle, mkdir, open, unlink } from 'node:fs/promises';
+import { type FileHandle, lstat, mkdir, open, unlink } from 'node:fs/promises';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { ancestorsProblem } from './safe-path.js';
 
@@ -147,9 +147,34 @@ export function privateTreeProblem(base: string, dir: string): string | undefine
   return undefined;
 }
 
-/** Create a directory tree for the lake: every directory created here is 0700. Returns the first one created, if any. */
-export async function mkdirPrivate(dir: string): Promise<string | undefined> {
-  return mkdir(dir, { recursive: true, mode: DIR_MODE });
+/**
+ * Make `root` and every directory from it down to `root/rel`, each created 0700 (one level at a
+ * time) and checked without following a symlink: a real directory of this user with no group or
+ * other bits, `root` below safe directories only. Throws an Error naming the path and the reason.
+ * Returns the first directory created, if any.
+ */
+export async function mkdirPrivate(root: string, rel: string): Promise<string | undefined> {
+  const above = ancestorsProblem(root);
+  if (above !== undefined) throw new Error(`${root} is below an unsafe directory: ${above}`);
+  let created = await mkdir(root, { recursive: true, mode: DIR_MODE });
+  let at = root;
+  for (const part of ['', ...rel.split(sep).filter((p) => p !== '' && p !== '.')]) {
+    at = join(at, part);
+    if (part !== '') {
+      try {
+        await mkdir(at, { mode: DIR_MODE });
+        created ??= at;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+    }
+    const st = await lstat(at);
+    if (st.isSymbolicLink())
+      throw new Error(`${at} is a symlink; nothing in the lake is followed through one`);
+    const problem = privateDirProblem(st);
+    if (problem) throw new Error(`${at} ${problem}`);
+  }
+  return created;
 }
 
 /** fsync a directory (its entries: a file renamed into it, a directory created in it), never through a symlink. */

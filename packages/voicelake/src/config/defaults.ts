@@ -175,7 +175,12 @@ export const OPTION_DOCS: readonly OptionDoc[] = [
     default: 'cloudWatch.maxEventBytes',
     doc: 'Per-event size limit (message + 26 bytes); larger messages are truncated and marked.',
   },
-  { option: 'local.dir', env: 'ANALYTICS_LAKE_DIR', default: 'local.dir', doc: 'Local lake directory.' },
+  {
+    option: 'local.dir',
+    env: 'ANALYTICS_LAKE_DIR',
+    default: 'local.dir',
+    doc: 'Local lake directory: private to the user (0700, no symlink), below directories only root or the user can write; else a `ConfigError`.',
+  },
   { option: 'local.prefix', default: 'local.prefix', doc: 'Prefix inside the lake directory.' },
   { option: 'local.intervalMs', default: 'local.intervalMs', doc: 'Longest an event waits, ms.' },
   {
@@ -199,7 +204,7 @@ export const OPTION_DOCS: readonly OptionDoc[] = [
   {
     option: 'spool.dir',
     env: 'ANALYTICS_SPOOL_DIR',
-    doc: 'Spool directory (`off` disables). Default: a private per-user directory per process, see docs/at-scale.md.',
+    doc: 'Spool directory (`off` disables): private to the user, below directories only root or the user can write; else a `SpoolError`. Default: a private per-user directory per process, see docs/at-scale.md.',
   },
   {
     option: 'spool.maxBytes',

@@ -15,7 +15,7 @@ import { DirReplacedError, ensurePrivateDir, verifyDir } from '../private-fs.js'
 import { RecordWindow } from '../record-window.js';
 import { type BackoffPolicy, backoffMs } from '../retry.js';
 import { Debounced } from '../timers.js';
-import { CursorStore, loadCursors } from './cursor-store.js';
+import { CursorStore, loadCursors, unprovenBacklog } from './cursor-store.js';
 import { encodeFrames, frameSize } from './frame.js';
 import { acquireLock, HEARTBEAT_MS, LOCK_STALE_MS, type SpoolLock } from './lock.js';
 import { readSpool } from './read.js';
@@ -64,7 +64,10 @@ export interface SpoolStats {
   /** Torn or corrupt tails truncated at open (count of segments) and records lost with them. */
   readonly corruptTails: number;
   readonly corruptRecords: number;
-  /** 1 when `cursors.json` was unreadable at open: delivery restarted at the oldest record. */
+  /**
+   * 1 when `cursors.json` was unreadable at open in a spool without segments (nothing to deliver:
+   * it starts afresh). With segments, an unreadable one makes the spool not this process's.
+   */
   readonly corruptCursors: number;
   /** Failed group commits (disk full, I/O error). */
   readonly writeErrors: number;
@@ -137,6 +140,8 @@ export class Spool implements EventLog {
     const lock = acquireLock(options.dir, heartbeatMs);
     try {
       const loaded = loadCursors(options.dir);
+      const unproven = unprovenBacklog(options.dir, loaded);
+      if (unproven !== undefined) throw new SpoolError(unproven);
       if (loaded.identity !== undefined && loaded.identity !== options.identity) {
         throw new SpoolError(
           `spool directory ${options.dir} holds events for other destinations (${loaded.identity}); ` +
