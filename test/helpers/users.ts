@@ -3,9 +3,57 @@
  * throwaway users, a victim and an attacker, with `setpriv`.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+
+/** True when the suite runs as root; otherwise registers one failing test saying so. Call inside `describe`. */
+export function runsAsRoot(): boolean {
+  if (process.getuid?.() === 0) return true;
+  it('runs as root to create real users (CI does)', () => {
+    expect(process.getuid?.(), 'these tests need root: run npm test as root, as .ci/run does').toBe(0);
+  });
+  return false;
+}
+
+/** What an attack runs in: the two users, and a /tmp-like directory they share. */
+export interface Scene {
+  readonly victim: User;
+  readonly attacker: User;
+  /** World-writable and sticky, as every user's TMPDIR is (in a root-owned 0755 directory under /tmp). */
+  readonly shared: string;
+  /** A fresh name under `shared`. */
+  fresh(what: string): string;
+}
+
+/** Call inside `describe`: the scene is made before all its tests and removed after. */
+export function attackScene(prefix: string): Scene {
+  let n = 0;
+  let work = '';
+  const scene = {
+    victim: undefined as unknown as User,
+    attacker: undefined as unknown as User,
+    shared: '',
+    fresh: (what: string): string => join(scene.shared, `${what}-${++n}`),
+  };
+  beforeAll(() => {
+    scene.victim = ensureUser('vl-victim');
+    scene.attacker = ensureUser('vl-attacker');
+    work = mkdtempSync(`/tmp/${prefix}-`);
+    chmodSync(work, 0o755);
+    scene.shared = join(work, 'tmp');
+    mkdirSync(scene.shared);
+    chmodSync(scene.shared, 0o1777);
+  });
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+  return scene;
+}
+
+/** The JSON a fixture printed on its line starting `<tag> `, or undefined. */
+export function printed<T>(stdout: string, tag: string): T | undefined {
+  const line = stdout.split('\n').find((l) => l.startsWith(`${tag} `));
+  return line === undefined ? undefined : (JSON.parse(line.slice(tag.length + 1)) as T);
+}
 
 export interface User {
   readonly name: string;
@@ -76,7 +124,8 @@ export function asUser(
   });
 }
 
-export const asAttacker = (user: User, script: string): void => {
+/** Run `script` as `user` with umask 000; returns what it printed (throws if it fails). */
+export const asAttacker = (user: User, script: string): string =>
   execFileSync('setpriv', [
     '--reuid',
     String(user.uid),
@@ -86,8 +135,7 @@ export const asAttacker = (user: User, script: string): void => {
     'sh',
     '-c',
     `umask 000; ${script}`,
-  ]);
-};
+  ]).toString();
 
 /** Every file and directory under `dir` with its mode, without following symlinks. */
 export function modes(dir: string): { path: string; dir: boolean; mode: string }[] {

@@ -5,7 +5,7 @@
  * headers. Each case fails on the code before the fix.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -115,11 +115,13 @@ describe('replayed plans are validated before their keys are used', () => {
 
 describe('a spool belongs to its destinations', () => {
   it("app B never delivers app A's backlog; A's next process does", async () => {
-    // Prepare: app A is killed with events in its default spool (its lake path is blocked by a file).
+    // Prepare: app A is killed with events in its default spool (its lake's year directory is blocked by a file).
     const state = tempDir('vl-apps-state');
     const base = tempDir('vl-apps');
     const lakeA = join(base, 'lake-a');
-    writeFileSync(lakeA, 'not a directory');
+    mkdirSync(lakeA, { mode: 0o700 });
+    const blocked = join(lakeA, partitionPath(Date.now()).split('/')[0] as string);
+    writeFileSync(blocked, 'not a directory');
     const env = { XDG_STATE_HOME: state, ANALYTICS_LOG_LEVEL: 'error', VL_EVENTS: '30' };
     const a = startNode(call, { ...env, ANALYTICS_LAKE_DIR: lakeA, VL_MODE: 'kill' });
     await a.waitFor('FLUSHED');
@@ -130,7 +132,7 @@ describe('a spool belongs to its destinations', () => {
     const b = await runNode(call, { ...env, ANALYTICS_LAKE_DIR: join(base, 'lake-b') });
     const bStats = resultOf<{ stats: { adoption?: { adopted: number } } }>(b.stdout).stats;
     const { rmSync } = await import('node:fs');
-    rmSync(lakeA);
+    rmSync(blocked);
     const a2 = await runNode(call, { ...env, ANALYTICS_LAKE_DIR: lakeA });
     // Assess
     const pidsB = new Set(
@@ -163,36 +165,6 @@ describe('a spool belongs to its destinations', () => {
     await createAnalytics(a).close();
     const b = { ...a, local: { dir: tempDir('vl-ident-b') } };
     expect(() => createAnalytics(b)).toThrow(/holds events for other destinations/);
-  });
-});
-
-describe('a corrupt cursors.json', () => {
-  it('restarts delivery at the oldest retained event, warns and counts it: nothing is lost', async () => {
-    // Prepare: 40 events left undelivered, then the cursor file is garbage.
-    const dir = tempDir('vl-corrupt');
-    const lake = tempDir('vl-corrupt-lake');
-    const options: Options = {
-      s3: false,
-      cloudWatch: false,
-      local: { dir: lake },
-      spool: { dir },
-      logger: silentLogger,
-      env: {},
-    };
-    await spoolWithForgedPlan(options, 'local', [], 40);
-    writeFileSync(join(dir, 'cursors.json'), '{"version":1,"destinations":{"local":{"seq":"');
-    const warnings: string[] = [];
-    const logger = {
-      ...silentLogger,
-      warn: (_o: object | string, m?: string) => void warnings.push(String(m ?? _o)),
-    };
-    // Act
-    const analytics = createAnalytics({ ...options, logger });
-    await analytics.close({ timeoutMs: 10_000 });
-    // Assess
-    expect(readLocalLake(lake), 'the backlog behind the corrupt cursors is delivered').toHaveLength(40);
-    expect(analytics.stats().spool).toMatchObject({ mode: 'disk', corruptCursors: 1 });
-    expect(warnings.join('\n')).toMatch(/cursors\.json is unreadable/);
   });
 });
 

@@ -75,8 +75,10 @@ export class Analytics {
     this.#config = resolveConfig(options);
     const { logger } = this.#config;
     this.#redact = redactPolicy(this.#config.redact, this.#redacted);
+    // Sinks first: one that refuses its configuration (an unsafe lake directory) leaves no spool locked.
+    const sinks = createSinks(this.#config);
     this.#log = openLog(this.#config);
-    this.#destinations = createSinks(this.#config).map(
+    this.#destinations = sinks.map(
       ({ sink, intervalMs }) => new Destination(sink, this.#log.log, { intervalMs, logger }),
     );
     const { root, state } = this.#log;

@@ -1,7 +1,8 @@
 /**
  * File access for state that holds personal data (the spool, the local lake): directories
  * 0700 and files 0600 whatever the umask, symlinks never followed (`O_NOFOLLOW`), temporary
- * files created exclusively (`O_EXCL`), and a directory someone else could write refused.
+ * files created exclusively (`O_EXCL`), a directory someone else could write refused, and so
+ * is one below a directory someone else could write (safe-path.ts).
  */
 import {
   closeSync,
@@ -16,8 +17,9 @@ import {
   unlinkSync,
   writeSync,
 } from 'node:fs';
-import { type FileHandle, mkdir, open, unlink } from 'node:fs/promises';
+import { type FileHandle, lstat, mkdir, open, unlink } from 'node:fs/promises';
 import { isAbsolute, join, relative, sep } from 'node:path';
+import { ancestorsProblem } from './safe-path.js';
 
 const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_APPEND, O_NOFOLLOW, O_DIRECTORY } = constants;
 
@@ -26,8 +28,8 @@ export const DIR_MODE = 0o700;
 
 /** Flags: read an existing file, never through a symlink. */
 export const READ = O_RDONLY | O_NOFOLLOW;
-/** Flags: append to a file, creating it 0600 if missing, never through a symlink. */
-export const APPEND = O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW;
+/** Flags: append to a file that exists, never through a symlink. */
+const APPEND = O_WRONLY | O_APPEND | O_NOFOLLOW;
 /** Flags: create a new file exclusively (fails if anything, a symlink included, is there). */
 export const CREATE_NEW = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
 
@@ -44,12 +46,26 @@ export function privateDirProblem(st: Stats): string | undefined {
   return undefined;
 }
 
+/** Which directory a path named when it was checked: a path that later names another was replaced. */
+export interface DirIdentity {
+  readonly dev: number;
+  readonly ino: number;
+}
+
 /**
  * Create `dir` (and missing parents) 0700, then check, without following a symlink, that it
- * is a real directory of this user with no group or other bits. Throws an Error saying why.
+ * is a real directory of this user with no group or other bits, below safe directories only
+ * (checked before anything is created, and again after). Throws an Error naming the path and
+ * saying why. Returns the directory's identity, for {@link verifyDir}.
  */
-export function ensurePrivateDir(dir: string): void {
+export function ensurePrivateDir(dir: string): DirIdentity {
+  const unsafe = (): void => {
+    const problem = ancestorsProblem(dir);
+    if (problem !== undefined) throw new Error(`${dir} is below an unsafe directory: ${problem}`);
+  };
+  unsafe();
   mkdirSync(dir, { recursive: true, mode: DIR_MODE });
+  unsafe();
   let fd: number;
   try {
     fd = openSync(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
@@ -59,10 +75,35 @@ export function ensurePrivateDir(dir: string): void {
     throw error;
   }
   try {
-    const problem = privateDirProblem(fstatSync(fd));
+    const st = fstatSync(fd);
+    const problem = privateDirProblem(st);
     if (problem) throw new Error(`${dir} ${problem}`);
+    return { dev: st.dev, ino: st.ino };
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * Throw unless `dir` still names the directory `id` (a real directory, not a symlink): called
+ * before every file is created in it, so a directory renamed away and replaced is never written.
+ */
+export function verifyDir(dir: string, id: DirIdentity): void {
+  let st: Stats;
+  try {
+    st = lstatSync(dir);
+  } catch (error) {
+    throw new DirReplacedError(`${dir} is gone (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  if (!st.isDirectory() || st.dev !== id.dev || st.ino !== id.ino)
+    throw new DirReplacedError(`${dir} was replaced by another ${st.isSymbolicLink() ? 'symlink' : 'entry'}`);
+}
+
+/** A private directory's path names another directory (or nothing) than the one checked. */
+export class DirReplacedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DirReplacedError';
   }
 }
 
@@ -86,6 +127,8 @@ export function ensurePrivateTree(base: string, dir: string): void {
  * existing directory from `base` down to `dir` that is not private. Undefined when it would work.
  */
 export function privateTreeProblem(base: string, dir: string): string | undefined {
+  const above = ancestorsProblem(base);
+  if (above !== undefined) return `${base} is below an unsafe directory: ${above}`;
   const rel = relative(base, dir);
   const paths = [base];
   for (const part of rel.split(sep).filter(Boolean))
@@ -104,9 +147,34 @@ export function privateTreeProblem(base: string, dir: string): string | undefine
   return undefined;
 }
 
-/** Create a directory tree for the lake: every directory created here is 0700. Returns the first one created, if any. */
-export async function mkdirPrivate(dir: string): Promise<string | undefined> {
-  return mkdir(dir, { recursive: true, mode: DIR_MODE });
+/**
+ * Make `root` and every directory from it down to `root/rel`, each created 0700 (one level at a
+ * time) and checked without following a symlink: a real directory of this user with no group or
+ * other bits, `root` below safe directories only. Throws an Error naming the path and the reason.
+ * Returns the first directory created, if any.
+ */
+export async function mkdirPrivate(root: string, rel: string): Promise<string | undefined> {
+  const above = ancestorsProblem(root);
+  if (above !== undefined) throw new Error(`${root} is below an unsafe directory: ${above}`);
+  let created = await mkdir(root, { recursive: true, mode: DIR_MODE });
+  let at = root;
+  for (const part of ['', ...rel.split(sep).filter((p) => p !== '' && p !== '.')]) {
+    at = join(at, part);
+    if (part !== '') {
+      try {
+        await mkdir(at, { mode: DIR_MODE });
+        created ??= at;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+    }
+    const st = await lstat(at);
+    if (st.isSymbolicLink())
+      throw new Error(`${at} is a symlink; nothing in the lake is followed through one`);
+    const problem = privateDirProblem(st);
+    if (problem) throw new Error(`${at} ${problem}`);
+  }
+  return created;
 }
 
 /** fsync a directory (its entries: a file renamed into it, a directory created in it), never through a symlink. */
@@ -191,7 +259,26 @@ export async function openNew(path: string): Promise<FileHandle> {
   }
 }
 
-/** Open a file to append to, created 0600 if missing, never through a symlink. */
-export function openAppend(path: string): Promise<FileHandle> {
-  return open(path, APPEND, FILE_MODE);
+/**
+ * Open a file to append to: created exclusively 0600 when `create` (whatever is at the path, a
+ * planted file or a symlink, makes it fail), else an existing file that must be a regular file of
+ * this user, private, with no other link to it. Never through a symlink.
+ */
+export async function openAppend(path: string, create: boolean): Promise<FileHandle> {
+  if (create) return open(path, APPEND | O_CREAT | O_EXCL, FILE_MODE);
+  const handle = await open(path, APPEND);
+  const st = await handle.stat();
+  const uid = myUid();
+  const problem = !st.isFile()
+    ? 'is not a regular file'
+    : uid !== undefined && st.uid !== uid
+      ? `is owned by uid ${st.uid}, not by this user`
+      : (st.mode & 0o077) !== 0
+        ? `has mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}, not 0600`
+        : st.nlink !== 1
+          ? `has ${st.nlink} links: another name reads it`
+          : undefined;
+  if (problem === undefined) return handle;
+  await handle.close();
+  throw new Error(`${path} ${problem}`);
 }

@@ -22,10 +22,9 @@ function describe(status: SpoolStatus, now: number): string[] {
   const lines = [
     `spool ${status.dir}: ${formatCount(status.records)} events in ${status.segments} segment${status.segments === 1 ? '' : 's'}, ${formatBytes(status.diskBytes)} on disk${owner}`,
   ];
-  if (status.corruptCursors)
-    lines.push(
-      `  cursors.json is unreadable (${status.corruptCursors}): delivery restarts at the oldest event`,
-    );
+  if (status.undeliverable) lines.push(`  not delivered: ${status.undeliverable}`);
+  else if (status.corruptCursors)
+    lines.push(`  cursors.json is unreadable (${status.corruptCursors}): the next process starts it afresh`);
   lines.push(
     `  ${'destination'.padEnd(12)} ${'pending'.padStart(10)} ${'bytes'.padStart(11)} ${'oldest'.padStart(9)}  in flight`,
     ...status.destinations.map(

@@ -9,7 +9,7 @@ import { isAbsolute, join, sep } from 'node:path';
 import { QueryError } from 'voicelake';
 import { compactedDays } from './compacted.js';
 import { LocalStore } from './local-store.js';
-import { type LakeLocation, lakeDir, lakePrefix, withSlash } from './location.js';
+import { type LakeLocation, lakeDir, lakePrefix } from './location.js';
 import { byKey, parseKey, readNoFollow, walkPartitions } from './partitions.js';
 import type { DayRange, LakeObject, LakeSource, SyncResult } from './source.js';
 import type { LakeStore } from './store.js';

@@ -179,7 +179,7 @@ export const OPTION_DOCS: readonly OptionDoc[] = [
     option: 'local.dir',
     env: 'ANALYTICS_LAKE_DIR',
     default: 'local.dir',
-    doc: 'Local lake directory. A path with a `year=`, `month=` or `day=` segment, in any case, is a `ConfigError`: readers would date every event by it.',
+    doc: 'Local lake directory: private to the user (0700, no symlink), below directories only root or the user can write; else a `ConfigError`. A path with a `year=`, `month=` or `day=` segment, in any case, is a `ConfigError` too: readers would date every event by it.',
   },
   {
     option: 'local.prefix',
@@ -208,7 +208,7 @@ export const OPTION_DOCS: readonly OptionDoc[] = [
   {
     option: 'spool.dir',
     env: 'ANALYTICS_SPOOL_DIR',
-    doc: 'Spool directory (`off` disables). Default: a private per-user directory per process, see docs/at-scale.md.',
+    doc: 'Spool directory (`off` disables): private to the user, below directories only root or the user can write; else a `SpoolError`. Default: a private per-user directory per process, see docs/at-scale.md.',
   },
   {
     option: 'spool.maxBytes',

@@ -8,9 +8,10 @@
 import { randomBytes } from 'node:crypto';
 import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { ConfigError } from '../errors.js';
 import type { EventRecord } from '../event.js';
 import type { Logger } from '../logger.js';
-import { mkdirPrivate, openNew, syncDir } from '../private-fs.js';
+import { mkdirPrivate, openNew, privateTreeProblem, syncDir } from '../private-fs.js';
 import { type LakePlan, planLake, sendLakePlan } from './lake.js';
 import type { SendReport, Sink, SinkOutcome } from './types.js';
 
@@ -27,8 +28,16 @@ export class LocalSink implements Sink<LakePlan> {
   readonly name = 'local';
   readonly limits: { maxEvents: number; maxBytes: number };
 
+  /**
+   * Throws a `ConfigError` naming the path and the reason when the lake directory is unsafe: not
+   * a private directory of this user (a symlink, another owner, group or other bits), or below a
+   * directory another user can write. A missing one is created private at the first write.
+   */
   constructor(private readonly options: LocalSinkOptions) {
     this.limits = { maxEvents: options.maxEvents, maxBytes: options.maxBytes };
+    const problem = privateTreeProblem(options.dir, options.dir);
+    if (problem !== undefined)
+      throw new ConfigError(`unusable local lake directory ${options.dir}: ${problem}`);
   }
 
   prepare(records: readonly EventRecord[], meta?: unknown): LakePlan {
@@ -40,7 +49,7 @@ export class LocalSink implements Sink<LakePlan> {
       plan,
       report,
       signal,
-      (key, body) => writeAtomic(join(this.options.dir, key), body),
+      (key, body) => writeAtomic(this.options.dir, key, body),
       (key) => this.options.logger.debug(`Analytics written to local lake: ${join(this.options.dir, key)}`),
       4,
       this.options.gzipLevel,
@@ -51,14 +60,21 @@ export class LocalSink implements Sink<LakePlan> {
 }
 
 /**
- * Write a lake file 0600 (directories 0700): a dot-temp file created exclusively, fsynced,
- * renamed, then its directory fsynced (and the parents of directories just created), so that
- * the file survives a power loss before the spool lets go of its events. A failed write leaves
- * no temp file behind.
+ * Write the lake file `key` under `root` 0600 (directories 0700, each checked: no symlink is
+ * followed, none of them may be another user's or open to others; a `ConfigError` says which and
+ * why): a dot-temp file created exclusively, fsynced, renamed, then its directory fsynced (and the
+ * parents of directories just created), so that the file survives a power loss before the spool
+ * lets go of its events. A failed write leaves no temp file behind.
  */
-async function writeAtomic(path: string, body: Buffer): Promise<void> {
+async function writeAtomic(root: string, key: string, body: Buffer): Promise<void> {
+  const path = join(root, key);
   const dir = dirname(path);
-  const created = await mkdirPrivate(dir);
+  let created: string | undefined;
+  try {
+    created = await mkdirPrivate(root, dirname(key));
+  } catch (error) {
+    throw new ConfigError(`unusable local lake directory: ${(error as Error).message}`, { cause: error });
+  }
   const tmp = join(dir, `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
   try {
     const handle = await openNew(tmp);

@@ -3,7 +3,8 @@
  * the batch in flight with its plan (persisted before the first attempt, so a replay after a
  * crash reuses the same S3 keys). Stored in `cursors.json`, written atomically (exclusive
  * temp file, fsync, rename) with the destination identity the spool feeds. What is read back
- * is validated: a corrupt file restarts every destination at the oldest retained record.
+ * is validated: a segment backlog without a readable identity is no one's (never delivered);
+ * a corrupt file of a spool without segments restarts every destination afresh.
  */
 import { randomBytes } from 'node:crypto';
 import { renameSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { Inflight, Registration } from '../event-log.js';
 import { openNew, readPrivate, writeNewSync } from '../private-fs.js';
+import { segmentStarts } from './segments.js';
 
 export interface CursorState {
   seq: number;
@@ -68,6 +70,22 @@ export function loadCursors(dir: string): LoadedCursors {
   }
 }
 
+/**
+ * Why the events in `dir` cannot be shown to be for any destination, or undefined when they can
+ * (or there are none): segment files, but no cursors.json, an unreadable one, or one without the
+ * destination identity. Such a backlog is never delivered: "not ours" is the only safe reading.
+ */
+export function unprovenBacklog(dir: string, loaded: LoadedCursors): string | undefined {
+  if (loaded.identity !== undefined) return undefined;
+  const segments = segmentStarts(dir).length;
+  if (segments === 0) return undefined;
+  const why =
+    loaded.corrupt !== undefined
+      ? `its ${CURSORS_FILE} is unreadable (${loaded.corrupt})`
+      : `its ${CURSORS_FILE} is missing or names no destinations`;
+  return `spool directory ${dir} holds ${segments} segment file${segments === 1 ? '' : 's'}, but ${why}: no process can tell which destinations they are for, so none delivers them. Move the directory aside, or restore its ${CURSORS_FILE}.`;
+}
+
 const serialize = (identity: string, cursors: CursorFile): string =>
   JSON.stringify({ version: 1, identity, destinations: cursors });
 
@@ -82,7 +100,13 @@ export class CursorStore {
   #dirty = false;
   #chain: Promise<void> = Promise.resolve();
 
-  constructor(dir: string, identity: string, loaded: LoadedCursors) {
+  constructor(
+    dir: string,
+    identity: string,
+    loaded: LoadedCursors,
+    /** Throws unless `dir` is still the directory opened: checked before every write. */
+    private readonly guard: () => void = () => undefined,
+  ) {
     this.#dir = dir;
     this.#identity = identity;
     this.#cursors = loaded.cursors;
@@ -149,6 +173,7 @@ export class CursorStore {
 
   /** Write the file now, synchronously (at open, so the identity is recorded before any event). */
   persistSync(): void {
+    this.guard();
     const tmp = tempName(this.#dir);
     writeNewSync(tmp, serialize(this.#identity, this.#snapshot()));
     renameSync(tmp, join(this.#dir, CURSORS_FILE));
@@ -162,6 +187,7 @@ export class CursorStore {
       this.#dirty = false;
       const tmp = tempName(this.#dir);
       try {
+        this.guard();
         const handle = await openNew(tmp);
         try {
           await handle.writeFile(serialize(this.#identity, this.#snapshot()));

@@ -5,7 +5,8 @@
  * under a second, short-lived lock (`LOCK.takeover`), and the stale owner is re-checked inside
  * it, so two processes racing for one dead owner's spool never both win.
  *
- * Gone means: on this host, a dead pid, a pid reused by another process, or a previous boot;
+ * Gone means: on this host, a dead pid, a pid reused by another process (or a lock that names no
+ * start time, where start times can be read), or a previous boot;
  * on another host (another container sharing the volume: pids mean nothing across hosts), a
  * heartbeat older than {@link LOCK_STALE_MS}. A lock from another host without a heartbeat
  * (written by an older voicelake) is never taken over: its owner may still be running.
@@ -86,12 +87,15 @@ function startTimeOf(pid: number): string {
   return rest[19] ?? '';
 }
 
+/** This process's start time: '' where start times cannot be read (no /proc). */
+const OWN_START = startTimeOf(process.pid);
+
 function me(heartbeatMs: number): LockOwner {
   return {
     pid: process.pid,
     host: hostname(),
     bootId: BOOT_ID,
-    startTime: startTimeOf(process.pid),
+    startTime: OWN_START,
     token: randomBytes(8).toString('hex'),
     heartbeatMs,
   };
@@ -165,9 +169,12 @@ export function ownerAlive(owner: LockRecord | undefined, now: number = Date.now
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
   }
+  // Without /proc there are no start times: a pid in use is all there is to go by.
+  if (OWN_START === '') return true;
+  // The pid is in use; it is the owner only if it started when the owner did. A lock that names
+  // no start time (forged, or damaged) cannot show it is that process's: not alive.
   const started = startTimeOf(owner.pid);
-  // The pid is in use; it is the owner only if it started when the owner did.
-  return owner.startTime === '' || started === '' || started === owner.startTime;
+  return owner.startTime !== '' && started === owner.startTime;
 }
 
 /** Directories locked by this process: a second `Analytics` on the same spool is refused too. */

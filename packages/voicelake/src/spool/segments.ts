@@ -2,7 +2,8 @@
  * The spool's segment files: `seg-<first seq, 16 digits>.log`, each a run of framed records.
  * This module owns them: recovery at open (a torn or corrupt tail is truncated), appending
  * with a cut-back on a failed write, fdatasync, reading back through a small decode cache,
- * and deletion. Files are opened without following symlinks and created 0600.
+ * and deletion. Files are opened without following symlinks; each is created exclusively, 0600,
+ * after checking that the directory is still the one opened (`guard`).
  */
 import { readdirSync } from 'node:fs';
 import { type FileHandle, open, unlink } from 'node:fs/promises';
@@ -24,6 +25,8 @@ export interface Segment {
   writtenBytes: number;
   /** A failed write could not be cut back yet: the next write cuts first. */
   torn?: boolean;
+  /** Its file was created (or recovered): it is reopened, never created again. */
+  created?: boolean;
 }
 
 /** Read errors that pass: the segment is read again later rather than skipped. */
@@ -76,6 +79,8 @@ export class SegmentSet {
   constructor(
     readonly dir: string,
     readonly segmentBytes: number,
+    /** Throws unless `dir` is still the directory opened: called before every file is opened for writing. */
+    private readonly guard: () => void = () => undefined,
   ) {}
 
   get first(): Segment | undefined {
@@ -114,7 +119,15 @@ export class SegmentSet {
           'spool segment had a torn or corrupt tail; truncated after the last complete record',
         );
       }
-      this.#list.push({ start, count, globalStart: this.#totalBytes, size, path, writtenBytes: size });
+      this.#list.push({
+        start,
+        count,
+        globalStart: this.#totalBytes,
+        size,
+        path,
+        writtenBytes: size,
+        created: true,
+      });
       this.#totalBytes += size;
     }
     const last = this.#list[this.#list.length - 1];
@@ -207,7 +220,11 @@ export class SegmentSet {
         cutBack(segment);
         segment.torn = false;
       }
-      segment.handle ??= await openAppend(segment.path);
+      if (segment.handle === undefined) {
+        this.guard();
+        segment.handle = await openAppend(segment.path, segment.created !== true);
+        segment.created = true;
+      }
       // Its own reference: dropping the segment (spool full) meanwhile clears `segment.handle`.
       const handle = segment.handle;
       for (let at = 0; at < frames.length; ) {
@@ -218,8 +235,9 @@ export class SegmentSet {
     } catch (error) {
       await segment.handle?.close().catch(() => undefined);
       segment.handle = undefined;
+      // A file this spool never created (the exclusive create failed) is not its to cut.
       try {
-        cutBack(segment);
+        if (segment.created) cutBack(segment);
       } catch {
         segment.torn = true; // cut before the next write
       }

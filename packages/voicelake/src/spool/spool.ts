@@ -11,17 +11,18 @@ import type { EventRecord } from '../event.js';
 import type { EventLog, Inflight, ReadResult, Registration } from '../event-log.js';
 import type { Logger } from '../logger.js';
 import { FLUSH_OUTCOMES, type FlushOutcome } from '../outcomes.js';
-import { ensurePrivateDir } from '../private-fs.js';
+import { DirReplacedError, ensurePrivateDir, verifyDir } from '../private-fs.js';
 import { RecordWindow } from '../record-window.js';
 import { type BackoffPolicy, backoffMs } from '../retry.js';
 import { Debounced } from '../timers.js';
-import { CursorStore, loadCursors } from './cursor-store.js';
+import { CursorStore, loadCursors, unprovenBacklog } from './cursor-store.js';
 import { encodeFrames, frameSize } from './frame.js';
 import { acquireLock, HEARTBEAT_MS, LOCK_STALE_MS, type SpoolLock } from './lock.js';
 import { readSpool } from './read.js';
 import { SegmentSet } from './segments.js';
 
 const LOCK_LOST = `the spool lock was taken over by another process (another host saw no heartbeat for ${LOCK_STALE_MS / 60_000} minutes or more, or the lock was removed)`;
+const DIR_LOST = 'the spool directory was renamed away or replaced';
 
 /** A failed group commit is retried after a full-jitter backoff of up to 250 ms, doubling to 30 s. */
 const COMMIT_BACKOFF: BackoffPolicy = { baseMs: 250, capMs: 30_000 };
@@ -63,7 +64,10 @@ export interface SpoolStats {
   /** Torn or corrupt tails truncated at open (count of segments) and records lost with them. */
   readonly corruptTails: number;
   readonly corruptRecords: number;
-  /** 1 when `cursors.json` was unreadable at open: delivery restarted at the oldest record. */
+  /**
+   * 1 when `cursors.json` was unreadable at open in a spool without segments (nothing to deliver:
+   * it starts afresh). With segments, an unreadable one makes the spool not this process's.
+   */
   readonly corruptCursors: number;
   /** Failed group commits (disk full, I/O error). */
   readonly writeErrors: number;
@@ -109,19 +113,26 @@ export class Spool implements EventLog {
    * what this process would have written, not files.
    */
   #lost = false;
+  /** Why `#lost`: the lock was taken over, or the directory is not the one opened any more. */
+  #lostReason = LOCK_LOST;
+  /** Throws `DirReplacedError` unless the spool's path still names the directory opened. */
+  readonly #guard: () => void;
 
-  private constructor(options: SpoolOptions, lock: SpoolLock, cursors: CursorStore) {
+  private constructor(options: SpoolOptions, lock: SpoolLock, cursors: CursorStore, guard: () => void) {
     this.#o = options;
     this.#lock = lock;
     this.#cursors = cursors;
-    this.#segments = new SegmentSet(options.dir, options.segmentBytes);
+    this.#guard = guard;
+    this.#segments = new SegmentSet(options.dir, options.segmentBytes, guard);
     this.#commits = new Debounced(options.commitIntervalMs, () => this.#commit());
   }
 
   /** Open (or create) the spool directory, take its lock, and recover what a previous process left. */
   static open(options: SpoolOptions): Spool {
+    let guard: () => void;
     try {
-      ensurePrivateDir(options.dir);
+      const id = ensurePrivateDir(options.dir);
+      guard = () => verifyDir(options.dir, id);
     } catch (error) {
       throw new SpoolError(`unusable spool directory: ${(error as Error).message}`, { cause: error });
     }
@@ -129,13 +140,16 @@ export class Spool implements EventLog {
     const lock = acquireLock(options.dir, heartbeatMs);
     try {
       const loaded = loadCursors(options.dir);
+      const unproven = unprovenBacklog(options.dir, loaded);
+      if (unproven !== undefined) throw new SpoolError(unproven);
       if (loaded.identity !== undefined && loaded.identity !== options.identity) {
         throw new SpoolError(
           `spool directory ${options.dir} holds events for other destinations (${loaded.identity}); ` +
             `they are only delivered by a process configured for those. Use another spool directory.`,
         );
       }
-      const spool = new Spool(options, lock, new CursorStore(options.dir, options.identity, loaded));
+      const cursors = new CursorStore(options.dir, options.identity, loaded, guard);
+      const spool = new Spool(options, lock, cursors, guard);
       if (loaded.corrupt !== undefined) {
         spool.#corruptCursors = 1;
         options.logger.warn(
@@ -245,7 +259,7 @@ export class Spool implements EventLog {
   stats(): SpoolStats {
     return {
       mode: this.#lost ? 'memory' : 'disk',
-      ...(this.#lost ? { reason: LOCK_LOST } : {}),
+      ...(this.#lost ? { reason: this.#lostReason } : {}),
       dir: this.#o.dir,
       diskBytes: this.heldBytes,
       segments: this.#segments.length,
@@ -284,6 +298,12 @@ export class Spool implements EventLog {
   }
 
   #beat(): void {
+    try {
+      this.#guard();
+    } catch (error) {
+      this.#lose(error as Error);
+      return;
+    }
     const result = this.#lock.refresh();
     if (result === 'ours') return;
     if (result === 'unknown') {
@@ -293,13 +313,27 @@ export class Spool implements EventLog {
     // Only possible if this process looked dead to another host for LOCK_STALE_MS (a clock far
     // off, or a process frozen for minutes), or someone removed the lock: leave the directory
     // to its new owner, and say so once, loudly.
+    this.#lose(undefined);
+  }
+
+  /**
+   * Stop using the directory for good: its lock was taken over (`replaced` undefined), or its
+   * path names another directory now (renamed away, replaced: whatever is there now is not
+   * this spool's, and is never written). New events are kept in memory only; say so once, loudly.
+   */
+  #lose(replaced: Error | undefined): void {
+    if (this.#lost) return;
     this.#lost = true;
+    this.#lostReason = replaced === undefined ? LOCK_LOST : `${DIR_LOST} (${replaced.message})`;
     clearInterval(this.#heartbeat);
     this.#commits.stop();
+    clearTimeout(this.#retry);
     this.#resolveWaiters(FLUSH_OUTCOMES.buffered);
     this.#o.logger.error(
       { dir: this.#o.dir },
-      `${LOCK_LOST}: this process stops writing to the spool directory and keeps new events in memory only; check the clocks of the hosts sharing it`,
+      replaced === undefined
+        ? `${LOCK_LOST}: this process stops writing to the spool directory and keeps new events in memory only; check the clocks of the hosts sharing it`
+        : `${this.#lostReason}: this process writes nothing more there and keeps new events in memory only; check who can write the directories above it`,
     );
   }
 
@@ -358,6 +392,10 @@ export class Spool implements EventLog {
       this.#durable = Math.max(this.#durable, reached);
       this.#marks.push({ seq: this.#durable, at: Date.now() });
     } catch (error) {
+      if (error instanceof DirReplacedError) {
+        this.#lose(error);
+        return;
+      }
       this.#writeErrors++;
       this.#failedCommits++;
       if (this.#failedCommits === 1 || this.#failedCommits % 10 === 0)
@@ -401,6 +439,7 @@ export class Spool implements EventLog {
   #persistCursors(): Promise<void> {
     if (this.#lost) return Promise.resolve();
     return this.#cursors.persist((error) => {
+      if (error instanceof DirReplacedError) return this.#lose(error);
       this.#writeErrors++;
       this.#o.logger.error({ dir: this.#o.dir, error: error.message }, 'spool cursor write failed');
     });

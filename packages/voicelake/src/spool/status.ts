@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { SpoolError } from '../errors.js';
 import { OWN_DIR_RE } from '../paths.js';
 import { readPrivate } from '../private-fs.js';
-import { loadCursors } from './cursor-store.js';
+import { loadCursors, unprovenBacklog } from './cursor-store.js';
 import { decodeFrames } from './frame.js';
 import { type LockRecord, ownerAlive, readLockOwner } from './lock.js';
 import { segmentName, segmentStarts } from './segments.js';
@@ -36,6 +36,11 @@ export interface SpoolStatus {
   readonly identity: string | undefined;
   /** Why cursors.json could not be read, if it could not. */
   readonly corruptCursors: string | undefined;
+  /**
+   * Why no process delivers this spool's events, when its cursors.json names no destinations
+   * (missing, unreadable, or without an identity): they are never delivered, anywhere.
+   */
+  readonly undeliverable: string | undefined;
   readonly destinations: DestinationBacklog[];
 }
 
@@ -86,6 +91,7 @@ export function spoolStatus(dir: string, now: number = Date.now()): SpoolStatus 
     ...(lockError ? { lockError } : {}),
     identity: loaded.identity,
     corruptCursors: loaded.corrupt,
+    undeliverable: unprovenBacklog(dir, loaded),
     destinations,
   };
 }
