@@ -32,13 +32,18 @@ function anyValue(v: Attr): AnyValue {
   if (typeof v === 'string') return make({ case: 'stringValue', value: v });
   if (typeof v === 'boolean') return make({ case: 'boolValue', value: v });
   if (typeof v === 'number')
-    return Number.isInteger(v) ? make({ case: 'intValue', value: BigInt(v) }) : make({ case: 'doubleValue', value: v });
+    return Number.isInteger(v)
+      ? make({ case: 'intValue', value: BigInt(v) })
+      : make({ case: 'doubleValue', value: v });
   return make({ case: 'arrayValue', value: { values: v.map((s) => anyValue(s)) } as never });
 }
 
 const ms2ns = (ms: number): bigint => BigInt(Math.round(ms * 1000)) * 1000n;
 
-export function traceRequest(spans: FakeSpan[], resource: Record<string, Attr> = { 'service.name': 'agent' }): ExportTraceServiceRequest {
+export function traceRequest(
+  spans: FakeSpan[],
+  resource: Record<string, Attr> = { 'service.name': 'agent' },
+): ExportTraceServiceRequest {
   const scopes = [...new Set(spans.map((s) => s.scope))];
   return create(ExportTraceServiceRequestSchema, {
     resourceSpans: [
@@ -106,10 +111,19 @@ export function jsonBody(spans: FakeSpan[]): string {
 }
 
 /** A scripted LiveKit call: greeting, a tool call, a failing tool, an interruption, a goodbye. */
-export function livekitCall(room: string, t0 = Date.UTC(2026, 11, 7, 14, 0, 0)): { batches: FakeSpan[][]; e2e: number[] } {
+export function livekitCall(
+  room: string,
+  t0 = Date.UTC(2026, 11, 7, 14, 0, 0),
+): { batches: FakeSpan[][]; e2e: number[] } {
   const traceId = hexId(16);
   const root = hexId(8);
-  const span = (name: string, parent: string, start: number, end: number, attributes: Record<string, Attr> = {}): FakeSpan => ({
+  const span = (
+    name: string,
+    parent: string,
+    start: number,
+    end: number,
+    attributes: Record<string, Attr> = {},
+  ): FakeSpan => ({
     traceId,
     spanId: hexId(8),
     parentSpanId: parent,
@@ -121,8 +135,20 @@ export function livekitCall(room: string, t0 = Date.UTC(2026, 11, 7, 14, 0, 0)):
   });
   const turns = [
     { user: 'Hello there.', agent: "Hi! I'm a fake assistant.", e2e: 1.0938, interrupted: false },
-    { user: "What's the weather in Paris?", agent: "It's sunny and 22 degrees.", e2e: 1.2, interrupted: false, tool: ['get_weather', false] as const },
-    { user: 'Book me a table for two tonight.', agent: "Sorry, I couldn't book a table.", e2e: 1.5, interrupted: false, tool: ['book_table', true] as const },
+    {
+      user: "What's the weather in Paris?",
+      agent: "It's sunny and 22 degrees.",
+      e2e: 1.2,
+      interrupted: false,
+      tool: ['get_weather', false] as const,
+    },
+    {
+      user: 'Book me a table for two tonight.',
+      agent: "Sorry, I couldn't book a table.",
+      e2e: 1.5,
+      interrupted: false,
+      tool: ['book_table', true] as const,
+    },
     { user: 'Tell me a long story.', agent: 'Once upon a time', e2e: 0.9, interrupted: true },
     { user: 'Stop. Thanks, goodbye.', agent: 'Goodbye!', e2e: 1.1, interrupted: false },
   ];
@@ -159,7 +185,13 @@ export function livekitCall(room: string, t0 = Date.UTC(2026, 11, 7, 14, 0, 0)):
     const ttsNode = span('tts_node', agent.spanId, at + 1.7, at + 2.2, { 'lk.response.ttfb': 0.2 });
     const tts = span('tts_request', ttsNode.spanId, at + 1.7, at + 2.2, {
       'lk.pii.input_text': t.agent,
-      'lk.tts_metrics': JSON.stringify({ type: 'tts_metrics', ttfb: 0.2 + i / 100, duration: 0.22, audio_duration: 2.3, characters_count: t.agent.length }),
+      'lk.tts_metrics': JSON.stringify({
+        type: 'tts_metrics',
+        ttfb: 0.2 + i / 100,
+        duration: 0.22,
+        audio_duration: 2.3,
+        characters_count: t.agent.length,
+      }),
     });
     const batch = [eou, user, llm, llmNode, tts, ttsNode];
     if (t.tool)
@@ -200,7 +232,14 @@ export function livekitCall(room: string, t0 = Date.UTC(2026, 11, 7, 14, 0, 0)):
 export function pipecatCall(conversationId: string, t0 = Date.UTC(2026, 11, 7, 15, 0, 0)): FakeSpan[][] {
   const traceId = hexId(16);
   const root = hexId(8);
-  const span = (name: string, parent: string, start: number, end: number, scope: string, attributes: Record<string, Attr>): FakeSpan => ({
+  const span = (
+    name: string,
+    parent: string,
+    start: number,
+    end: number,
+    scope: string,
+    attributes: Record<string, Attr>,
+  ): FakeSpan => ({
     traceId,
     spanId: hexId(8),
     parentSpanId: parent,
@@ -222,31 +261,57 @@ export function pipecatCall(conversationId: string, t0 = Date.UTC(2026, 11, 7, 1
   const t2 = turn(2, 5, false, 1.3);
   const t3 = turn(3, 10, true, 0.8);
   const stt = (parent: FakeSpan, text: string) =>
-    span('stt', parent.spanId, (parent.startMs - t0) / 1000 + 0.5, (parent.startMs - t0) / 1000 + 1.5, 'pipecat', {
-      transcript: text,
-      is_final: true,
-      'metrics.ttfb': 0.42,
-      'metrics.audio_seconds': 2.5,
-      'gen_ai.request.model': 'gpt-transcribe',
-    });
+    span(
+      'stt',
+      parent.spanId,
+      (parent.startMs - t0) / 1000 + 0.5,
+      (parent.startMs - t0) / 1000 + 1.5,
+      'pipecat',
+      {
+        transcript: text,
+        is_final: true,
+        'metrics.ttfb': 0.42,
+        'metrics.audio_seconds': 2.5,
+        'gen_ai.request.model': 'gpt-transcribe',
+      },
+    );
   const llm = (parent: FakeSpan, input: string, output?: string) =>
-    span('llm', parent.spanId, (parent.startMs - t0) / 1000 + 2, (parent.startMs - t0) / 1000 + 2.3, 'pipecat', {
-      'gen_ai.request.model': 'gpt-4o-mini',
-      'gen_ai.usage.input_tokens': 70,
-      'gen_ai.usage.output_tokens': 11,
-      'metrics.ttfb': 0.19,
-      input,
-      ...(output === undefined ? {} : { output }),
-    });
+    span(
+      'llm',
+      parent.spanId,
+      (parent.startMs - t0) / 1000 + 2,
+      (parent.startMs - t0) / 1000 + 2.3,
+      'pipecat',
+      {
+        'gen_ai.request.model': 'gpt-4o-mini',
+        'gen_ai.usage.input_tokens': 70,
+        'gen_ai.usage.output_tokens': 11,
+        'metrics.ttfb': 0.19,
+        input,
+        ...(output === undefined ? {} : { output }),
+      },
+    );
   const tts = (parent: FakeSpan, text: string) =>
-    span('tts', parent.spanId, (parent.startMs - t0) / 1000 + 2.5, (parent.startMs - t0) / 1000 + 3, 'pipecat', {
-      'metrics.ttfb': 0.255,
-      text,
-      'metrics.character_count': text.length,
-    });
+    span(
+      'tts',
+      parent.spanId,
+      (parent.startMs - t0) / 1000 + 2.5,
+      (parent.startMs - t0) / 1000 + 3,
+      'pipecat',
+      {
+        'metrics.ttfb': 0.255,
+        text,
+        'metrics.character_count': text.length,
+      },
+    );
   const toolInput = JSON.stringify([
     { role: 'user', content: "What's the weather in Paris?" },
-    { role: 'assistant', tool_calls: [{ id: 'call_w1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
+    {
+      role: 'assistant',
+      tool_calls: [
+        { id: 'call_w1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } },
+      ],
+    },
     { role: 'tool', tool_call_id: 'call_w1', content: 'sunny' },
   ]);
   const conversation: FakeSpan = {
@@ -260,7 +325,12 @@ export function pipecatCall(conversationId: string, t0 = Date.UTC(2026, 11, 7, 1
   };
   return [
     [stt(t1, 'Hello there.'), llm(t1, '[{"role":"user","content":"Hello there."}]', 'Hi!'), tts(t1, 'Hi!')],
-    [t1, stt(t2, "What's the weather in Paris?"), llm(t2, '[{"role":"user","content":"weather?"}]'), llm(t2, toolInput, 'Sunny.')],
+    [
+      t1,
+      stt(t2, "What's the weather in Paris?"),
+      llm(t2, '[{"role":"user","content":"weather?"}]'),
+      llm(t2, toolInput, 'Sunny.'),
+    ],
     [tts(t2, 'Sunny.'), t2],
     [stt(t3, 'Tell me a story.'), llm(t3, '[]', 'Once upon a time'), tts(t3, 'Once upon a time'), t3],
     [conversation],

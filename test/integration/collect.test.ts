@@ -14,7 +14,10 @@ import { tempDir } from '../helpers/tmp.js';
 
 const silent = { info() {}, warn() {}, error() {}, debug() {} } as never;
 
-async function collector(lake: string, extra: { idleTimeoutMs?: number; stateDir?: string; spool?: string } = {}) {
+async function collector(
+  lake: string,
+  extra: { idleTimeoutMs?: number; stateDir?: string; spool?: string } = {},
+) {
   const analytics = createAnalytics({
     local: { dir: lake },
     s3: false,
@@ -32,7 +35,9 @@ async function collector(lake: string, extra: { idleTimeoutMs?: number; stateDir
 }
 
 async function query(name: string, lake: string): Promise<Record<string, unknown>[]> {
-  const { stdout } = await voicelake(['query', name, '--data-dir', lake, '--format', 'json'], { ...process.env });
+  const { stdout } = await voicelake(['query', name, '--data-dir', lake, '--format', 'json'], {
+    ...process.env,
+  });
   return JSON.parse(stdout) as Record<string, unknown>[];
 }
 
@@ -74,7 +79,9 @@ describe('voicelake collect', () => {
     const ids = lines.map((e) => e.event_id);
     expect(new Set(ids).size, 'a re-sent span is the same event').toBe(ids.length);
     const lkEvents = lines.filter((e) => e.call_id === 'RM_test1');
-    expect(lkEvents.filter((e) => e.event_type === 'agent_turn').map((e) => e.e2e_latency_ms)).toEqual(lk.e2e);
+    expect(lkEvents.filter((e) => e.event_type === 'agent_turn').map((e) => e.e2e_latency_ms)).toEqual(
+      lk.e2e,
+    );
     expect(lkEvents.every((e) => e.agent_id === 'capture-agent')).toBe(true);
     const ended = lkEvents.find((e) => e.event_type === 'call_ended');
     expect(ended).toMatchObject({
@@ -89,8 +96,14 @@ describe('voicelake collect', () => {
       e2e_latency_p50_ms: 1100,
     });
     const pcEvents = lines.filter((e) => e.call_id === 'conv-1');
-    expect(pcEvents.find((e) => e.event_type === 'call_ended')).toMatchObject({ turns: 3, interruptions: 1, tool_calls: 1 });
-    expect(pcEvents.filter((e) => e.event_type === 'tool_call').map((e) => e.tool_name)).toEqual(['get_weather']);
+    expect(pcEvents.find((e) => e.event_type === 'call_ended')).toMatchObject({
+      turns: 3,
+      interruptions: 1,
+      tool_calls: 1,
+    });
+    expect(pcEvents.filter((e) => e.event_type === 'tool_call').map((e) => e.tool_name)).toEqual([
+      'get_weather',
+    ]);
     // Assess: the named queries
     const calls = await query('calls', lake);
     expect(calls.map((r) => [r.call_id, r.turns, r.interruptions, r.tool_calls, r.tool_errors])).toEqual(
@@ -108,7 +121,9 @@ describe('voicelake collect', () => {
     );
     const interruptions = await query('interruptions', lake);
     expect(interruptions).toEqual(
-      expect.arrayContaining([expect.objectContaining({ agent_id: 'capture-agent', agent_turns: 5, interrupted: 1 })]),
+      expect.arrayContaining([
+        expect.objectContaining({ agent_id: 'capture-agent', agent_turns: 5, interrupted: 1 }),
+      ]),
     );
     const turns = await query('turns', lake);
     expect(turns.reduce((n, r) => n + Number(r.agent_turns), 0)).toBe(8);
@@ -149,7 +164,9 @@ describe('voicelake collect', () => {
     expect(JSON.parse(many.body.toString())).toMatchObject({ partialSuccess: { rejectedSpans: '1' } });
     expect(invalid.status).toBe(400);
     expect(notJson.status).toBe(400);
-    const ended = readLocalLake(lake).map((l) => l.event).find((e) => e.event_type === 'call_ended');
+    const ended = readLocalLake(lake)
+      .map((l) => l.event)
+      .find((e) => e.event_type === 'call_ended');
     // The first batch lost one span (eou_wait, refused) and kept the rest: 5 user turns.
     expect(ended).toMatchObject({ call_id: 'RM_bad', user_turns: 5, turns: 5 });
   }, 60_000);
@@ -161,7 +178,8 @@ describe('voicelake collect', () => {
     const spool = tempDir('vl-collect-spool');
     const first = await collector(lake, { stateDir, spool, idleTimeoutMs: 60 * 60_000 });
     const { batches } = livekitCall('RM_crash');
-    for (const batch of batches.slice(0, 3)) expect((await post(`${first.running.url}/v1/traces`, protobufBody(batch))).status).toBe(200);
+    for (const batch of batches.slice(0, 3))
+      expect((await post(`${first.running.url}/v1/traces`, protobufBody(batch))).status).toBe(200);
     await first.running.close();
     await first.analytics.close();
     // Act: a restarted collector with a short timeout
@@ -195,7 +213,20 @@ describe('voicelake collect', () => {
     const res = await post(`${c.running.url}/v1/events`, lines, { 'content-type': 'application/x-ndjson' });
     const health = await fetch(`${c.running.url}/healthz`);
     const metrics = await (await fetch(`${c.running.url}/metrics`)).text();
-    await post(`${c.running.url}/v1/traces`, protobufBody([{ traceId: hexId(16), spanId: hexId(8), name: 'x', startMs: Date.now(), endMs: Date.now(), attributes: {}, scope: 'other' }]));
+    await post(
+      `${c.running.url}/v1/traces`,
+      protobufBody([
+        {
+          traceId: hexId(16),
+          spanId: hexId(8),
+          name: 'x',
+          startMs: Date.now(),
+          endMs: Date.now(),
+          attributes: {},
+          scope: 'other',
+        },
+      ]),
+    );
     // Assess
     expect(res.status).toBe(200);
     const { results } = JSON.parse(res.body.toString()) as { results: Record<string, unknown>[] };

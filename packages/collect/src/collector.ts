@@ -165,7 +165,8 @@ export class Collector {
     }
     if (facts.closeReason !== undefined) call.closeReason = facts.closeReason;
     if (mapping.parentHint !== undefined && span.parentSpanId !== undefined) {
-      const hint = (call.hints[span.parentSpanId] ??= {});
+      const hint = call.hints[span.parentSpanId] ?? {};
+      call.hints[span.parentSpanId] = hint;
       // The first LLM/TTS of a turn gives its TTFT/TTFB, as LiveKit's turn metrics do.
       if (mapping.parentHint.llmNodeTtftMs !== undefined && hint.llmNodeTtftMs === undefined)
         hint.llmNodeTtftMs = mapping.parentHint.llmNodeTtftMs;
@@ -207,11 +208,21 @@ export class Collector {
     this.#release(call);
     const start = Number.isFinite(call.firstMs) ? call.firstMs : call.lastMs;
     const end = Math.max(call.lastMs, start);
-    this.#track(call, { eventId: eventIdOf(call.traceId, '', 'call_started', 0), type: 'call_started', timeMs: start, data: {} });
+    this.#track(call, {
+      eventId: eventIdOf(call.traceId, '', 'call_started', 0),
+      type: 'call_started',
+      timeMs: start,
+      data: {},
+    });
     const data: Record<string, unknown> = { ...summary(call.totals, end - start) };
     if (call.closeReason !== undefined) data.closeReason = call.closeReason;
     data.source = `otlp:${call.framework}`;
-    this.#track(call, { eventId: eventIdOf(call.traceId, '', 'call_ended', 0), type: 'call_ended', timeMs: end, data });
+    this.#track(call, {
+      eventId: eventIdOf(call.traceId, '', 'call_ended', 0),
+      type: 'call_ended',
+      timeMs: end,
+      data,
+    });
     call.closedAt = this.#now;
     call.hints = {};
     this.stats.callsClosed++;
@@ -245,7 +256,8 @@ export class Collector {
 
   #redacted(e: HeldEvent): HeldEvent {
     const data = { ...e.data };
-    for (const k of TEXT_COLUMNS) if (typeof data[k] === 'string') data[k] = this.#o.analytics.redact(data[k]);
+    for (const k of TEXT_COLUMNS)
+      if (typeof data[k] === 'string') data[k] = this.#o.analytics.redact(data[k]);
     return { ...e, data };
   }
 

@@ -49,7 +49,8 @@ export async function startCollector(options: CollectOptions = {}): Promise<Runn
       `refusing to listen on ${host} without a token: pass --token (bearer) or, knowingly, --insecure`,
     );
   const port = options.port ?? 4318;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`port must be 0-65535, got ${port}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new ConfigError(`port must be 0-65535, got ${port}`);
   const explicitDir = options.stateDir ?? process.env.VOICELAKE_COLLECT_STATE_DIR;
   if (explicitDir !== undefined && !isAbsolute(explicitDir))
     throw new ConfigError(`the state directory must be an absolute path, got ${explicitDir}`);
@@ -82,9 +83,11 @@ export async function startCollector(options: CollectOptions = {}): Promise<Runn
   const sweepEvery = Math.max(50, Math.min(30_000, Math.floor((options.idleTimeoutMs ?? 600_000) / 4)));
   let sweeping: Promise<void> = Promise.resolve();
   const timer = setInterval(() => {
-    sweeping = sweeping.then(() => collector.sweep()).catch((error: unknown) => {
-      analytics.logger.error({ error: (error as Error).message }, 'collect: closing idle calls failed');
-    });
+    sweeping = sweeping
+      .then(() => collector.sweep())
+      .catch((error: unknown) => {
+        analytics.logger.error({ error: (error as Error).message }, 'collect: closing idle calls failed');
+      });
   }, sweepEvery);
   timer.unref();
   void sweeping;

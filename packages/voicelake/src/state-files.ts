@@ -3,5 +3,6 @@
  * beside the spool by another voicelake package (the collector's pending calls): directories
  * 0700, files 0600 created exclusively, symlinks never followed.
  */
-export { ensurePrivateTree, openNew, readPrivate, syncDir } from './private-fs.js';
+
 export { stateDir } from './paths.js';
+export { ensurePrivateTree, openNew, readPrivate, syncDir } from './private-fs.js';

@@ -15,7 +15,10 @@ export class CallStore {
   /** Files that could not be read back (invalid JSON or shape), set aside as `.bad`. */
   invalid = 0;
 
-  constructor(readonly dir: string, base: string) {
+  constructor(
+    readonly dir: string,
+    base: string,
+  ) {
     ensurePrivateTree(base, dir);
   }
 
@@ -56,7 +59,9 @@ export class CallStore {
       const tmp = join(this.dir, `.${call.traceId}.tmp`);
       const handle = await openNew(tmp);
       try {
-        await handle.writeFile(JSON.stringify({ ...call, firstMs: Number.isFinite(call.firstMs) ? call.firstMs : null }));
+        await handle.writeFile(
+          JSON.stringify({ ...call, firstMs: Number.isFinite(call.firstMs) ? call.firstMs : null }),
+        );
         await handle.sync();
       } finally {
         await handle.close();

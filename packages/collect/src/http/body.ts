@@ -5,9 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import { createGunzip } from 'node:zlib';
 
-export type BodyResult =
-  | { ok: true; body: Buffer }
-  | { ok: false; status: 400 | 413 | 415; message: string };
+export type BodyResult = { ok: true; body: Buffer } | { ok: false; status: 400 | 413 | 415; message: string };
 
 export async function readBody(
   req: IncomingMessage,
@@ -20,10 +18,15 @@ export async function readBody(
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBytes) {
     req.resume();
-    return { ok: false, status: 413, message: `body of ${declared} bytes is over the ${maxBytes}-byte limit` };
+    return {
+      ok: false,
+      status: 413,
+      message: `body of ${declared} bytes is over the ${maxBytes}-byte limit`,
+    };
   }
   const raw = await collect(req, maxBytes);
-  if (raw === undefined) return { ok: false, status: 413, message: `body is over the ${maxBytes}-byte limit` };
+  if (raw === undefined)
+    return { ok: false, status: 413, message: `body is over the ${maxBytes}-byte limit` };
   if (encoding === 'identity') return { ok: true, body: raw };
   return gunzip(raw, maxDecompressedBytes);
 }

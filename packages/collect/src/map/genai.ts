@@ -4,7 +4,18 @@
  * tool execution (`execute_tool`) becomes `tool_call`; the trace id is the call id.
  */
 import type { Span } from '../otlp/model.js';
-import { bool, bytesOf, compact, durationMs, type Framework, model, num, type SpanMapping, secToMs, str } from './types.js';
+import {
+  bool,
+  bytesOf,
+  compact,
+  durationMs,
+  type Framework,
+  model,
+  num,
+  type SpanMapping,
+  secToMs,
+  str,
+} from './types.js';
 
 const MODEL_CALLS = new Set(['chat', 'text_completion', 'generate_content']);
 

@@ -35,7 +35,8 @@ export const livekit: Framework = {
         return {
           events: [],
           call: {
-            callId: str(a.get('lk.room_sid')) ?? str(a.get('gen_ai.conversation.id')) ?? str(a.get('lk.job_id')),
+            callId:
+              str(a.get('lk.room_sid')) ?? str(a.get('gen_ai.conversation.id')) ?? str(a.get('lk.job_id')),
             agentId: str(a.get('lk.agent_name')),
             root: true,
           },
@@ -116,7 +117,9 @@ export const livekit: Framework = {
                 toolCallId: str(a.get('lk.function_tool.id')) ?? str(a.get('gen_ai.tool.call.id')),
                 isError: bool(a.get('lk.function_tool.is_error')) ?? a.get('error.type') !== undefined,
                 durationMs: durationMs(span),
-                argsBytes: bytesOf(a.get('lk.pii.function_tool.arguments') ?? a.get('gen_ai.tool.call.arguments')),
+                argsBytes: bytesOf(
+                  a.get('lk.pii.function_tool.arguments') ?? a.get('gen_ai.tool.call.arguments'),
+                ),
                 outputBytes: bytesOf(a.get('lk.pii.function_tool.output')),
               }),
             },

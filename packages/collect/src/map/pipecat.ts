@@ -101,7 +101,11 @@ export const pipecat: Framework = {
           },
           ...toolCalls(span, ctx),
         ];
-        return { events, call: { agentId }, ...(ttft === undefined ? {} : { parentHint: { llmNodeTtftMs: ttft } }) };
+        return {
+          events,
+          call: { agentId },
+          ...(ttft === undefined ? {} : { parentHint: { llmNodeTtftMs: ttft } }),
+        };
       }
       case 'tts': {
         const ttfb = secToMs(a.get('metrics.ttfb'));
@@ -140,7 +144,10 @@ function toolCalls(span: Span, ctx: MapContext): SpanEvent[] {
   const results = new Map<string, string>();
   for (const m of messages)
     if (isObj(m) && m.role === 'tool' && typeof m.tool_call_id === 'string')
-      results.set(m.tool_call_id, typeof m.content === 'string' ? m.content : JSON.stringify(m.content ?? ''));
+      results.set(
+        m.tool_call_id,
+        typeof m.content === 'string' ? m.content : JSON.stringify(m.content ?? ''),
+      );
   const out: SpanEvent[] = [];
   for (const m of messages) {
     if (!isObj(m) || m.role !== 'assistant' || !Array.isArray(m.tool_calls)) continue;

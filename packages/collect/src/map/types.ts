@@ -58,7 +58,8 @@ export const str = (v: AttrValue | undefined): string | undefined =>
   typeof v === 'string' && v !== '' ? v : undefined;
 export const num = (v: AttrValue | undefined): number | undefined =>
   typeof v === 'number' && Number.isFinite(v) ? v : undefined;
-export const bool = (v: AttrValue | undefined): boolean | undefined => (typeof v === 'boolean' ? v : undefined);
+export const bool = (v: AttrValue | undefined): boolean | undefined =>
+  typeof v === 'boolean' ? v : undefined;
 /** Seconds to ms, rounded to the µs. */
 export const secToMs = (v: AttrValue | undefined): number | undefined => {
   const s = num(v);
@@ -89,6 +90,7 @@ export const bytesOf = (v: AttrValue | undefined): number | undefined =>
 
 /** `gen_ai.request.model` / `gen_ai.provider.name` as the schema's model columns. */
 export const model = (span: Span): Data => ({
-  modelName: str(span.attributes.get('gen_ai.response.model')) ?? str(span.attributes.get('gen_ai.request.model')),
+  modelName:
+    str(span.attributes.get('gen_ai.response.model')) ?? str(span.attributes.get('gen_ai.request.model')),
   modelProvider: str(span.attributes.get('gen_ai.provider.name')),
 });

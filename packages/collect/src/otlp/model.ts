@@ -44,7 +44,8 @@ export function spanProblem(
 ): string | undefined {
   if (!/^[0-9a-f]{32}$/.test(traceId) || /^0+$/.test(traceId)) return 'a span has an invalid trace id';
   if (!/^[0-9a-f]{16}$/.test(spanId) || /^0+$/.test(spanId)) return 'a span has an invalid span id';
-  if (attributes > MAX_ATTRIBUTES) return `a span has ${attributes} attributes, over the limit of ${MAX_ATTRIBUTES}`;
+  if (attributes > MAX_ATTRIBUTES)
+    return `a span has ${attributes} attributes, over the limit of ${MAX_ATTRIBUTES}`;
   if (!Number.isFinite(startMs) || !Number.isFinite(endMs) || startMs <= 0)
     return 'a span has no valid start time';
   return undefined;

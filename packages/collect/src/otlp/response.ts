@@ -9,7 +9,9 @@ export function exportResponse(encoding: Encoding, rejected: number, message: st
   const partial = rejected > 0 || message !== '';
   if (encoding === 'json')
     return Buffer.from(
-      JSON.stringify(partial ? { partialSuccess: { rejectedSpans: String(rejected), errorMessage: message } } : {}),
+      JSON.stringify(
+        partial ? { partialSuccess: { rejectedSpans: String(rejected), errorMessage: message } } : {},
+      ),
     );
   const response = create(
     ExportTraceServiceResponseSchema,
