@@ -28,6 +28,13 @@ module.exports = {
       to: { path: '^packages/voicelake/src/' },
     },
     {
+      name: 'collect-through-public-exports',
+      severity: 'error',
+      comment: 'The collector uses the library only through its package exports, never its files or the CLI.',
+      from: { path: '^packages/collect/src/' },
+      to: { path: '^packages/(voicelake|cli)/src/|node_modules/(@duckdb|duckdb|commander)/' },
+    },
+    {
       name: 'library-no-native-or-query-engine',
       severity: 'error',
       comment: 'The library goes into every agent container: no DuckDB, no CLI framework.',

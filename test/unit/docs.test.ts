@@ -12,7 +12,7 @@ describe('generated docs', () => {
 
 describe('docs/architecture.md', () => {
   const doc = readFileSync(new URL('../../docs/architecture.md', import.meta.url), 'utf8');
-  const files = ['voicelake', 'cli'].flatMap((pkg) => {
+  const files = ['voicelake', 'collect', 'cli'].flatMap((pkg) => {
     const src = new URL(`../../packages/${pkg}/src/`, import.meta.url);
     return readdirSync(src, { recursive: true })
       .map(String)

@@ -10,6 +10,7 @@ import { athenaCommand } from './commands/athena.js';
 import { cacheCommand } from './commands/cache.js';
 import { catCommand } from './commands/cat.js';
 import { cloudwatchCommand } from './commands/cloudwatch.js';
+import { collectCommand } from './commands/collect.js';
 import { compactCommand } from './commands/compact.js';
 import { costCommand } from './commands/cost.js';
 import { demoCommand } from './commands/demo.js';
@@ -32,6 +33,7 @@ export function createProgram(): Command {
     .showHelpAfterError();
 
   program.addCommand(athenaCommand());
+  program.addCommand(collectCommand());
   program.addCommand(demoCommand());
   program.addCommand(iamPolicyCommand());
   program.addCommand(queryCommand());

@@ -134,6 +134,26 @@ export class Analytics {
   }
 
   /**
+   * Resolve once every event tracked before this call is written and fsynced to the spool (its
+   * next group commit): `persisted`. `buffered` when events are held in memory only (no usable
+   * spool, or the analytics is closed). For a caller that acknowledges receipt to someone else
+   * (the collector answers an exporter only after this).
+   */
+  commit(): Promise<FlushOutcome> {
+    if (this.#log.state.mode !== 'disk') return Promise.resolve(FLUSH_OUTCOMES.buffered);
+    return this.#log.log.held(this.#log.log.head);
+  }
+
+  /**
+   * The redaction `track()` applies to its text columns, for a caller that must keep text before
+   * tracking it (the collector holds a call's events until the call is known). The identity when
+   * redaction is off (`ANALYTICS_REDACT=off`).
+   */
+  redact(text: string): string {
+    return this.#redact === undefined ? text : this.#redact.apply(text);
+  }
+
+  /**
    * Flush, then release clients and timers. Bounded by `timeoutMs` (default
    * `DEFAULTS.closeTimeoutMs`), and at most `CLOSE_LOG_MIN_MS` more for the spool's last write.
    * Idempotent.

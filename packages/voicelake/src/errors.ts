@@ -37,5 +37,14 @@ export class QueryError extends VoicelakeError {
   }
 }
 
+/** `voicelake collect` cannot start: its address is taken, or refused without a token. */
+export class CollectError extends VoicelakeError {
+  override readonly code = 'VL_ERR_COLLECT';
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'CollectError';
+  }
+}
+
 /** Every error class, for docs and the table-driven test. */
-export const ERROR_CLASSES = [VoicelakeError, ConfigError, SpoolError, QueryError] as const;
+export const ERROR_CLASSES = [VoicelakeError, ConfigError, SpoolError, QueryError, CollectError] as const;

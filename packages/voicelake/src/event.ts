@@ -15,6 +15,7 @@ export const REJECT_REASONS = {
   invalidType: 'invalid_type',
   invalidCallId: 'invalid_call_id',
   invalidAgentId: 'invalid_agent_id',
+  invalidEventId: 'invalid_event_id',
   invalidTime: 'invalid_time',
   invalidData: 'invalid_data',
   invalidField: 'invalid_field',
@@ -34,6 +35,11 @@ export interface TrackInput {
   callId: string;
   /** The agent that handled the call. */
   agentId?: string | undefined;
+  /**
+   * The event's id, for a caller that must make a re-sent event the same event (the collector
+   * derives it from a span's trace and span ids): a lowercase UUID. Default: a new UUIDv7.
+   */
+  eventId?: string | undefined;
   /**
    * When it happened. Default: now. Must fall in [2000-01-01, 2100-01-01). A string must be an
    * ISO 8601 date-time with a zone (`Z` or `±HH:MM`) and a real date; fractional ms are truncated.
@@ -65,6 +71,7 @@ const MIN_TIME = Date.UTC(2000, 0, 1);
 const MAX_TIME = Date.UTC(2100, 0, 1);
 const MAX_TYPE_LENGTH = 128;
 const MAX_ID_LENGTH = 512;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const reject = (reason: RejectReason, message: string): Normalized => ({ ok: false, reason, message });
 
@@ -236,6 +243,7 @@ function normalizeUnsafe(
   const agentId = e.agentId;
   const time = e.time;
   const data = e.data;
+  const givenId = e.eventId;
   if (!isId(type, MAX_TYPE_LENGTH)) {
     return reject(REJECT_REASONS.invalidType, `type must be a string of 1-${MAX_TYPE_LENGTH} characters`);
   }
@@ -244,6 +252,9 @@ function normalizeUnsafe(
   }
   if (agentId !== undefined && agentId !== null && !isId(agentId, MAX_ID_LENGTH)) {
     return reject(REJECT_REASONS.invalidAgentId, `agentId must be a string of 1-${MAX_ID_LENGTH} characters`);
+  }
+  if (givenId !== undefined && givenId !== null && !(typeof givenId === 'string' && UUID.test(givenId))) {
+    return reject(REJECT_REASONS.invalidEventId, 'eventId must be a lowercase UUID (8-4-4-4-12 hex digits)');
   }
   // Whole milliseconds, as Date keeps them.
   const timeMs = Math.trunc(toTimeMs(time, now));
@@ -257,7 +268,7 @@ function normalizeUnsafe(
   if (hasData && (typeof data !== 'object' || Array.isArray(data) || !isPlainObject(data))) {
     return reject(REJECT_REASONS.invalidData, `data must be a plain object, got ${describe(data)}`);
   }
-  const eventId = uuidv7(now);
+  const eventId = typeof givenId === 'string' ? givenId : uuidv7(now);
   // The line is assembled as a string: cheaper than building an object for JSON.stringify.
   // The id and the time need no escaping; user strings go through `quote`.
   const typeJson = quoteId(0, type);

@@ -24,7 +24,7 @@ export type {
   SpoolConfigOptions,
 } from './config/options.js';
 export type { DestinationState, DestinationStats } from './destination-stats.js';
-export { ConfigError, QueryError, SpoolError, VoicelakeError } from './errors.js';
+export { CollectError, ConfigError, QueryError, SpoolError, VoicelakeError } from './errors.js';
 export type { RejectReason, TrackInput, TrackResult } from './event.js';
 export { REJECT_REASONS } from './event.js';
 export { defaultLogger, type Logger } from './logger.js';

@@ -71,6 +71,8 @@ export interface SpoolStats {
   readonly corruptCursors: number;
   /** Failed group commits (disk full, I/O error). */
   readonly writeErrors: number;
+  /** The spool's size limit (`maxBytes`): at it, the oldest segment is dropped. */
+  readonly maxBytes: number;
 }
 
 export class Spool implements EventLog {
@@ -268,6 +270,7 @@ export class Spool implements EventLog {
       corruptRecords: this.#corruptRecords,
       corruptCursors: this.#corruptCursors,
       writeErrors: this.#writeErrors,
+      maxBytes: this.#o.maxBytes,
     };
   }
 

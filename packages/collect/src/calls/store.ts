@@ -1,0 +1,82 @@
+/**
+ * Pending calls on disk, so a collector restart keeps them (and their idle timeout): one file
+ * per trace, `<dir>/<trace id>.json`, 0600 in a 0700 directory, replaced atomically (a new file
+ * created exclusively, fsynced, renamed, the directory fsynced), never through a symlink, and
+ * validated field by field when read back: a file that fails is set aside and counted.
+ */
+import { readdirSync, renameSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensurePrivateTree, openNew, readPrivate, syncDir } from 'voicelake/state-files';
+import { type CallState, parseCall } from './call.js';
+
+const FILE = /^([0-9a-f]{32})\.json$/;
+
+export class CallStore {
+  /** Files that could not be read back (invalid JSON or shape), set aside as `.bad`. */
+  invalid = 0;
+
+  constructor(
+    readonly dir: string,
+    base: string,
+  ) {
+    ensurePrivateTree(base, dir);
+  }
+
+  /** Every pending call left by a previous run. */
+  load(): CallState[] {
+    const calls: CallState[] = [];
+    for (const name of readdirSync(this.dir)) {
+      const m = FILE.exec(name);
+      if (m === null) continue;
+      const path = join(this.dir, name);
+      let call: CallState | undefined;
+      try {
+        const data = readPrivate(path);
+        call = data === undefined ? undefined : parseCall(JSON.parse(data.toString('utf8')), m[1] as string);
+      } catch {
+        call = undefined;
+      }
+      if (call === undefined) {
+        this.invalid++;
+        try {
+          renameSync(path, `${path}.bad`);
+        } catch {
+          // Left in place; it is skipped again next time.
+        }
+        continue;
+      }
+      calls.push(call);
+    }
+    return calls;
+  }
+
+  /** Write these calls durably (each replaced atomically), then fsync the directory once. */
+  async save(calls: Iterable<CallState>): Promise<void> {
+    let any = false;
+    for (const call of calls) {
+      any = true;
+      const path = join(this.dir, `${call.traceId}.json`);
+      const tmp = join(this.dir, `.${call.traceId}.tmp`);
+      const handle = await openNew(tmp);
+      try {
+        await handle.writeFile(
+          JSON.stringify({ ...call, firstMs: Number.isFinite(call.firstMs) ? call.firstMs : null }),
+        );
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      renameSync(tmp, path);
+    }
+    if (any) await syncDir(this.dir);
+  }
+
+  /** Forget a call for good. */
+  remove(traceId: string): void {
+    try {
+      unlinkSync(join(this.dir, `${traceId}.json`));
+    } catch {
+      // Already gone.
+    }
+  }
+}

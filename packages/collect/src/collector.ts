@@ -1,0 +1,269 @@
+/**
+ * The collector's core: spans in, events out through one `Analytics` (its spool, sinks and
+ * redaction), each call's state kept until its root span (or the idle timeout) closes it.
+ * `ingest` resolves only once the events are fsynced to the spool and the call state to disk.
+ */
+import type { Analytics, TrackInput } from 'voicelake';
+import type { CallState, HeldEvent } from './calls/call.js';
+import { newCall } from './calls/call.js';
+import type { CallStore } from './calls/store.js';
+import { addEvent, summary } from './calls/totals.js';
+import { frameworkNamed, frameworkOf } from './map/detect.js';
+import { eventIdOf } from './map/ids.js';
+import type { SpanMapping } from './map/types.js';
+import type { Span } from './otlp/model.js';
+
+export interface CollectorOptions {
+  readonly analytics: Analytics;
+  readonly store: CallStore;
+  /** A call with no new span for this long is closed with `close_reason: "timeout"`. */
+  readonly idleTimeoutMs: number;
+  /** How long a closed call's span ids are kept, so a re-sent span is still counted once. */
+  readonly closedKeepMs: number;
+  readonly now?: () => number;
+}
+
+export interface CollectorStats {
+  spansReceived: number;
+  spansMapped: number;
+  spansDuplicate: number;
+  spansUnrecognized: number;
+  eventsTracked: number;
+  eventsRejected: Record<string, number>;
+  callsOpen: number;
+  callsClosed: number;
+  callsTimedOut: number;
+}
+
+/** Text columns `track()` redacts: held events are redacted the same way before they are kept on disk. */
+const TEXT_COLUMNS = ['transcript', 'text', 'message'] as const;
+
+export class Collector {
+  readonly #o: CollectorOptions;
+  readonly #calls = new Map<string, CallState>();
+  #saving: Promise<void> = Promise.resolve();
+  readonly stats: CollectorStats = {
+    spansReceived: 0,
+    spansMapped: 0,
+    spansDuplicate: 0,
+    spansUnrecognized: 0,
+    eventsTracked: 0,
+    eventsRejected: {},
+    callsOpen: 0,
+    callsClosed: 0,
+    callsTimedOut: 0,
+  };
+
+  constructor(options: CollectorOptions) {
+    this.#o = options;
+    for (const call of options.store.load()) this.#calls.set(call.traceId, call);
+    this.#count();
+  }
+
+  get #now(): number {
+    return (this.#o.now ?? Date.now)();
+  }
+
+  /**
+   * Map and track the spans, then wait until their events are durable. Resolves to the spans
+   * whose events were refused (`partial_success`); rejects when the spool or the state could not
+   * be made durable (the exporter retries).
+   */
+  async ingest(spans: readonly Span[]): Promise<{ rejected: number; message: string }> {
+    const touched = new Set<CallState>();
+    let rejected = 0;
+    const problems = new Set<string>();
+    for (const span of spans) {
+      this.stats.spansReceived++;
+      const refused = this.#span(span, touched);
+      if (refused !== undefined) {
+        rejected++;
+        problems.add(refused);
+      }
+    }
+    await this.#durable(touched);
+    return { rejected, message: [...problems].join('; ') };
+  }
+
+  /** Close calls idle for longer than the timeout, and forget closed ones past their keep time. */
+  async sweep(): Promise<void> {
+    const now = this.#now;
+    const touched = new Set<CallState>();
+    for (const call of this.#calls.values()) {
+      if (call.closedAt !== undefined) {
+        if (now - call.closedAt > this.#o.closedKeepMs) {
+          this.#calls.delete(call.traceId);
+          this.#o.store.remove(call.traceId);
+        }
+        continue;
+      }
+      if (now - call.seenAt >= this.#o.idleTimeoutMs) {
+        call.closeReason = 'timeout';
+        this.#close(call);
+        this.stats.callsTimedOut++;
+        touched.add(call);
+      }
+    }
+    this.#count();
+    await this.#durable(touched);
+  }
+
+  async #durable(touched: Set<CallState>): Promise<void> {
+    const outcome = await this.#o.analytics.commit();
+    if (outcome !== 'persisted' && outcome !== 'buffered') throw new Error(`the spool answered ${outcome}`);
+    // Saves are chained: two requests never write the same call's file at once.
+    const save = this.#saving.then(() => this.#o.store.save(touched));
+    this.#saving = save.catch(() => undefined);
+    await save;
+  }
+
+  /** One span; returns why its events were refused, if they were. */
+  #span(span: Span, touched: Set<CallState>): string | undefined {
+    const framework = frameworkOf(span);
+    if (framework === undefined) {
+      this.stats.spansUnrecognized++;
+      return undefined;
+    }
+    let call = this.#calls.get(span.traceId);
+    if (call === undefined) {
+      call = newCall(span.traceId, framework.name, this.#now);
+      this.#calls.set(span.traceId, call);
+      this.#count();
+    }
+    if (call.seen.includes(span.spanId)) {
+      this.stats.spansDuplicate++;
+      return undefined;
+    }
+    const fw = frameworkNamed(call.framework) ?? framework;
+    const mapping = fw.map(span, { hint: call.hints[span.spanId], toolCallIds: new Set(call.toolCallIds) });
+    call.seen.push(span.spanId);
+    call.seenAt = this.#now;
+    touched.add(call);
+    if (mapping === undefined) return undefined;
+    this.stats.spansMapped++;
+    return this.#apply(call, span, mapping, fw.identifiedBy);
+  }
+
+  #apply(
+    call: CallState,
+    span: Span,
+    mapping: SpanMapping,
+    identifiedBy: 'root' | 'call-id' | 'always',
+  ): string | undefined {
+    const open = call.closedAt === undefined;
+    const facts = mapping.call ?? {};
+    if (facts.root) {
+      call.firstMs = span.startMs;
+      call.lastMs = span.endMs;
+      if (facts.callId !== undefined) call.callId = facts.callId;
+      if (facts.agentId !== undefined) call.agentId = facts.agentId;
+    } else {
+      call.firstMs = Math.min(call.firstMs, span.startMs);
+      call.lastMs = Math.max(call.lastMs, span.endMs);
+      call.callId ??= facts.callId;
+      call.agentId ??= facts.agentId;
+    }
+    if (facts.closeReason !== undefined) call.closeReason = facts.closeReason;
+    if (mapping.parentHint !== undefined && span.parentSpanId !== undefined) {
+      const hint = call.hints[span.parentSpanId] ?? {};
+      call.hints[span.parentSpanId] = hint;
+      // The first LLM/TTS of a turn gives its TTFT/TTFB, as LiveKit's turn metrics do.
+      if (mapping.parentHint.llmNodeTtftMs !== undefined && hint.llmNodeTtftMs === undefined)
+        hint.llmNodeTtftMs = mapping.parentHint.llmNodeTtftMs;
+      if (mapping.parentHint.ttsNodeTtfbMs !== undefined && hint.ttsNodeTtfbMs === undefined)
+        hint.ttsNodeTtfbMs = mapping.parentHint.ttsNodeTtfbMs;
+    }
+    delete call.hints[span.spanId];
+    let refused: string | undefined;
+    for (const e of mapping.events) {
+      if (e.type === 'tool_call' && typeof e.data.toolCallId === 'string') {
+        if (call.toolCallIds.includes(e.data.toolCallId)) continue;
+        call.toolCallIds.push(e.data.toolCallId);
+      }
+      const held: HeldEvent = {
+        eventId: eventIdOf(span.traceId, span.spanId, e.kind, e.timeMs),
+        type: e.type,
+        timeMs: e.timeMs,
+        data: e.data,
+      };
+      if (open) addEvent(call.totals, e.type, e.data);
+      if (call.identified || !open) refused = this.#track(call, held) ?? refused;
+      else call.held.push(this.#redacted(held));
+    }
+    if (!call.identified && open) {
+      if (identifiedBy === 'always') call.callId ??= call.traceId;
+      if (identifiedBy === 'always' || (identifiedBy === 'call-id' && call.callId !== undefined)) {
+        call.identified = true;
+        refused = this.#release(call) ?? refused;
+      }
+    }
+    if (facts.root && open) this.#close(call);
+    return refused;
+  }
+
+  /** Close a call: its held events, then `call_started` and `call_ended` with the summary. */
+  #close(call: CallState): void {
+    call.callId ??= call.traceId;
+    call.identified = true;
+    this.#release(call);
+    const start = Number.isFinite(call.firstMs) ? call.firstMs : call.lastMs;
+    const end = Math.max(call.lastMs, start);
+    this.#track(call, {
+      eventId: eventIdOf(call.traceId, '', 'call_started', 0),
+      type: 'call_started',
+      timeMs: start,
+      data: {},
+    });
+    const data: Record<string, unknown> = { ...summary(call.totals, end - start) };
+    if (call.closeReason !== undefined) data.closeReason = call.closeReason;
+    data.source = `otlp:${call.framework}`;
+    this.#track(call, {
+      eventId: eventIdOf(call.traceId, '', 'call_ended', 0),
+      type: 'call_ended',
+      timeMs: end,
+      data,
+    });
+    call.closedAt = this.#now;
+    call.hints = {};
+    this.stats.callsClosed++;
+    this.#count();
+  }
+
+  #release(call: CallState): string | undefined {
+    let refused: string | undefined;
+    for (const e of call.held) refused = this.#track(call, e) ?? refused;
+    call.held = [];
+    return refused;
+  }
+
+  #track(call: CallState, e: HeldEvent): string | undefined {
+    const input: TrackInput = {
+      eventId: e.eventId,
+      type: e.type,
+      callId: call.callId ?? call.traceId,
+      agentId: call.agentId,
+      time: e.timeMs,
+      data: e.data,
+    };
+    const result = this.#o.analytics.track(input);
+    if (result.accepted) {
+      this.stats.eventsTracked++;
+      return undefined;
+    }
+    this.stats.eventsRejected[result.reason] = (this.stats.eventsRejected[result.reason] ?? 0) + 1;
+    return `an event was refused (${result.reason}): ${result.message}`;
+  }
+
+  #redacted(e: HeldEvent): HeldEvent {
+    const data = { ...e.data };
+    for (const k of TEXT_COLUMNS)
+      if (typeof data[k] === 'string') data[k] = this.#o.analytics.redact(data[k]);
+    return { ...e, data };
+  }
+
+  #count(): void {
+    let open = 0;
+    for (const c of this.#calls.values()) if (c.closedAt === undefined) open++;
+    this.stats.callsOpen = open;
+  }
+}

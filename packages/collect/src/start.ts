@@ -1,0 +1,109 @@
+/**
+ * `startCollector`: resolve the options, open the analytics pipeline (from the same environment
+ * as the library), load pending calls, listen, sweep idle calls; `close()` drains within the
+ * library's shutdown bound.
+ */
+import { isAbsolute, join } from 'node:path';
+import { type Analytics, CollectError, ConfigError, createAnalytics, DEFAULTS } from 'voicelake';
+import { stateDir } from 'voicelake/state-files';
+import { CallStore } from './calls/store.js';
+import { Collector } from './collector.js';
+import { createCollectorServer } from './http/server.js';
+
+export interface CollectOptions {
+  /** Port. Default 4318 (the OTLP/HTTP port); 0 picks a free one. */
+  port?: number;
+  /** Address to bind. Default `127.0.0.1`; any other needs `token` or `insecure`. */
+  host?: string;
+  /** Bearer token required on every request but `/healthz`. Default: `VOICELAKE_COLLECT_TOKEN`, else none. */
+  token?: string;
+  /** Allow a non-loopback address without a token. Default false. */
+  insecure?: boolean;
+  /** Largest request body on the wire. Default 8 MiB. */
+  maxBodyBytes?: number;
+  /** Largest body once gzip is inflated. Default 64 MiB. */
+  maxDecompressedBytes?: number;
+  /** A call with no new span for this long is closed with `close_reason: "timeout"`. Default 10 minutes. */
+  idleTimeoutMs?: number;
+  /** Where pending calls are kept. Default: `VOICELAKE_COLLECT_STATE_DIR`, else `<state dir>/collect/calls`. */
+  stateDir?: string;
+  /** The pipeline to write to. Default: `createAnalytics()` from the environment. */
+  analytics?: Analytics;
+}
+
+export interface RunningCollector {
+  readonly url: string;
+  readonly collector: Collector;
+  readonly analytics: Analytics;
+  /** Stop accepting, answer what is in flight, close the pipeline (bounded). */
+  close(): Promise<void>;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+export async function startCollector(options: CollectOptions = {}): Promise<RunningCollector> {
+  const host = options.host ?? '127.0.0.1';
+  const token = options.token ?? process.env.VOICELAKE_COLLECT_TOKEN;
+  if (!LOOPBACK.has(host) && token === undefined && options.insecure !== true)
+    throw new CollectError(
+      `refusing to listen on ${host} without a token: pass --token (bearer) or, knowingly, --insecure`,
+    );
+  const port = options.port ?? 4318;
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new ConfigError(`port must be 0-65535, got ${port}`);
+  const explicitDir = options.stateDir ?? process.env.VOICELAKE_COLLECT_STATE_DIR;
+  if (explicitDir !== undefined && !isAbsolute(explicitDir))
+    throw new ConfigError(`the state directory must be an absolute path, got ${explicitDir}`);
+  const base = explicitDir ?? stateDir();
+  const store = new CallStore(explicitDir ?? join(base, 'collect', 'calls'), base);
+  const analytics = options.analytics ?? createAnalytics();
+  const collector = new Collector({
+    analytics,
+    store,
+    idleTimeoutMs: options.idleTimeoutMs ?? 10 * 60_000,
+    closedKeepMs: 60 * 60_000,
+  });
+  const { server } = createCollectorServer({
+    collector,
+    analytics,
+    maxBodyBytes: options.maxBodyBytes ?? 8 * 1024 * 1024,
+    maxDecompressedBytes: options.maxDecompressedBytes ?? 64 * 1024 * 1024,
+    token,
+    retryAfterSeconds: 5,
+    commitTimeoutMs: 10_000,
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error) =>
+      reject(new CollectError(`cannot listen on ${host}:${port}: ${error.message}`, { cause: error })),
+    );
+    server.listen(port, host, resolve);
+  });
+  const address = server.address();
+  const bound = typeof address === 'object' && address !== null ? address.port : port;
+  const sweepEvery = Math.max(50, Math.min(30_000, Math.floor((options.idleTimeoutMs ?? 600_000) / 4)));
+  let sweeping: Promise<void> = Promise.resolve();
+  const timer = setInterval(() => {
+    sweeping = sweeping
+      .then(() => collector.sweep())
+      .catch((error: unknown) => {
+        analytics.logger.error({ error: (error as Error).message }, 'collect: closing idle calls failed');
+      });
+  }, sweepEvery);
+  timer.unref();
+  void sweeping;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${bound}`,
+    collector,
+    analytics,
+    close() {
+      closing ??= (async () => {
+        clearInterval(timer);
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await sweeping;
+        if (options.analytics === undefined) await analytics.close({ timeoutMs: DEFAULTS.closeTimeoutMs });
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,8 @@
+/**
+ * The private-file toolkit, as a deliberate subpath (`voicelake/state-files`), for state kept
+ * beside the spool by another voicelake package (the collector's pending calls): directories
+ * 0700, files 0600 created exclusively, symlinks never followed.
+ */
+
+export { stateDir } from './paths.js';
+export { ensurePrivateTree, openNew, readPrivate, syncDir } from './private-fs.js';

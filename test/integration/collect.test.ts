@@ -1,0 +1,243 @@
+/**
+ * `voicelake collect` end to end: OTLP requests shaped like LiveKit Agents' and Pipecat's, over
+ * real HTTP, into a real collector writing through a real spool to a real local lake; then the
+ * named queries answer as they would for a Node call.
+ */
+import { gzipSync } from 'node:zlib';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createAnalytics } from 'voicelake';
+import { type RunningCollector, startCollector } from '../../packages/collect/src/index.js';
+import { voicelake } from '../helpers/cli.js';
+import { readLocalLake } from '../helpers/lake.js';
+import { hexId, jsonBody, livekitCall, pipecatCall, post, protobufBody } from '../helpers/otlp.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const silent = { info() {}, warn() {}, error() {}, debug() {} } as never;
+
+async function collector(
+  lake: string,
+  extra: { idleTimeoutMs?: number; stateDir?: string; spool?: string } = {},
+) {
+  const analytics = createAnalytics({
+    local: { dir: lake },
+    s3: false,
+    cloudWatch: false,
+    spool: { dir: extra.spool ?? tempDir('vl-collect-spool') },
+    logger: silent,
+  });
+  const running = await startCollector({
+    port: 0,
+    analytics,
+    stateDir: extra.stateDir ?? tempDir('vl-collect-state'),
+    ...(extra.idleTimeoutMs ? { idleTimeoutMs: extra.idleTimeoutMs } : {}),
+  });
+  return { running, analytics };
+}
+
+async function query(name: string, lake: string): Promise<Record<string, unknown>[]> {
+  const { stdout } = await voicelake(['query', name, '--data-dir', lake, '--format', 'json'], {
+    ...process.env,
+  });
+  return JSON.parse(stdout) as Record<string, unknown>[];
+}
+
+const open: { running: RunningCollector; analytics: ReturnType<typeof createAnalytics> }[] = [];
+afterEach(async () => {
+  for (const c of open.splice(0)) {
+    await c.running.close();
+    await c.analytics.close();
+  }
+});
+
+describe('voicelake collect', () => {
+  it('turns a LiveKit call and a Pipecat call into the same events and answers as a Node call', async () => {
+    // Prepare
+    const lake = tempDir('vl-collect-lake');
+    const c = await collector(lake);
+    open.push(c);
+    const lk = livekitCall('RM_test1');
+    const pc = pipecatCall('conv-1');
+    // Act: LiveKit over protobuf (one batch twice: a retried export), Pipecat over gzip JSON
+    for (const batch of lk.batches) {
+      const res = await post(`${c.running.url}/v1/traces`, protobufBody(batch));
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('application/x-protobuf');
+      expect(res.body.length, 'an empty ExportTraceServiceResponse').toBe(0);
+    }
+    expect((await post(`${c.running.url}/v1/traces`, protobufBody(lk.batches[1] ?? []))).status).toBe(200);
+    for (const batch of pc) {
+      const res = await post(`${c.running.url}/v1/traces`, gzipSync(jsonBody(batch)), {
+        'content-type': 'application/json',
+        'content-encoding': 'gzip',
+      });
+      expect(res.status).toBe(200);
+      expect(JSON.parse(res.body.toString())).toEqual({});
+    }
+    await c.analytics.flush();
+    // Assess: the lake
+    const lines = readLocalLake(lake).map((l) => l.event);
+    const ids = lines.map((e) => e.event_id);
+    expect(new Set(ids).size, 'a re-sent span is the same event').toBe(ids.length);
+    const lkEvents = lines.filter((e) => e.call_id === 'RM_test1');
+    expect(lkEvents.filter((e) => e.event_type === 'agent_turn').map((e) => e.e2e_latency_ms)).toEqual(
+      lk.e2e,
+    );
+    expect(lkEvents.every((e) => e.agent_id === 'capture-agent')).toBe(true);
+    const ended = lkEvents.find((e) => e.event_type === 'call_ended');
+    expect(ended).toMatchObject({
+      turns: 5,
+      user_turns: 5,
+      interruptions: 1,
+      tool_calls: 2,
+      tool_errors: 1,
+      close_reason: 'user_initiated',
+      call_duration_ms: 28_000,
+      prompt_tokens: 5 * 43,
+      e2e_latency_p50_ms: 1100,
+    });
+    const pcEvents = lines.filter((e) => e.call_id === 'conv-1');
+    expect(pcEvents.find((e) => e.event_type === 'call_ended')).toMatchObject({
+      turns: 3,
+      interruptions: 1,
+      tool_calls: 1,
+    });
+    expect(pcEvents.filter((e) => e.event_type === 'tool_call').map((e) => e.tool_name)).toEqual([
+      'get_weather',
+    ]);
+    // Assess: the named queries
+    const calls = await query('calls', lake);
+    expect(calls.map((r) => [r.call_id, r.turns, r.interruptions, r.tool_calls, r.tool_errors])).toEqual(
+      expect.arrayContaining([
+        ['RM_test1', 5, 1, 2, 1],
+        ['conv-1', 3, 1, 1, 0],
+      ]),
+    );
+    const tools = await query('tools', lake);
+    expect(tools).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ tool_name: 'book_table', calls: 1, errors: 1 }),
+        expect.objectContaining({ tool_name: 'get_weather', calls: 2, errors: 0 }),
+      ]),
+    );
+    const interruptions = await query('interruptions', lake);
+    expect(interruptions).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ agent_id: 'capture-agent', agent_turns: 5, interrupted: 1 }),
+      ]),
+    );
+    const turns = await query('turns', lake);
+    expect(turns.reduce((n, r) => n + Number(r.agent_turns), 0)).toBe(8);
+  }, 60_000);
+
+  it('answers bad input with the OTLP status codes, and loses nothing else', async () => {
+    // Prepare
+    const lake = tempDir('vl-collect-lake');
+    const c = await collector(lake);
+    open.push(c);
+    const url = `${c.running.url}/v1/traces`;
+    const { batches } = livekitCall('RM_bad');
+    const fat = structuredClone(batches[0] ?? []);
+    const target = fat[0];
+    if (target) for (let i = 0; i < 10_000; i++) target.attributes[`k${i}`] = i;
+    const badUtf8 = protobufBody(batches[1] ?? []);
+    const at = badUtf8.indexOf(Buffer.from('Paris'));
+    badUtf8[at] = 0xff;
+    // Act
+    const malformed = await post(url, Buffer.from([0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01]));
+    const wrongType = await post(url, protobufBody(batches[0] ?? []), { 'content-type': 'text/plain' });
+    const oversize = await post(url, Buffer.alloc(9 * 1024 * 1024));
+    const bomb = await post(url, gzipSync(Buffer.alloc(100 * 1024 * 1024)), {
+      'content-type': 'application/x-protobuf',
+      'content-encoding': 'gzip',
+    });
+    const many = await post(url, jsonBody(fat), { 'content-type': 'application/json' });
+    const invalid = await post(url, badUtf8);
+    const notJson = await post(url, Buffer.from([0x7b, 0xff, 0x7d]), { 'content-type': 'application/json' });
+    for (const batch of batches.slice(1)) expect((await post(url, protobufBody(batch))).status).toBe(200);
+    await c.analytics.flush();
+    // Assess
+    expect(malformed.status).toBe(400);
+    expect(wrongType.status).toBe(415);
+    expect(oversize.status).toBe(413);
+    expect(bomb.status).toBe(413);
+    expect(many.status, 'a span over the attribute limit is a partial success').toBe(200);
+    expect(JSON.parse(many.body.toString())).toMatchObject({ partialSuccess: { rejectedSpans: '1' } });
+    expect(invalid.status).toBe(400);
+    expect(notJson.status).toBe(400);
+    const ended = readLocalLake(lake)
+      .map((l) => l.event)
+      .find((e) => e.event_type === 'call_ended');
+    // The first batch lost one span (eou_wait, refused) and kept the rest: 5 user turns.
+    expect(ended).toMatchObject({ call_id: 'RM_bad', user_turns: 5, turns: 5 });
+  }, 60_000);
+
+  it('closes a call whose root never comes after the idle timeout, across a restart', async () => {
+    // Prepare
+    const lake = tempDir('vl-collect-lake');
+    const stateDir = tempDir('vl-collect-state');
+    const spool = tempDir('vl-collect-spool');
+    const first = await collector(lake, { stateDir, spool, idleTimeoutMs: 60 * 60_000 });
+    const { batches } = livekitCall('RM_crash');
+    for (const batch of batches.slice(0, 3))
+      expect((await post(`${first.running.url}/v1/traces`, protobufBody(batch))).status).toBe(200);
+    await first.running.close();
+    await first.analytics.close();
+    // Act: a restarted collector with a short timeout
+    const second = await collector(lake, { stateDir, spool, idleTimeoutMs: 200 });
+    open.push(second);
+    await vi.waitFor(() => expect(second.running.collector.stats.callsTimedOut).toBe(1), { timeout: 10_000 });
+    await second.analytics.flush();
+    // Assess
+    const events = readLocalLake(lake).map((l) => l.event);
+    expect(events.find((e) => e.event_type === 'call_ended')).toMatchObject({
+      call_id: 'RM_crash',
+      close_reason: 'timeout',
+      turns: 3,
+      user_turns: 3,
+    });
+    expect(events.filter((e) => e.event_type === 'user_turn').length).toBe(3);
+  }, 60_000);
+
+  it('takes NDJSON events with an answer per line, and health and metrics', async () => {
+    // Prepare
+    const lake = tempDir('vl-collect-lake');
+    const c = await collector(lake);
+    open.push(c);
+    const lines = [
+      JSON.stringify({ type: 'call_started', callId: 'py-1' }),
+      'not json',
+      JSON.stringify({ type: '', callId: 'py-1' }),
+      JSON.stringify({ type: 'agent_turn', callId: 'py-1', data: { e2eLatencyMs: 900 } }),
+    ].join('\n');
+    // Act
+    const res = await post(`${c.running.url}/v1/events`, lines, { 'content-type': 'application/x-ndjson' });
+    const health = await fetch(`${c.running.url}/healthz`);
+    const metrics = await (await fetch(`${c.running.url}/metrics`)).text();
+    await post(
+      `${c.running.url}/v1/traces`,
+      protobufBody([
+        {
+          traceId: hexId(16),
+          spanId: hexId(8),
+          name: 'x',
+          startMs: Date.now(),
+          endMs: Date.now(),
+          attributes: {},
+          scope: 'other',
+        },
+      ]),
+    );
+    // Assess
+    expect(res.status).toBe(200);
+    const { results } = JSON.parse(res.body.toString()) as { results: Record<string, unknown>[] };
+    expect(results.map((r) => [r.line, r.accepted, r.reason])).toEqual([
+      [1, true, undefined],
+      [2, false, 'not_json'],
+      [3, false, 'invalid_type'],
+      [4, true, undefined],
+    ]);
+    expect(health.status).toBe(200);
+    expect(metrics).toContain('voicelake_events_rejected_total{reason="invalid_type"} 1');
+    expect(c.running.collector.stats.spansUnrecognized).toBe(1);
+  }, 60_000);
+});
