@@ -5,14 +5,14 @@
  * headers. Each case fails on the code before the fix.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { resolveConfig } from '../../packages/voicelake/src/config/resolve.js';
 import { normalizeEvent } from '../../packages/voicelake/src/event.js';
 import { ConfigError, createAnalytics } from '../../packages/voicelake/src/index.js';
-import { partitionPath } from '../../packages/voicelake/src/lake/layout.js';
+import { objectKey, partitionPath, writerIdOf } from '../../packages/voicelake/src/lake/layout.js';
 import { silentLogger } from '../../packages/voicelake/src/logger.js';
 import { identityKey } from '../../packages/voicelake/src/paths.js';
 import { Spool } from '../../packages/voicelake/src/spool/spool.js';
@@ -110,6 +110,85 @@ describe('replayed plans are validated before their keys are used', () => {
     ).toEqual([]);
     expect((await readLake(s3, bucket)).length).toBe(50);
     expect(analytics.stats().destinations.s3?.replayRejected).toBe(1);
+  });
+});
+
+describe("a replayed plan's keys are its own writer's", () => {
+  it("a forged in-flight key naming another writer's existing object is refused: that object keeps its events", async () => {
+    // Prepare: another process (its own spool) wrote an object into the same lake and prefix.
+    const base = tempDir('vl-forged-writer');
+    const lake = join(base, 'lake');
+    const other = createAnalytics({
+      s3: false,
+      cloudWatch: false,
+      local: { dir: lake },
+      spool: { dir: join(base, 'other-spool') },
+      logger: silentLogger,
+      env: {},
+    });
+    for (let i = 0; i < 20; i++) other.track({ type: 'other', callId: 'o', time: DAY + i });
+    await other.close({ timeoutMs: 10_000 });
+    const [victimKey] = readdirSync(join(lake, partitionPath(DAY)));
+    expect(victimKey, "the other writer's object").toBeDefined();
+    const before = readFileSync(join(lake, partitionPath(DAY), victimKey as string));
+    // A spool (same user, same lake) whose in-flight plan names that object.
+    const options: Options = {
+      s3: false,
+      cloudWatch: false,
+      local: { dir: lake },
+      spool: { dir: join(base, 'spool') },
+      logger: silentLogger,
+      env: {},
+    };
+    await spoolWithForgedPlan(options, 'local', [`${partitionPath(DAY)}${victimKey}`]);
+
+    // Act
+    const analytics = createAnalytics(options);
+    await analytics.close({ timeoutMs: 10_000 });
+
+    // Assess
+    expect(
+      readFileSync(join(lake, partitionPath(DAY), victimKey as string)),
+      'the object is untouched',
+    ).toEqual(before);
+    const lines = readLocalLake(lake);
+    expect(
+      lines.filter((l) => l.event.event_type === 'other'),
+      "the other writer's events",
+    ).toHaveLength(20);
+    expect(
+      lines.filter((l) => l.event.event_type === 't'),
+      'the replayed events, once',
+    ).toHaveLength(50);
+    expect(analytics.stats().destinations.local?.replayRejected).toBe(1);
+  });
+
+  it('a crash replay still reuses its own keys: the same object is rewritten, nothing doubled', async () => {
+    // Prepare: a plan with a key this spool's writer made.
+    const base = tempDir('vl-own-writer');
+    const options: Options = {
+      s3: false,
+      cloudWatch: false,
+      local: { dir: join(base, 'lake') },
+      spool: { dir: join(base, 'spool') },
+      logger: silentLogger,
+      env: {},
+    };
+    mkdirSync(join(base, 'spool'), { recursive: true, mode: 0o700 });
+    const st = statSync(join(base, 'spool'));
+    const own = objectKey('', partitionPath(DAY), DAY, writerIdOf(st.dev, st.ino));
+    await spoolWithForgedPlan(options, 'local', [own]);
+
+    // Act
+    const analytics = createAnalytics(options);
+    await analytics.close({ timeoutMs: 10_000 });
+
+    // Assess
+    expect(readdirSync(join(base, 'lake', partitionPath(DAY)))).toEqual([
+      own.slice(partitionPath(DAY).length),
+    ]);
+    expect(readLocalLake(join(base, 'lake'))).toHaveLength(50);
+    expect(analytics.stats().destinations.local?.replayRejected).toBe(0);
   });
 });
 

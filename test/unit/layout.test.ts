@@ -6,6 +6,7 @@ import {
   objectKey,
   partitionPath,
   prefixProblem,
+  writerIdOf,
 } from '../../packages/voicelake/src/lake/layout.js';
 
 const NOW = Date.UTC(2026, 10, 24, 12);
@@ -38,6 +39,25 @@ describe('lake layout', () => {
       isLayoutKey(`team/${p}analytics-20251029T000000000Z-0123456789ab.json.gz/../../x`, 'team/', p),
     ).toBe(false);
     expect(isLayoutKey(42, 'team/', p)).toBe(false);
+  });
+
+  it("a writer's keys carry its id, and only its own keys pass as its replayed keys", () => {
+    // Prepare
+    const p = 'year=2025/month=10/day=29/';
+    const writer = writerIdOf(2049, 1234567);
+    // Act
+    const key = objectKey('team/', p, NOW, writer);
+    // Assess
+    expect(writer).toMatch(/^[0-9a-f]{6}$/);
+    expect(writerIdOf(2049, 1234567), 'the same directory, the same writer').toBe(writer);
+    expect(writerIdOf(2049, 1234568)).not.toBe(writer);
+    expect(key).toMatch(KEY_PATTERN);
+    expect(key.slice(`team/${p}analytics-20251029T000000000Z-`.length, -'.json.gz'.length)).toMatch(
+      new RegExp(`^${writer}[0-9a-f]{6}$`),
+    );
+    expect(isLayoutKey(key, 'team/', p, writer)).toBe(true);
+    expect(isLayoutKey(key, 'team/', p, writerIdOf(2049, 1))).toBe(false);
+    expect(isLayoutKey(objectKey('team/', p, NOW), 'team/', p, writer), 'another writer').toBe(false);
   });
 
   it('partitions by UTC event date with zero padding, across a day boundary', () => {

@@ -199,7 +199,7 @@ export class Destination {
 
   /** Fix a batch's plan and record it in the log (durably, with a spool) before its first attempt. */
   async #begin(start: number, records: readonly EventRecord[], meta?: unknown): Promise<void> {
-    const plan = this.sink.prepare(records, meta);
+    const plan = this.sink.prepare(records, meta, this.log.writerId);
     if (plan.metaProblem !== undefined) {
       this.#stats.replayRejected++;
       this.options.logger.warn(

@@ -31,6 +31,11 @@ export interface Registration {
 }
 
 export interface EventLog {
+  /**
+   * The id of this log's writer (6 hex digits): every object key planned from it begins with
+   * it, and a replayed plan's keys must too (lake/layout.ts `writerIdOf`).
+   */
+  readonly writerId: string;
   /** Sequence number the next appended record gets. */
   readonly head: number;
   /** Oldest sequence number still held; records below it were acknowledged or dropped. */

@@ -1,6 +1,7 @@
 /** The bounded in-memory event log, used when no spool is configured (or none is usable). */
 import type { EventRecord } from './event.js';
 import type { EventLog, ReadResult, Registration } from './event-log.js';
+import { newWriterId } from './lake/layout.js';
 import { FLUSH_OUTCOMES, type FlushOutcome } from './outcomes.js';
 import { RecordWindow } from './record-window.js';
 
@@ -9,6 +10,8 @@ export class MemoryLog implements EventLog {
   readonly #window = new RecordWindow();
   #totalBytes = 0; // bytes ever appended
   readonly #cursors = new Map<string, number>();
+  /** Never replayed: any fresh id does. */
+  readonly writerId = newWriterId();
 
   constructor(readonly maxBytes: number) {}
 

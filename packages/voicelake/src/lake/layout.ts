@@ -2,7 +2,7 @@
  * `voicelake/layout`: the lake's object layout, shared by S3, the local lake and every reader:
  * `<prefix>year=YYYY/month=MM/day=DD/analytics-<timestamp>-<random>.json.gz`, by event time in UTC.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 /**
  * A path segment that Hive partitioning reads as a partition column (`year=`, `month=`,
@@ -82,23 +82,48 @@ export function partitionPath(timeMs: number): string {
   return cachedPartition;
 }
 
-/** A new object key for one partition's batch. Decided once per batch, reused on every retry. */
-export function objectKey(prefix: string, partition: string, createdMs: number = Date.now()): string {
+/** A writer id: 6 hex digits that begin the 12 of every key a writer makes. */
+export const WRITER_RE = /^[0-9a-f]{6}$/;
+
+/** A fresh writer id, for a log that is never replayed (memory only). */
+export const newWriterId = (): string => randomBytes(3).toString('hex');
+
+/**
+ * The writer id of a spool directory: derived from its device and inode, so the process that
+ * reopens or adopts the directory gets the same one, and a key read back from it can be
+ * checked to be one its writer made (another writer's object is never overwritten by a replay).
+ */
+export function writerIdOf(dev: number, ino: number): string {
+  return createHash('sha256').update(`voicelake-writer:${dev}:${ino}`).digest('hex').slice(0, 6);
+}
+
+/**
+ * A new object key for one partition's batch. Decided once per batch, reused on every retry.
+ * Its 12 hex digits are the writer's id (6) and 6 random ones.
+ */
+export function objectKey(
+  prefix: string,
+  partition: string,
+  createdMs: number = Date.now(),
+  writer: string = newWriterId(),
+): string {
   const stamp = new Date(createdMs).toISOString().replace(/[-:]/g, '').replace('.', '');
-  return `${prefix}${partition}analytics-${stamp}-${randomBytes(6).toString('hex')}.json.gz`;
+  return `${prefix}${partition}analytics-${stamp}-${writer}${randomBytes(3).toString('hex')}.json.gz`;
 }
 
 /** The file name part of a key this layout makes. */
 const NAME = /^analytics-\d{8}T\d{9}Z-[0-9a-f]{12}\.json\.gz$/;
 
 /**
- * True when `key` is exactly a key this layout would make for `partition` under `prefix`.
- * A key read back from disk (a replayed plan) is reused only if this holds.
+ * True when `key` is exactly a key this layout would make for `partition` under `prefix`
+ * (and, given `writer`, one that writer made). A key read back from disk (a replayed plan) is
+ * reused only if this holds.
  */
-export function isLayoutKey(key: unknown, prefix: string, partition: string): key is string {
+export function isLayoutKey(key: unknown, prefix: string, partition: string, writer?: string): key is string {
   if (typeof key !== 'string') return false;
   const head = `${prefix}${partition}`;
-  return key.startsWith(head) && NAME.test(key.slice(head.length));
+  const name = key.slice(head.length);
+  return key.startsWith(head) && NAME.test(name) && (writer === undefined || name.slice(30, 36) === writer);
 }
 
 /** Matches keys of the layout; groups: prefix, year, month, day. */

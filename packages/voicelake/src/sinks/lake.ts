@@ -7,7 +7,7 @@
 import { createGzip } from 'node:zlib';
 import { DEFAULTS } from '../config/defaults.js';
 import type { EventRecord } from '../event.js';
-import { isLayoutKey, objectKey, partitionPath } from '../lake/layout.js';
+import { isLayoutKey, newWriterId, objectKey, partitionPath } from '../lake/layout.js';
 import { classifyError, describeError, FAILURE_CLASSES, retryAfterMs } from '../retry.js';
 import type { Plan, SendReport, SinkOutcome } from './types.js';
 
@@ -46,13 +46,22 @@ export class LakePlan implements Plan {
  * `maxObjectBytes`, each with a fresh key — or the saved keys when replaying a plan (`meta`
  * from `LakePlan.meta()`; the split is deterministic, so the same records get the same keys).
  */
+export interface PlanOptions {
+  /** The log's writer id: new keys carry it, and a saved key without it is refused. Default: a fresh one. */
+  readonly writer?: string | undefined;
+  readonly now?: number | undefined;
+  readonly maxObjectBytes?: number | undefined;
+}
+
 export function planLake(
   records: readonly EventRecord[],
   prefix: string,
   meta?: unknown,
-  now: number = Date.now(),
-  maxObjectBytes: number = DEFAULTS.maxObjectBytes,
+  options: PlanOptions = {},
 ): LakePlan {
+  const now = options.now ?? Date.now();
+  const maxObjectBytes = options.maxObjectBytes ?? DEFAULTS.maxObjectBytes;
+  const writer = options.writer ?? newWriterId();
   let saved = (meta as { keys?: unknown } | undefined)?.keys ?? {};
   let metaProblem: string | undefined;
   const groups = new Map<string, EventRecord[]>();
@@ -73,7 +82,7 @@ export function planLake(
   // Keys read back from disk are untrusted: reuse them only if every one is a layout key of
   // its own partition under this prefix; otherwise plan afresh (the replay may then write a
   // second copy, which compaction removes; a forged key must never write outside the lake).
-  const problem = savedKeysProblem(saved, prefix, groups);
+  const problem = savedKeysProblem(saved, prefix, groups, writer);
   if (problem !== undefined) {
     metaProblem = problem;
     saved = {};
@@ -86,7 +95,8 @@ export function planLake(
     let rawBytes = 0;
     const emit = (end: number): void => {
       const key =
-        keys[parts.filter((p) => p.partition === partition).length] ?? objectKey(prefix, partition, now);
+        keys[parts.filter((p) => p.partition === partition).length] ??
+        objectKey(prefix, partition, now, writer);
       parts.push({ partition, key, records: members.slice(start, end), rawBytes, done: false, attempts: 0 });
       start = end;
       rawBytes = 0;
@@ -105,6 +115,7 @@ function savedKeysProblem(
   saved: unknown,
   prefix: string,
   groups: ReadonlyMap<string, unknown>,
+  writer: string,
 ): string | undefined {
   if (typeof saved !== 'object' || saved === null || Array.isArray(saved))
     return 'saved keys are not an object';
@@ -115,6 +126,9 @@ function savedKeysProblem(
     for (const key of keys) {
       if (!isLayoutKey(key, prefix, partition)) {
         return `saved key ${JSON.stringify(key).slice(0, 200)} is not a layout key of ${prefix}${partition}`;
+      }
+      if (!isLayoutKey(key, prefix, partition, writer)) {
+        return `saved key ${JSON.stringify(key).slice(0, 200)} was not made by this spool's writer (${writer}): replaying it could overwrite another writer's object`;
       }
     }
   }

@@ -40,8 +40,8 @@ export class LocalSink implements Sink<LakePlan> {
       throw new ConfigError(`unusable local lake directory ${options.dir}: ${problem}`);
   }
 
-  prepare(records: readonly EventRecord[], meta?: unknown): LakePlan {
-    return planLake(records, this.options.prefix, meta);
+  prepare(records: readonly EventRecord[], meta?: unknown, writer?: string): LakePlan {
+    return planLake(records, this.options.prefix, meta, { writer });
   }
 
   send(plan: LakePlan, report: SendReport, signal: AbortSignal): Promise<SinkOutcome> {

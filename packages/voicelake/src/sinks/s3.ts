@@ -36,8 +36,8 @@ export class S3Sink implements Sink<LakePlan> {
     this.#release = release;
   }
 
-  prepare(records: readonly EventRecord[], meta?: unknown): LakePlan {
-    return planLake(records, this.options.prefix, meta);
+  prepare(records: readonly EventRecord[], meta?: unknown, writer?: string): LakePlan {
+    return planLake(records, this.options.prefix, meta, { writer });
   }
 
   send(plan: LakePlan, report: SendReport, signal: AbortSignal): Promise<SinkOutcome> {

@@ -52,8 +52,11 @@ export interface Sink<P extends Plan = Plan> {
   readonly name: string;
   /** Batch limits for one plan. */
   readonly limits: { readonly maxEvents: number; readonly maxBytes: number };
-  /** Split records into requests. Keys and ordering are decided here, once; `meta` replays a saved plan. */
-  prepare(records: readonly EventRecord[], meta?: unknown): P;
+  /**
+   * Split records into requests. Keys and ordering are decided here, once; `meta` replays a
+   * saved plan; `writer` is the log's writer id (lake keys carry it, and replayed ones must).
+   */
+  prepare(records: readonly EventRecord[], meta?: unknown, writer?: string): P;
   /** Execute the parts of `plan` not yet delivered. */
   send(plan: P, report: SendReport, signal: AbortSignal): Promise<SinkOutcome>;
   /** Release clients and sockets. */

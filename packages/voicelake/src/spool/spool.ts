@@ -9,6 +9,7 @@
 import { SpoolError } from '../errors.js';
 import type { EventRecord } from '../event.js';
 import type { EventLog, Inflight, ReadResult, Registration } from '../event-log.js';
+import { writerIdOf } from '../lake/layout.js';
 import type { Logger } from '../logger.js';
 import { FLUSH_OUTCOMES, type FlushOutcome } from '../outcomes.js';
 import { DirReplacedError, ensurePrivateDir, verifyDir } from '../private-fs.js';
@@ -120,7 +121,17 @@ export class Spool implements EventLog {
   /** Throws `DirReplacedError` unless the spool's path still names the directory opened. */
   readonly #guard: () => void;
 
-  private constructor(options: SpoolOptions, lock: SpoolLock, cursors: CursorStore, guard: () => void) {
+  /** Derived from the directory's device and inode (lake/layout.ts `writerIdOf`): the same for whoever opens it. */
+  readonly writerId: string;
+
+  private constructor(
+    options: SpoolOptions,
+    lock: SpoolLock,
+    cursors: CursorStore,
+    guard: () => void,
+    writerId: string,
+  ) {
+    this.writerId = writerId;
     this.#o = options;
     this.#lock = lock;
     this.#cursors = cursors;
@@ -132,9 +143,11 @@ export class Spool implements EventLog {
   /** Open (or create) the spool directory, take its lock, and recover what a previous process left. */
   static open(options: SpoolOptions): Spool {
     let guard: () => void;
+    let writerId: string;
     try {
       const id = ensurePrivateDir(options.dir);
       guard = () => verifyDir(options.dir, id);
+      writerId = writerIdOf(id.dev, id.ino);
     } catch (error) {
       throw new SpoolError(`unusable spool directory: ${(error as Error).message}`, { cause: error });
     }
@@ -151,7 +164,7 @@ export class Spool implements EventLog {
         );
       }
       const cursors = new CursorStore(options.dir, options.identity, loaded, guard);
-      const spool = new Spool(options, lock, cursors, guard);
+      const spool = new Spool(options, lock, cursors, guard, writerId);
       if (loaded.corrupt !== undefined) {
         spool.#corruptCursors = 1;
         options.logger.warn(
