@@ -58,18 +58,21 @@ async function spoolWithForgedPlan(
   await spool.close();
 }
 
+/** A local lake and an explicit spool under `base`, nothing else. */
+const localLake = (base: string): Options => ({
+  s3: false,
+  cloudWatch: false,
+  local: { dir: join(base, 'lake') },
+  spool: { dir: join(base, 'spool') },
+  logger: silentLogger,
+  env: {},
+});
+
 describe('replayed plans are validated before their keys are used', () => {
   it('a forged local-lake key is replaced: nothing is written outside the lake', async () => {
     // Prepare
     const base = tempDir('vl-forged');
-    const options: Options = {
-      s3: false,
-      cloudWatch: false,
-      local: { dir: join(base, 'lake') },
-      spool: { dir: join(base, 'spool') },
-      logger: silentLogger,
-      env: {},
-    };
+    const options = localLake(base);
     const outside = join(base, 'x', 'written-outside-lake.json.gz');
     await spoolWithForgedPlan(options, 'local', ['../x/written-outside-lake.json.gz']);
     // Act
@@ -132,14 +135,7 @@ describe("a replayed plan's keys are its own writer's", () => {
     expect(victimKey, "the other writer's object").toBeDefined();
     const before = readFileSync(join(lake, partitionPath(DAY), victimKey as string));
     // A spool (same user, same lake) whose in-flight plan names that object.
-    const options: Options = {
-      s3: false,
-      cloudWatch: false,
-      local: { dir: lake },
-      spool: { dir: join(base, 'spool') },
-      logger: silentLogger,
-      env: {},
-    };
+    const options = localLake(base);
     await spoolWithForgedPlan(options, 'local', [`${partitionPath(DAY)}${victimKey}`]);
 
     // Act
@@ -166,14 +162,7 @@ describe("a replayed plan's keys are its own writer's", () => {
   it('a crash replay still reuses its own keys: the same object is rewritten, nothing doubled', async () => {
     // Prepare: a plan with a key this spool's writer made.
     const base = tempDir('vl-own-writer');
-    const options: Options = {
-      s3: false,
-      cloudWatch: false,
-      local: { dir: join(base, 'lake') },
-      spool: { dir: join(base, 'spool') },
-      logger: silentLogger,
-      env: {},
-    };
+    const options = localLake(base);
     mkdirSync(join(base, 'spool'), { recursive: true, mode: 0o700 });
     const st = statSync(join(base, 'spool'));
     const own = objectKey('', partitionPath(DAY), DAY, writerIdOf(st.dev, st.ino));
