@@ -5,7 +5,7 @@
  * so every tarball comes from the npm cache that `npm ci` filled: no test reaches the network.
  */
 import { execFile } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -41,16 +41,29 @@ async function npm(args: string[], cwd: string): Promise<string> {
 describe('packed packages', () => {
   let libTarball = '';
   let cliTarball = '';
+  let collectTarball = '';
   const packDir = tempDir('vl-pack');
 
   beforeAll(async () => {
     const out = await npm(
-      ['pack', '--json', '--pack-destination', packDir, '-w', 'voicelake', '-w', 'voicelake-cli'],
+      [
+        'pack',
+        '--json',
+        '--pack-destination',
+        packDir,
+        '-w',
+        'voicelake',
+        '-w',
+        'voicelake-collect',
+        '-w',
+        'voicelake-cli',
+      ],
       root,
     );
     const packed = JSON.parse(out) as { filename: string; name: string }[];
     libTarball = join(packDir, packed.find((p) => p.name === 'voicelake')?.filename ?? '');
     cliTarball = join(packDir, packed.find((p) => p.name === 'voicelake-cli')?.filename ?? '');
+    collectTarball = join(packDir, packed.find((p) => p.name === 'voicelake-collect')?.filename ?? '');
   }, 120_000);
 
   it('the library alone installs under 40 MB with no native binary, and imports without DuckDB', async () => {
@@ -84,6 +97,30 @@ describe('packed packages', () => {
     });
   }, 300_000);
 
+  it('the collector installs as a sidecar under 40 MB with no native binary and no DuckDB, and its bin runs', async () => {
+    // Prepare
+    const app = tempDir('vl-collect');
+    // Act
+    await installOffline(
+      app,
+      [
+        { name: 'voicelake', workspace: 'packages/voicelake', tarball: libTarball },
+        { name: 'voicelake-collect', workspace: 'packages/collect', tarball: collectTarball },
+      ],
+      true,
+    );
+    const { bytes, natives } = measure(join(app, 'node_modules'));
+    const help = await run(join(app, 'node_modules/.bin/voicelake-collect'), ['--help'], { cwd: app });
+    // Assess
+    console.log(
+      `voicelake-collect installed (with voicelake): ${(bytes / MB).toFixed(1)} MB of node_modules`,
+    );
+    expect(natives, 'no .node binary in the collector install').toEqual([]);
+    expect(bytes, 'collector node_modules under 40 MB').toBeLessThan(40 * MB);
+    expect(existsSync(join(app, 'node_modules/@duckdb')), 'no DuckDB').toBe(false);
+    expect(help.stdout).toMatch(/--port/);
+  }, 300_000);
+
   it('voicelake-cli installs from its tarball into an empty directory and runs demo, query and spool status', async () => {
     // Prepare
     const dir = tempDir('vl-cli');
@@ -91,6 +128,7 @@ describe('packed packages', () => {
       dir,
       [
         { name: 'voicelake', workspace: 'packages/voicelake', tarball: libTarball },
+        { name: 'voicelake-collect', workspace: 'packages/collect', tarball: collectTarball },
         { name: 'voicelake-cli', workspace: 'packages/cli', tarball: cliTarball },
       ],
       true,

@@ -75,7 +75,9 @@ export async function installOffline(
         if (opt) continue;
         throw new Error(`${name} (needed by ${from}) is not in package-lock.json`);
       }
-      const target = path;
+      // A package nested under a workspace folder goes under that package in the app.
+      const ws = packed.find((p) => path.startsWith(`${p.workspace}/`));
+      const target = ws === undefined ? path : `node_modules/${ws.name}${path.slice(ws.workspace.length)}`;
       if (out[target]) continue;
       const { dev: _dev, devOptional: _devOptional, ...rest } = lock.packages[path] as LockEntry;
       out[target] = { ...rest, ...(opt || rest.optional ? { optional: true } : {}) };
