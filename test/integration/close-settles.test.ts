@@ -44,7 +44,7 @@ describe('close() after an adoption', () => {
       expect(result.close.undelivered.s3).toBe(200);
     }
     // What the adopted spools still hold is reported too: 200 left by the first run, 400 by two.
-    expect(resultOf<ProducerResult>(second.stdout).close.adopted).toEqual({ s3: 200 });
-    expect(resultOf<ProducerResult>(third.stdout).close.adopted).toEqual({ s3: 400 });
+    expect(resultOf<ProducerResult>(second.stdout).close.adopted?.s3).toBe(200);
+    expect(resultOf<ProducerResult>(third.stdout).close.adopted?.s3).toBe(400);
   });
 });

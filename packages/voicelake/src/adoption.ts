@@ -91,6 +91,14 @@ export class Adopter {
     }
   }
 
+  /** Per destination, events of the adopted spools not delivered yet (they stay in their directories). */
+  undelivered(): Record<string, number> {
+    const left: Record<string, number> = {};
+    for (const a of this.#active.values())
+      for (const d of a.destinations) left[d.name] = (left[d.name] ?? 0) + d.stats().pending;
+    return left;
+  }
+
   /** Resolve once every adopted spool is delivered (or `timeoutMs` passed). */
   async drain(timeoutMs: number): Promise<void> {
     await withTimeout(Promise.all([...this.#active.values()].map((a) => a.done)), timeoutMs);

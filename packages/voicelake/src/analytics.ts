@@ -53,6 +53,11 @@ export interface CloseResult extends FlushResult {
   timedOut: boolean;
   /** Per destination, events left undelivered at close. */
   undelivered: Record<string, number>;
+  /**
+   * Per destination, events of spools adopted from stopped processes still undelivered at close
+   * (they stay in those directories for the next process). Present when adoption is on.
+   */
+  adopted?: Record<string, number>;
 }
 
 /** The least time `close()` gives the spool's last group commit, whatever is left of its bound. */
@@ -159,15 +164,42 @@ export class Analytics {
    * Idempotent.
    */
   close(options: { timeoutMs?: number } = {}): Promise<CloseResult> {
-    this.#closing ??= this.#close(options.timeoutMs ?? DEFAULTS.closeTimeoutMs);
+    this.#closing ??= this.#boundedClose(options.timeoutMs ?? DEFAULTS.closeTimeoutMs);
     return this.#closing;
   }
 
-  async #close(timeoutMs: number): Promise<CloseResult> {
+  /**
+   * `#close` within `timeoutMs + CLOSE_LOG_MIN_MS`, whatever hangs (an adopted spool's sink, a
+   * stalled disk). The bound's timer keeps the process alive until it fires: an `await close()`
+   * settles even when nothing else holds the event loop open (every other timer is unref'd).
+   */
+  async #boundedClose(timeoutMs: number): Promise<CloseResult> {
+    let adopted = this.#adopter?.undelivered();
+    const closing = this.#close(timeoutMs, (left) => {
+      adopted = left;
+    });
+    const done = await withTimeout(closing, timeoutMs + CLOSE_LOG_MIN_MS, true);
+    if (done !== undefined) return done;
+    this.#config.logger.error(
+      { timeoutMs },
+      'close: stopping took longer than its bound; returning (what is not delivered stays in the spool)',
+    );
+    const undelivered = Object.fromEntries(this.#destinations.map((d) => [d.name, d.stats().pending]));
+    return {
+      timedOut: true,
+      destinations: Object.fromEntries(this.#destinations.map((d) => [d.name, FLUSH_OUTCOMES.buffered])),
+      undelivered,
+      ...(adopted ? { adopted } : {}),
+    };
+  }
+
+  async #close(timeoutMs: number, onAdopted: (left: Record<string, number>) => void): Promise<CloseResult> {
     const started = Date.now();
     const flushed = await withTimeout(this.flush(), timeoutMs);
     // Adopted backlogs get what is left of the same bound; the rest waits for the next process.
     await this.#adopter?.drain(Math.max(0, timeoutMs - (Date.now() - started)));
+    const adopted = this.#adopter?.undelivered();
+    if (adopted) onAdopted(adopted);
     // What follows stops things (no I/O but the spool's last commit): a failure is logged, never thrown.
     const { logger } = this.#config;
     const step = (what: string) => (error: unknown) =>
@@ -215,7 +247,12 @@ export class Analytics {
       if (logClosed === undefined)
         logger.error({ dir: this.#log.state.dir }, 'close: the spool did not finish its last write in time');
     }
-    return { timedOut: flushed === undefined || logClosed === undefined, destinations, undelivered };
+    return {
+      timedOut: flushed === undefined || logClosed === undefined,
+      destinations,
+      undelivered,
+      ...(adopted ? { adopted } : {}),
+    };
   }
 
   stats(): AnalyticsStats {
