@@ -60,6 +60,12 @@ export interface CloseResult extends FlushResult {
   adopted?: Record<string, number>;
 }
 
+/** What a `close()` cut short by its bound can still report. */
+interface CloseProgress {
+  flushed?: FlushResult | undefined;
+  adopted: Record<string, number> | undefined;
+}
+
 /** The least time `close()` gives the spool's last group commit, whatever is left of its bound. */
 const CLOSE_LOG_MIN_MS = 1000;
 
@@ -123,8 +129,11 @@ export class Analytics {
 
   /** Resolve once every event tracked before this call is delivered, or held for retry, per destination. */
   flush(): Promise<FlushResult> {
-    const mark = this.#log.log.head;
+    const log = this.#log.log;
+    const head = log.head;
     const run = async (): Promise<FlushResult> => {
+      // Numbers given while the spool recovers are provisional: the final one, once it is done.
+      const mark = log.recovered === undefined ? head : await log.recovered(head);
       const outcomes = await Promise.all(this.#destinations.map((d) => d.flush(mark)));
       return {
         destinations: Object.fromEntries(
@@ -174,10 +183,8 @@ export class Analytics {
    * settles even when nothing else holds the event loop open (every other timer is unref'd).
    */
   async #boundedClose(timeoutMs: number): Promise<CloseResult> {
-    let adopted = this.#adopter?.undelivered();
-    const closing = this.#close(timeoutMs, (left) => {
-      adopted = left;
-    });
+    const progress: CloseProgress = { adopted: this.#adopter?.undelivered() };
+    const closing = this.#close(timeoutMs, progress);
     const done = await withTimeout(closing, timeoutMs + CLOSE_LOG_MIN_MS, true);
     if (done !== undefined) return done;
     this.#config.logger.error(
@@ -185,21 +192,25 @@ export class Analytics {
       'close: stopping took longer than its bound; returning (what is not delivered stays in the spool)',
     );
     const undelivered = Object.fromEntries(this.#destinations.map((d) => [d.name, d.stats().pending]));
-    return {
-      timedOut: true,
-      destinations: Object.fromEntries(this.#destinations.map((d) => [d.name, FLUSH_OUTCOMES.buffered])),
-      undelivered,
-      ...(adopted ? { adopted } : {}),
-    };
+    // What the flush inside close() proved stands; the rest is only held in memory for sure.
+    const destinations = Object.fromEntries(
+      this.#destinations.map((d) => [
+        d.name,
+        progress.flushed?.destinations[d.name] ?? FLUSH_OUTCOMES.buffered,
+      ]),
+    );
+    const { adopted } = progress;
+    return { timedOut: true, destinations, undelivered, ...(adopted ? { adopted } : {}) };
   }
 
-  async #close(timeoutMs: number, onAdopted: (left: Record<string, number>) => void): Promise<CloseResult> {
+  async #close(timeoutMs: number, progress: CloseProgress): Promise<CloseResult> {
     const started = Date.now();
     const flushed = await withTimeout(this.flush(), timeoutMs);
+    progress.flushed = flushed;
     // Adopted backlogs get what is left of the same bound; the rest waits for the next process.
     await this.#adopter?.drain(Math.max(0, timeoutMs - (Date.now() - started)));
     const adopted = this.#adopter?.undelivered();
-    if (adopted) onAdopted(adopted);
+    progress.adopted = adopted;
     // What follows stops things (no I/O but the spool's last commit): a failure is logged, never thrown.
     const { logger } = this.#config;
     const step = (what: string) => (error: unknown) =>

@@ -188,36 +188,81 @@ const ignore = (fn: () => void): void => {
   }
 };
 
-const sleepSync = (ms: number): void => {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-};
-
 const busy = (dir: string, owner: LockOwner): SpoolError =>
   new SpoolError(
     `spool directory ${dir} is in use by process ${owner.pid} on ${owner.host}; give each process its own ANALYTICS_SPOOL_DIR`,
   );
 
-/**
- * Take the directory's lock, or throw a `SpoolError` naming the live owner. The holder calls
- * `refresh()` every `heartbeatMs` while it holds the lock.
- */
-export function acquireLock(dir: string, heartbeatMs: number = HEARTBEAT_MS): SpoolLock {
-  if (held.has(dir)) {
-    throw new SpoolError(
-      `spool directory ${dir} is already in use by this process; give each Analytics its own spool`,
-    );
+/** Tries before giving up on a lock that keeps changing hands (each after a 2-10 ms timer). */
+const LOCK_TRIES = 50;
+
+/** One acquisition in progress: its owner, its temp file (linked into place), and the lock it yields. */
+class Acquisition {
+  readonly owner: LockOwner;
+  readonly #dir: string;
+  readonly #path: string;
+  readonly #tmp: string;
+
+  constructor(dir: string, heartbeatMs: number) {
+    if (held.has(dir)) {
+      throw new SpoolError(
+        `spool directory ${dir} is already in use by this process; give each Analytics its own spool`,
+      );
+    }
+    this.#dir = dir;
+    this.#path = join(dir, LOCK_FILE);
+    this.owner = me(heartbeatMs);
+    this.#tmp = join(dir, `LOCK.${this.owner.token}.tmp`);
+    try {
+      writeNewSync(this.#tmp, JSON.stringify(this.owner));
+    } catch (error) {
+      throw new SpoolError(`cannot write the lock of spool directory ${dir}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
   }
-  const path = join(dir, LOCK_FILE);
-  const owner = me(heartbeatMs);
-  const tmp = join(dir, `LOCK.${owner.token}.tmp`);
-  try {
-    writeNewSync(tmp, JSON.stringify(owner));
-  } catch (error) {
-    throw new SpoolError(`cannot write the lock of spool directory ${dir}: ${(error as Error).message}`, {
-      cause: error,
-    });
+
+  /** One try: the lock (won), or undefined when another process is taking it over right now. Throws `busy`. */
+  attempt(): SpoolLock | undefined {
+    try {
+      if (held.has(this.#dir)) {
+        throw new SpoolError(
+          `spool directory ${this.#dir} is already in use by this process; give each Analytics its own spool`,
+        );
+      }
+      try {
+        linkSync(this.#tmp, this.#path);
+        return this.#won();
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      const current = readLockOwner(this.#dir);
+      if (ownerAlive(current)) throw busy(this.#dir, current as LockOwner);
+      return takeOver(this.#dir, this.#tmp, current) ? this.#won() : undefined;
+    } catch (error) {
+      this.end();
+      if (error instanceof SpoolError) throw error;
+      throw new SpoolError(`cannot lock spool directory ${this.#dir}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
   }
-  const won = (): SpoolLock => {
+
+  /** Remove the temp file. */
+  end(): void {
+    ignore(() => unlinkSync(this.#tmp));
+  }
+
+  contended(): SpoolError {
+    this.end();
+    return new SpoolError(`could not take the lock of spool directory ${this.#dir}: too much contention`);
+  }
+
+  #won(): SpoolLock {
+    this.end();
+    const dir = this.#dir;
+    const path = this.#path;
+    const owner = this.owner;
     held.add(dir);
     return {
       owner,
@@ -230,27 +275,35 @@ export function acquireLock(dir: string, heartbeatMs: number = HEARTBEAT_MS): Sp
         });
       },
     };
-  };
-  try {
-    for (let attempt = 0; attempt < 50; attempt++) {
-      try {
-        linkSync(tmp, path);
-        return won();
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      }
-      const current = readLockOwner(dir);
-      if (ownerAlive(current)) throw busy(dir, current as LockOwner);
-      if (takeOver(dir, tmp, current)) return won();
-      sleepSync(2 + Math.floor(Math.random() * 8));
-    }
-    throw new SpoolError(`could not take the lock of spool directory ${dir}: too much contention`);
-  } catch (error) {
-    if (error instanceof SpoolError) throw error;
-    throw new SpoolError(`cannot lock spool directory ${dir}: ${(error as Error).message}`, { cause: error });
-  } finally {
-    ignore(() => unlinkSync(tmp));
   }
+}
+
+/**
+ * Take the directory's lock, or reject with a `SpoolError` naming the live owner. While another
+ * process is taking a dead owner's lock over at the same moment, tries again after a 2-10 ms
+ * timer (never a synchronous sleep), up to 50 times. The holder calls `refresh()` every
+ * `heartbeatMs` while it holds the lock.
+ */
+export async function acquireLock(dir: string, heartbeatMs: number = HEARTBEAT_MS): Promise<SpoolLock> {
+  const acquisition = new Acquisition(dir, heartbeatMs);
+  for (let attempt = 0; attempt < LOCK_TRIES; attempt++) {
+    const lock = acquisition.attempt();
+    if (lock !== undefined) return lock;
+    await new Promise((resolve) => setTimeout(resolve, 2 + Math.floor(Math.random() * 8)));
+  }
+  throw acquisition.contended();
+}
+
+/**
+ * {@link acquireLock} in one try, for a caller that cannot wait (`createAnalytics()` on its
+ * spool directory): a lock being taken over by another process at this very moment is a
+ * `SpoolError` (too much contention), as is a live owner.
+ */
+export function acquireLockNow(dir: string, heartbeatMs: number = HEARTBEAT_MS): SpoolLock {
+  const acquisition = new Acquisition(dir, heartbeatMs);
+  const lock = acquisition.attempt();
+  if (lock === undefined) throw acquisition.contended();
+  return lock;
 }
 
 /**

@@ -5,21 +5,23 @@
  * and deletion. Files are opened without following symlinks; each is created exclusively, 0600,
  * after checking that the directory is still the one opened (`guard`).
  */
-import { readdirSync } from 'node:fs';
-import { type FileHandle, open, unlink } from 'node:fs/promises';
+import { lstatSync, readdirSync } from 'node:fs';
+import { type FileHandle, open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EventRecord } from '../event.js';
 import type { Logger } from '../logger.js';
-import { openAppend, READ, readPrivate, truncatePrivate } from '../private-fs.js';
-import { decodeFrames } from './frame.js';
+import { openAppend, READ, truncatePrivate } from '../private-fs.js';
+import { HEADER_BYTES } from './frame.js';
+import { checkFrames, decodeInSlices, Slicer } from './slices.js';
 
 export interface Segment {
-  readonly start: number;
+  /** First sequence number (renumbered once, when the records it took during recovery are placed). */
+  start: number;
   count: number;
   /** Byte position of this segment in the stream of all segments ever written. */
-  readonly globalStart: number;
+  globalStart: number;
   size: number;
-  readonly path: string;
+  path: string;
   handle?: FileHandle | undefined;
   /** Bytes of the file known to hold complete frames: a failed write is cut back to this. */
   writtenBytes: number;
@@ -34,22 +36,61 @@ const TRANSIENT_READ = new Set(['EMFILE', 'ENFILE', 'EAGAIN', 'ENOMEM', 'EBUSY',
 
 export const SEGMENT_RE = /^seg-(\d{16})\.log$/;
 export const segmentName = (start: number): string => `seg-${String(start).padStart(16, '0')}.log`;
+/**
+ * A segment written while the spool was still recovering: its records are numbered after the
+ * recovered ones once recovery is done (then the file is renamed to a `seg-` name). Numbered
+ * provisionally above anything recovery can find; left by a crash, the next recovery places it.
+ */
+export const PENDING_RE = /^pending-(\d{16})\.log$/;
+export const pendingName = (start: number): string => `pending-${String(start).padStart(16, '0')}.log`;
 
-/** First sequence numbers of the segment files in `dir`, ascending. */
-export function segmentStarts(dir: string): number[] {
+function startsOf(dir: string, re: RegExp): number[] {
   return readdirSync(dir)
-    .map((f) => SEGMENT_RE.exec(f)?.[1])
+    .map((f) => re.exec(f)?.[1])
     .filter((s): s is string => s !== undefined)
     .map(Number)
     .sort((a, b) => a - b);
 }
 
-/** Scan a segment file; count valid records and truncate anything after the last valid one. */
-function recoverSegment(path: string): { count: number; size: number; truncated: boolean } {
-  const buf = readPrivate(path) ?? Buffer.alloc(0);
-  const { records, validBytes } = decodeFrames(buf);
+/** First sequence numbers of the segment files in `dir`, ascending. */
+export function segmentStarts(dir: string): number[] {
+  return startsOf(dir, SEGMENT_RE);
+}
+
+/** Provisional first sequence numbers of the pending segment files in `dir`, ascending. */
+export function pendingStarts(dir: string): number[] {
+  return startsOf(dir, PENDING_RE);
+}
+
+/** Most records a file of `path`'s size can hold (every frame is at least a header): 0 if absent. */
+export function recordBound(path: string): number {
+  const size = lstatSync(path, { throwIfNoEntry: false })?.size ?? 0;
+  return Math.ceil(size / HEADER_BYTES);
+}
+
+/**
+ * Check a segment file (read asynchronously, checked in slices); count valid records and
+ * truncate anything after the last valid one.
+ */
+async function recoverSegment(
+  path: string,
+  slicer: Slicer,
+): Promise<{ count: number; size: number; truncated: boolean }> {
+  let buf = Buffer.alloc(0);
+  try {
+    const fh = await open(path, READ);
+    try {
+      if (!(await fh.stat()).isFile()) throw new Error(`${path} is not a regular file`);
+      buf = await fh.readFile();
+    } finally {
+      await fh.close();
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const { count, validBytes } = await checkFrames(buf, slicer);
   if (validBytes < buf.length) truncatePrivate(path, validBytes);
-  return { count: records.length, size: validBytes, truncated: validBytes < buf.length };
+  return { count, size: validBytes, truncated: validBytes < buf.length };
 }
 
 /** Cut a segment's file back to its complete frames (a file never created has nothing to cut). */
@@ -76,12 +117,20 @@ export class SegmentSet {
   /** Segments written to since their last fdatasync (kept across a failed commit). */
   readonly #unsynced = new Set<Segment>();
 
+  /** New segments are pending ones (recovery is running: their numbers are provisional). */
+  #pending = false;
+
   constructor(
     readonly dir: string,
     readonly segmentBytes: number,
     /** Throws unless `dir` is still the directory opened: called before every file is opened for writing. */
     private readonly guard: () => void = () => undefined,
   ) {}
+
+  /** From now on, until `place()`, new segments are pending ones. */
+  startPending(): void {
+    this.#pending = true;
+  }
 
   get first(): Segment | undefined {
     return this.#list[0];
@@ -101,17 +150,43 @@ export class SegmentSet {
     return this.#totalBytes - (this.#list[0]?.globalStart ?? this.#totalBytes);
   }
 
-  /** Load every segment, checking each (only the last can be torn by a crash, but disks lie). */
-  recover(logger: Logger): Recovery {
-    const starts = segmentStarts(this.dir);
+  /**
+   * Load every segment, checking each (only the last can be torn by a crash, but disks lie),
+   * then the pending segments a crash left (numbered on from the last record, and renamed so).
+   * Asynchronous, in slices: the event loop is never held for long, whatever the backlog.
+   */
+  async recover(
+    logger: Logger,
+    starts: readonly number[],
+    pending: readonly number[],
+    from: number,
+  ): Promise<Recovery> {
+    const slicer = new Slicer();
     let corruptTails = 0;
     let corruptRecords = 0;
-    for (let i = 0; i < starts.length; i++) {
-      const start = starts[i] as number;
-      const path = join(this.dir, segmentName(start));
-      const next = starts[i + 1];
-      const { count, size, truncated } = recoverSegment(path);
-      if (next !== undefined && start + count < next) corruptRecords += next - start - count;
+    const files = [
+      ...starts.map((start, i) => ({ start, next: starts[i + 1], name: segmentName(start) })),
+      ...pending.map((p) => ({ start: undefined, next: undefined, name: pendingName(p) })),
+    ];
+    let head = from;
+    for (const file of files) {
+      let path = join(this.dir, file.name);
+      const { count, size, truncated } = await recoverSegment(path, slicer);
+      const start = file.start ?? head;
+      if (file.start === undefined && count === 0) {
+        // Nothing valid in it: nothing to place (its name would be the next one's).
+        if (truncated) corruptTails++;
+        await unlink(path).catch(() => undefined);
+        continue;
+      }
+      if (file.start === undefined) {
+        // A pending segment: its records come right after the last one recovered.
+        const placed = join(this.dir, segmentName(start));
+        this.guard();
+        await rename(path, placed);
+        path = placed;
+      }
+      if (file.next !== undefined && start + count < file.next) corruptRecords += file.next - start - count;
       if (truncated) {
         corruptTails++;
         logger.warn(
@@ -129,9 +204,36 @@ export class SegmentSet {
         created: true,
       });
       this.#totalBytes += size;
+      head = start + count;
     }
     const last = this.#list[this.#list.length - 1];
     return { head: last ? last.start + last.count : undefined, corruptTails, corruptRecords };
+  }
+
+  /**
+   * Place the segments written while recovering after the recovered ones (`before`): their
+   * numbers go down by `shift`, their bytes up by `before`'s. Files already created are
+   * renamed to their `seg-` names first (unless `renameFiles` is false: the directory is not
+   * this process's any more). Only called between two group commits.
+   */
+  async place(before: SegmentSet, shift: number, renameFiles: boolean): Promise<void> {
+    for (const s of this.#list) {
+      if (!s.created || !renameFiles) continue;
+      const path = join(this.dir, segmentName(s.start - shift));
+      this.guard();
+      await rename(s.path, path);
+      s.path = path;
+    }
+    this.#pending = false;
+    const offset = before.#totalBytes;
+    for (const s of this.#list) {
+      s.start -= shift;
+      s.globalStart += offset;
+      if (!s.created) s.path = join(this.dir, segmentName(s.start));
+    }
+    this.#list = [...before.#list, ...this.#list];
+    this.#totalBytes += offset;
+    this.#decoded.clear();
   }
 
   /** Account one appended record of `size` framed bytes with sequence number `seq`, rolling if full. */
@@ -143,7 +245,7 @@ export class SegmentSet {
         count: 0,
         globalStart: this.#totalBytes,
         size: 0,
-        path: join(this.dir, segmentName(seq)),
+        path: join(this.dir, this.#pending ? pendingName(seq) : segmentName(seq)),
         writtenBytes: 0,
       };
       this.#list.push(segment);
@@ -203,7 +305,7 @@ export class SegmentSet {
       // Deleted, a symlink, unreadable for good: no records (the reader counts the gap).
       if (TRANSIENT_READ.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
     }
-    cached = decodeFrames(buf, segment.count).records;
+    cached = await decodeInSlices(buf, segment.count);
     if (this.#decoded.size >= 2) this.#decoded.delete(this.#decoded.keys().next().value as number);
     this.#decoded.set(segment.start, cached);
     return cached;
