@@ -11,7 +11,7 @@ import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'no
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { decodeFrames } from '../packages/voicelake/src/spool/frame.js';
-import { SEGMENT_RE } from '../packages/voicelake/src/spool/segments.js';
+import { SEGMENT_RE } from '../packages/voicelake/src/spool/segment-files.js';
 import { configOf, leaveSpool } from '../test/helpers/leftover-spool.js';
 import { freePort } from '../test/helpers/net.js';
 import { resultOf, runNode } from '../test/helpers/process.js';

@@ -7,7 +7,7 @@ import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { acquireLock } from '../../packages/voicelake/src/spool/lock.js';
+import { acquireLock } from '../../packages/voicelake/src/spool/lock-acquire.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /** A lock file naming `pid` on this host, with its start time from /proc (`''`: none). */

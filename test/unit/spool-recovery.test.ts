@@ -9,7 +9,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { EventRecord } from '../../packages/voicelake/src/event.js';
 import { silentLogger } from '../../packages/voicelake/src/logger.js';
 import { encodeFrames } from '../../packages/voicelake/src/spool/frame.js';
-import { pendingName, SegmentSet } from '../../packages/voicelake/src/spool/segments.js';
+import { pendingName } from '../../packages/voicelake/src/spool/segment-files.js';
+import { SegmentSet } from '../../packages/voicelake/src/spool/segments.js';
 import { Spool } from '../../packages/voicelake/src/spool/spool.js';
 import { tempDir } from '../helpers/tmp.js';
 

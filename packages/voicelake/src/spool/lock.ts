@@ -12,12 +12,12 @@
  * (written by an older voicelake) is never taken over: its owner may still be running.
  */
 import { randomBytes } from 'node:crypto';
-import { linkSync, lstatSync, lutimesSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
+import { lutimesSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { SpoolError } from '../errors.js';
-import { readPrivate, readPrivateStat, writeNewSync } from '../private-fs.js';
+import { readPrivate, readPrivateStat } from '../private-fs.js';
 
 /** The lock file of a spool directory: who owns it (pid, host, boot id, start time). */
 export const LOCK_FILE = 'LOCK';
@@ -90,7 +90,8 @@ function startTimeOf(pid: number): string {
 /** This process's start time: '' where start times cannot be read (no /proc). */
 const OWN_START = startTimeOf(process.pid);
 
-function me(heartbeatMs: number): LockOwner {
+/** A new owner record for this process (a fresh token). */
+export function newOwner(heartbeatMs: number): LockOwner {
   return {
     pid: process.pid,
     host: hostname(),
@@ -175,176 +176,4 @@ export function ownerAlive(owner: LockRecord | undefined, now: number = Date.now
   // no start time (forged, or damaged) cannot show it is that process's: not alive.
   const started = startTimeOf(owner.pid);
   return owner.startTime !== '' && started === owner.startTime;
-}
-
-/** Directories locked by this process: a second `Analytics` on the same spool is refused too. */
-const held = new Set<string>();
-
-const ignore = (fn: () => void): void => {
-  try {
-    fn();
-  } catch {
-    // Already gone.
-  }
-};
-
-const busy = (dir: string, owner: LockOwner): SpoolError =>
-  new SpoolError(
-    `spool directory ${dir} is in use by process ${owner.pid} on ${owner.host}; give each process its own ANALYTICS_SPOOL_DIR`,
-  );
-
-/** Tries before giving up on a lock that keeps changing hands (each after a 2-10 ms timer). */
-const LOCK_TRIES = 50;
-
-/** One acquisition in progress: its owner, its temp file (linked into place), and the lock it yields. */
-class Acquisition {
-  readonly owner: LockOwner;
-  readonly #dir: string;
-  readonly #path: string;
-  readonly #tmp: string;
-
-  constructor(dir: string, heartbeatMs: number) {
-    if (held.has(dir)) {
-      throw new SpoolError(
-        `spool directory ${dir} is already in use by this process; give each Analytics its own spool`,
-      );
-    }
-    this.#dir = dir;
-    this.#path = join(dir, LOCK_FILE);
-    this.owner = me(heartbeatMs);
-    this.#tmp = join(dir, `LOCK.${this.owner.token}.tmp`);
-    try {
-      writeNewSync(this.#tmp, JSON.stringify(this.owner));
-    } catch (error) {
-      throw new SpoolError(`cannot write the lock of spool directory ${dir}: ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
-  }
-
-  /** One try: the lock (won), or undefined when another process is taking it over right now. Throws `busy`. */
-  attempt(): SpoolLock | undefined {
-    try {
-      if (held.has(this.#dir)) {
-        throw new SpoolError(
-          `spool directory ${this.#dir} is already in use by this process; give each Analytics its own spool`,
-        );
-      }
-      try {
-        linkSync(this.#tmp, this.#path);
-        return this.#won();
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      }
-      const current = readLockOwner(this.#dir);
-      if (ownerAlive(current)) throw busy(this.#dir, current as LockOwner);
-      return takeOver(this.#dir, this.#tmp, current) ? this.#won() : undefined;
-    } catch (error) {
-      this.end();
-      if (error instanceof SpoolError) throw error;
-      throw new SpoolError(`cannot lock spool directory ${this.#dir}: ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
-  }
-
-  /** Remove the temp file. */
-  end(): void {
-    ignore(() => unlinkSync(this.#tmp));
-  }
-
-  contended(): SpoolError {
-    this.end();
-    return new SpoolError(`could not take the lock of spool directory ${this.#dir}: too much contention`);
-  }
-
-  #won(): SpoolLock {
-    this.end();
-    const dir = this.#dir;
-    const path = this.#path;
-    const owner = this.owner;
-    held.add(dir);
-    return {
-      owner,
-      refresh: () => refreshLock(path, owner),
-      release: () => {
-        held.delete(dir);
-        // Remove the lock only if it is still ours (unreadable: leave it, a later process sees it stale).
-        ignore(() => {
-          if (readLockOwner(dir)?.token === owner.token) unlinkSync(path);
-        });
-      },
-    };
-  }
-}
-
-/**
- * Take the directory's lock, or reject with a `SpoolError` naming the live owner. While another
- * process is taking a dead owner's lock over at the same moment, tries again after a 2-10 ms
- * timer (never a synchronous sleep), up to 50 times. The holder calls `refresh()` every
- * `heartbeatMs` while it holds the lock.
- */
-export async function acquireLock(dir: string, heartbeatMs: number = HEARTBEAT_MS): Promise<SpoolLock> {
-  const acquisition = new Acquisition(dir, heartbeatMs);
-  for (let attempt = 0; attempt < LOCK_TRIES; attempt++) {
-    const lock = acquisition.attempt();
-    if (lock !== undefined) return lock;
-    await new Promise((resolve) => setTimeout(resolve, 2 + Math.floor(Math.random() * 8)));
-  }
-  throw acquisition.contended();
-}
-
-/**
- * {@link acquireLock} in one try, for a caller that cannot wait (`createAnalytics()` on its
- * spool directory): a lock being taken over by another process at this very moment is a
- * `SpoolError` (too much contention), as is a live owner.
- */
-export function acquireLockNow(dir: string, heartbeatMs: number = HEARTBEAT_MS): SpoolLock {
-  const acquisition = new Acquisition(dir, heartbeatMs);
-  const lock = acquisition.attempt();
-  if (lock === undefined) throw acquisition.contended();
-  return lock;
-}
-
-/**
- * Replace a dead owner's LOCK with ours, under `LOCK.takeover`. Returns false when another
- * process holds the takeover lock or got there first (the caller looks again).
- */
-function takeOver(dir: string, tmp: string, stale: LockRecord | undefined): boolean {
-  const mutex = join(dir, 'LOCK.takeover');
-  try {
-    linkSync(tmp, mutex);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    // A taker that died mid-takeover leaves the mutex behind: clear it if its owner is gone.
-    const holder = readLockOwner(dir, 'LOCK.takeover');
-    if (!ownerAlive(holder)) {
-      const aside = join(dir, `LOCK.takeover.${randomBytes(6).toString('hex')}.stale`);
-      ignore(() => renameSync(mutex, aside));
-      ignore(() => unlinkSync(aside));
-    }
-    return false;
-  }
-  try {
-    // Inside the mutex: the LOCK must still be the dead owner's we saw (or gone), and still
-    // dead (a heartbeat may have come back since we looked).
-    const path = join(dir, LOCK_FILE);
-    const now = readLockOwner(dir);
-    if (now !== undefined && (now.token !== stale?.token || ownerAlive(now))) return false;
-    // Gone: only `link` (which fails if another process linked one meanwhile); unreadable
-    // garbage is replaced (no one can link over an existing file, and takeovers are serialized).
-    if (lstatSync(path, { throwIfNoEntry: false }) === undefined) {
-      try {
-        linkSync(tmp, path);
-        return true;
-      } catch {
-        return false;
-      }
-    }
-    if (now === undefined && stale !== undefined) return false;
-    renameSync(tmp, path);
-    return true;
-  } finally {
-    ignore(() => unlinkSync(mutex));
-  }
 }

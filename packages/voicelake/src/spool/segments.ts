@@ -3,16 +3,18 @@
  * This module owns them: recovery at open (a torn or corrupt tail is truncated), appending
  * with a cut-back on a failed write, fdatasync, reading back through a small decode cache,
  * and deletion. Files are opened without following symlinks; each is created exclusively, 0600,
- * after checking that the directory is still the one opened (`guard`).
+ * after checking that the directory is still the one opened (`guard`). File names, listing and
+ * checking one file are in segment-files.ts.
+ *
+ * Over 300 lines: one class whose recovery, placing of pending segments, append, sync, read and deletion share its segment list.
  */
-import { lstatSync, readdirSync } from 'node:fs';
 import { type FileHandle, open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EventRecord } from '../event.js';
 import type { Logger } from '../logger.js';
 import { openAppend, READ, truncatePrivate } from '../private-fs.js';
-import { HEADER_BYTES } from './frame.js';
-import { checkFrames, decodeInSlices, Slicer } from './slices.js';
+import { pendingName, recoverSegment, segmentName } from './segment-files.js';
+import { decodeInSlices, Slicer } from './slices.js';
 
 export interface Segment {
   /** First sequence number (renumbered once, when the records it took during recovery are placed). */
@@ -33,65 +35,6 @@ export interface Segment {
 
 /** Read errors that pass: the segment is read again later rather than skipped. */
 const TRANSIENT_READ = new Set(['EMFILE', 'ENFILE', 'EAGAIN', 'ENOMEM', 'EBUSY', 'EINTR']);
-
-export const SEGMENT_RE = /^seg-(\d{16})\.log$/;
-export const segmentName = (start: number): string => `seg-${String(start).padStart(16, '0')}.log`;
-/**
- * A segment written while the spool was still recovering: its records are numbered after the
- * recovered ones once recovery is done (then the file is renamed to a `seg-` name). Numbered
- * provisionally above anything recovery can find; left by a crash, the next recovery places it.
- */
-export const PENDING_RE = /^pending-(\d{16})\.log$/;
-export const pendingName = (start: number): string => `pending-${String(start).padStart(16, '0')}.log`;
-
-function startsOf(dir: string, re: RegExp): number[] {
-  return readdirSync(dir)
-    .map((f) => re.exec(f)?.[1])
-    .filter((s): s is string => s !== undefined)
-    .map(Number)
-    .sort((a, b) => a - b);
-}
-
-/** First sequence numbers of the segment files in `dir`, ascending. */
-export function segmentStarts(dir: string): number[] {
-  return startsOf(dir, SEGMENT_RE);
-}
-
-/** Provisional first sequence numbers of the pending segment files in `dir`, ascending. */
-export function pendingStarts(dir: string): number[] {
-  return startsOf(dir, PENDING_RE);
-}
-
-/** Most records a file of `path`'s size can hold (every frame is at least a header): 0 if absent. */
-export function recordBound(path: string): number {
-  const size = lstatSync(path, { throwIfNoEntry: false })?.size ?? 0;
-  return Math.ceil(size / HEADER_BYTES);
-}
-
-/**
- * Check a segment file (read asynchronously, checked in slices); count valid records and
- * truncate anything after the last valid one.
- */
-async function recoverSegment(
-  path: string,
-  slicer: Slicer,
-): Promise<{ count: number; size: number; truncated: boolean }> {
-  let buf = Buffer.alloc(0);
-  try {
-    const fh = await open(path, READ);
-    try {
-      if (!(await fh.stat()).isFile()) throw new Error(`${path} is not a regular file`);
-      buf = await fh.readFile();
-    } finally {
-      await fh.close();
-    }
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-  const { count, validBytes } = await checkFrames(buf, slicer);
-  if (validBytes < buf.length) truncatePrivate(path, validBytes);
-  return { count, size: validBytes, truncated: validBytes < buf.length };
-}
 
 /** Cut a segment's file back to its complete frames (a file never created has nothing to cut). */
 function cutBack(segment: Segment): void {

@@ -10,9 +10,8 @@
  * done, they are renumbered to follow the recovered records (and their files renamed), between
  * two group commits; reads, registrations and flush marks wait for that (`recovered()`).
  *
- * Over 300 lines: one class whose append, group commit, read and drop-oldest share its state (segments, window, cursors).
+ * Over 300 lines: one class whose append, group commit, background recovery (and the renumbering after it), read and drop-oldest share its state (segments, window, cursors).
  */
-import { join } from 'node:path';
 import { SpoolError } from '../errors.js';
 import type { EventRecord } from '../event.js';
 import type { EventLog, Inflight, ReadResult, Registration } from '../event-log.js';
@@ -24,17 +23,11 @@ import { type BackoffPolicy, backoffMs } from '../retry.js';
 import { Debounced } from '../timers.js';
 import { CursorStore, loadCursors, unprovenBacklog } from './cursor-store.js';
 import { encodeFrames, frameSize } from './frame.js';
-import { acquireLockNow, HEARTBEAT_MS, LOCK_STALE_MS, type SpoolLock } from './lock.js';
+import { HEARTBEAT_MS, LOCK_STALE_MS, type SpoolLock } from './lock.js';
+import { acquireLockNow } from './lock-acquire.js';
 import { readSpool } from './read.js';
-import {
-  pendingName,
-  pendingStarts,
-  type Recovery,
-  recordBound,
-  SegmentSet,
-  segmentName,
-  segmentStarts,
-} from './segments.js';
+import { pendingStarts, provisionalBase, segmentStarts } from './segment-files.js';
+import { type Recovery, SegmentSet } from './segments.js';
 
 const LOCK_LOST = `the spool lock was taken over by another process (another host saw no heartbeat for ${LOCK_STALE_MS / 60_000} minutes or more, or the lock was removed)`;
 const DIR_LOST = 'the spool directory was renamed away or replaced';
@@ -228,11 +221,7 @@ export class Spool implements EventLog {
       this.#setHead(from);
       return;
     }
-    const last = starts[starts.length - 1];
-    let base = last === undefined ? from : last + recordBound(join(dir, segmentName(last)));
-    for (const p of pending) base += recordBound(join(dir, pendingName(p)));
-    // Above the leftover pending files' own (provisional) names too: ours never take theirs.
-    base = Math.max(base, (pending[pending.length - 1] ?? 0) + 1) + 1;
+    const base = provisionalBase(dir, starts, pending, from);
     this.#provisional = { base, tail: starts[0] ?? from };
     this.#setHead(base);
     this.#segments.startPending();
