@@ -196,7 +196,9 @@ export class Spool implements EventLog {
         );
       }
       spool.#startRecovery();
-      spool.#cursors.persistSync();
+      // The identity is recorded before any event; a file that already records it is left as
+      // is (the next group commit persists what changed), and opening does no synchronous write.
+      if (loaded.identity !== options.identity || loaded.corrupt !== undefined) spool.#cursors.persistSync();
       spool.#heartbeat = setInterval(() => spool.#beat(), heartbeatMs);
       spool.#heartbeat.unref();
       return spool;
