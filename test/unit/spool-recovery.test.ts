@@ -3,13 +3,13 @@
  * process left are durable from the first group commit, then numbered right after the
  * recovered ones; pending segments a crash left are placed after the recovered segments.
  */
-import { readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { EventRecord } from '../../packages/voicelake/src/event.js';
 import { silentLogger } from '../../packages/voicelake/src/logger.js';
 import { encodeFrames } from '../../packages/voicelake/src/spool/frame.js';
-import { pendingName } from '../../packages/voicelake/src/spool/segment-files.js';
+import { pendingName, segmentName } from '../../packages/voicelake/src/spool/segment-files.js';
 import { SegmentSet } from '../../packages/voicelake/src/spool/segments.js';
 import { Spool } from '../../packages/voicelake/src/spool/spool.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -104,6 +104,31 @@ describe('a spool recovering in the background', () => {
     expect(spool.stats()).toMatchObject({ corruptTails: 0, corruptRecords: 0 });
     expect(readdirSync(dir)).toContain('seg-0000000000000100.log');
     expect(readdirSync(dir).filter((f) => f.startsWith('pending-'))).toEqual([]);
+    await spool.close();
+  });
+
+  it('checks frames across its read chunks and longer than them, and cuts a torn tail as before', async () => {
+    // Prepare: small records around one of 3 MiB (longer than the 1 MiB read buffer), then half a frame.
+    const dir = await leftover(0);
+    const big = { line: JSON.stringify({ i: 1, s: 'y'.repeat(3 * 1024 * 1024) }), timeMs: 1_700_000_000_001 };
+    const records = [
+      rec(0),
+      { ...big, bytes: Buffer.byteLength(big.line) },
+      ...Array.from({ length: 5000 }, (_, k) => rec(2 + k)),
+    ];
+    const frames = encodeFrames(records);
+    const path = join(dir, segmentName(0));
+    writeFileSync(path, frames, { mode: 0o600 });
+    appendFileSync(path, encodeFrames([rec(5002)]).subarray(0, 30));
+    // Act
+    const spool = open(dir);
+    await spool.recovered(0);
+    const read = await spool.read((await spool.register('s3')).seq, 10_000, 64 * 1024 * 1024);
+    // Assess
+    expect(spool.head).toBe(5002);
+    expect(ids(read.records)).toEqual(Array.from({ length: 5002 }, (_, k) => k));
+    expect(spool.stats()).toMatchObject({ corruptTails: 1 });
+    expect(statSync(path).size).toBe(frames.length);
     await spool.close();
   });
 });

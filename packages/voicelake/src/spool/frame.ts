@@ -82,6 +82,16 @@ export function frameAt(buf: Buffer, at: number): number {
   return HEADER_BYTES + length;
 }
 
+/**
+ * Bytes the frame at `at` takes once complete (header included), as far as `buf` tells:
+ * `HEADER_BYTES` while its header is not all there; -1 when its length can only be corruption.
+ */
+export function frameNeed(buf: Buffer, at: number): number {
+  if (at + HEADER_BYTES > buf.length) return HEADER_BYTES;
+  const length = buf.readUInt32LE(at);
+  return length > MAX_PAYLOAD ? -1 : HEADER_BYTES + length;
+}
+
 /** The record in the valid frame of `size` bytes at `at` (see {@link frameAt}). */
 export function recordAt(buf: Buffer, at: number, size: number): EventRecord {
   const length = size - HEADER_BYTES;

@@ -5,11 +5,11 @@
  * tail truncated).
  */
 import { lstatSync, readdirSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { READ, truncatePrivate } from '../private-fs.js';
-import { HEADER_BYTES } from './frame.js';
-import { checkFrames, type Slicer } from './slices.js';
+import { frameAt, frameNeed, HEADER_BYTES } from './frame.js';
+import type { Slicer } from './slices.js';
 
 export const SEGMENT_RE = /^seg-(\d{16})\.log$/;
 export const segmentName = (start: number): string => `seg-${String(start).padStart(16, '0')}.log`;
@@ -45,29 +45,74 @@ export function recordBound(path: string): number {
   return Math.ceil(size / HEADER_BYTES);
 }
 
+/** Read buffer reused across the files of one recovery: no new memory per segment (1 MiB, grown for a longer frame). */
+export class ScanBuffer {
+  buf = Buffer.allocUnsafe(1024 * 1024);
+}
+
 /**
- * Check a segment file (read asynchronously, checked in slices); count valid records and
- * truncate anything after the last valid one.
+ * Check a segment file: read in chunks with `fs/promises` into `scratch`, its frames checked
+ * (length, CRC) in slices; count valid records and truncate anything after the last valid one
+ * (a torn or corrupt tail). Nothing is decoded.
  */
 export async function recoverSegment(
   path: string,
   slicer: Slicer,
+  scratch: ScanBuffer = new ScanBuffer(),
 ): Promise<{ count: number; size: number; truncated: boolean }> {
-  let buf = Buffer.alloc(0);
+  let fh: FileHandle;
   try {
-    const fh = await open(path, READ);
-    try {
-      if (!(await fh.stat()).isFile()) throw new Error(`${path} is not a regular file`);
-      buf = await fh.readFile();
-    } finally {
-      await fh.close();
-    }
+    fh = await open(path, READ);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    return { count: 0, size: 0, truncated: false };
   }
-  const { count, validBytes } = await checkFrames(buf, slicer);
-  if (validBytes < buf.length) truncatePrivate(path, validBytes);
-  return { count, size: validBytes, truncated: validBytes < buf.length };
+  let count = 0;
+  let valid = 0;
+  let fileSize = 0;
+  try {
+    const stat = await fh.stat();
+    if (!stat.isFile()) throw new Error(`${path} is not a regular file`);
+    fileSize = stat.size;
+    let buf = scratch.buf;
+    /** File offset of `buf[0]`; bytes of `buf` holding file data; the frame being checked in `buf`. */
+    let base = 0;
+    let filled = 0;
+    let at = 0;
+    for (;;) {
+      const view = buf.subarray(0, filled);
+      const need = frameNeed(view, at);
+      if (need < 0) break; // a length only corruption can give
+      if (at + need > filled) {
+        // Not all read yet: keep the partial frame, read more (a torn tail at the end of the file).
+        if (base + filled >= fileSize) break;
+        buf.copy(buf, 0, at, filled);
+        base += at;
+        filled -= at;
+        at = 0;
+        if (need > buf.length) {
+          const bigger = Buffer.allocUnsafe(need);
+          buf.copy(bigger, 0, 0, filled);
+          buf = bigger;
+          scratch.buf = bigger;
+        }
+        const { bytesRead } = await fh.read(buf, filled, buf.length - filled, base + filled);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+        continue;
+      }
+      const size = frameAt(view, at);
+      if (size === 0) break; // its checksum fails
+      at += size;
+      count++;
+      if (count % 32 === 0) await slicer.pause();
+    }
+    valid = base + at;
+  } finally {
+    await fh.close();
+  }
+  if (valid < fileSize) truncatePrivate(path, valid);
+  return { count, size: valid, truncated: valid < fileSize };
 }
 
 /**

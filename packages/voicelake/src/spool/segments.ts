@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { EventRecord } from '../event.js';
 import type { Logger } from '../logger.js';
 import { openAppend, READ, truncatePrivate } from '../private-fs.js';
-import { pendingName, recoverSegment, segmentName } from './segment-files.js';
+import { pendingName, recoverSegment, ScanBuffer, segmentName } from './segment-files.js';
 import { decodeInSlices, Slicer } from './slices.js';
 
 export interface Segment {
@@ -105,6 +105,7 @@ export class SegmentSet {
     from: number,
   ): Promise<Recovery> {
     const slicer = new Slicer();
+    const scratch = new ScanBuffer();
     let corruptTails = 0;
     let corruptRecords = 0;
     const files = [
@@ -114,7 +115,7 @@ export class SegmentSet {
     let head = from;
     for (const file of files) {
       let path = join(this.dir, file.name);
-      const { count, size, truncated } = await recoverSegment(path, slicer);
+      const { count, size, truncated } = await recoverSegment(path, slicer, scratch);
       const start = file.start ?? head;
       if (file.start === undefined && count === 0) {
         // Nothing valid in it: nothing to place (its name would be the next one's).

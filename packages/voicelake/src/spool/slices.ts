@@ -24,26 +24,6 @@ export class Slicer {
   }
 }
 
-/**
- * Check the frames of `buf` from its start, in slices: how many are valid, and the bytes they
- * take (what follows the last valid one is a torn or corrupt tail). Nothing is decoded.
- */
-export async function checkFrames(
-  buf: Buffer,
-  slicer = new Slicer(),
-): Promise<{ count: number; validBytes: number }> {
-  let at = 0;
-  let count = 0;
-  for (;;) {
-    const size = frameAt(buf, at);
-    if (size === 0) break;
-    at += size;
-    count++;
-    if (count % FRAMES_PER_LOOK === 0) await slicer.pause();
-  }
-  return { count, validBytes: at };
-}
-
 /** Decode at most `maxRecords` valid frames from the start of `buf`, in slices. */
 export async function decodeInSlices(
   buf: Buffer,
