@@ -60,8 +60,10 @@ ${r.recoveryRatio.starting}× (recovery checks frames and their CRCs but no long
 it shares the loop with the 1,000 events/s).
 
 **How recovery is sliced.** \`Spool.open\` lists the directory and \`lstat\`s the last files, then
-returns. Each segment is read with \`fs/promises\` (the thread pool), and its frames are checked
-(length, CRC-32) in slices: after every 32 frames the slicer looks at the clock, and once 2 ms
+returns. Each segment is read with \`fs/promises\` (the thread pool) in 1 MiB chunks into one
+buffer reused for every segment (no new memory per segment: a fresh 8 MiB buffer each time
+churned 1 GiB of external memory and set off full GCs), and its frames are checked (length,
+CRC-32) in slices: after every 32 frames the slicer looks at the clock, and once 2 ms
 have passed it yields with \`setImmediate\` (spool/slices.ts). Decoding a segment for a read is
 sliced the same way. Records tracked meanwhile are numbered provisionally above the most
 records the leftover files could hold (their size / 16 bytes, the smallest frame), written and
