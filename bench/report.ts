@@ -13,6 +13,7 @@ import type { cost } from './cost.js';
 import type { hotPath } from './hot-path.js';
 import type { loopDelay } from './loop-delay.js';
 import type { memory } from './memory.js';
+import { type RecoveryResults, recoveryRows, recoverySection } from './recovery-report.js';
 import type { reportGen } from './report-gen.js';
 import type { seedBaseline } from './seed-baseline.js';
 import type { throughput } from './throughput.js';
@@ -37,6 +38,7 @@ export interface Results {
   /** Absent in runs from before these sections existed. */
   report?: Awaited<ReturnType<typeof reportGen>>;
   compaction?: Awaited<ReturnType<typeof compaction>>;
+  recovery?: RecoveryResults;
 }
 
 /** The main run, and the side runs (other Node versions) shown beside it. */
@@ -259,6 +261,7 @@ function summaryRows(r: Results): Row[] {
       verdict: '',
       figure: r.compaction ? `${x(r.compaction.ratio)} of a plain COPY` : '-',
     },
+    ...recoveryRows(r.recovery),
   ];
 }
 
@@ -530,5 +533,5 @@ voicelake's ns per id (interquartile range / median).
 | \`uuid\` package \`v7()\` | ${u.uuidPackageNsPerId} |
 | \`crypto.randomUUID()\` (v4) | ${u.randomUUIDNsPerId} |
 | ratio to \`uuid\` | ${x(u.ratio)} |
-`;
+${recoverySection(r.recovery)}`;
 }

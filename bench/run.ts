@@ -7,6 +7,8 @@
  * on another Node version: `--label node24`); the page is then rendered from results.json
  * beside every results-*.json in the same directory, one column per run.
  * `--render` only re-renders the page from the results files already there (no measuring).
+ * `--only-recovery` measures section 11 alone (recovery and adoption) and merges it into the
+ * results file already there; `--recovery-mib N` sets the leftover spool's size (default 1024).
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -22,6 +24,7 @@ import { cost } from './cost.js';
 import { hotPath } from './hot-path.js';
 import { loopDelay } from './loop-delay.js';
 import { memory } from './memory.js';
+import { recovery } from './recovery.js';
 import { loadRuns, type Results, renderMarkdown } from './report.js';
 import { reportGen } from './report-gen.js';
 import { seedBaseline } from './seed-baseline.js';
@@ -59,6 +62,27 @@ const step = async <T>(name: string, fn: () => Promise<T> | T): Promise<T> => {
   return result;
 };
 
+const recoveryOptions = {
+  quick: options.quick,
+  ...(flagValue('--recovery-mib') ? { mib: Number(flagValue('--recovery-mib')) } : {}),
+};
+if (args.includes('--only-recovery')) {
+  const file = join(resultsDir, label ? `results-${label}.json` : 'results.json');
+  const previous = JSON.parse(readFileSync(file, 'utf8')) as Results;
+  const work = mkdtempSync(join(tmpdir(), 'vl-bench-'));
+  try {
+    const measured = await recovery(recoveryOptions, work);
+    const results = { ...previous, recovery: measured };
+    writeFileSync(file, formatJson(results));
+    const main = JSON.parse(readFileSync(join(resultsDir, 'results.json'), 'utf8')) as Results;
+    writeFileSync(mdPath, renderMarkdown(loadRuns(resultsDir, main)));
+    process.stderr.write(`bench: section 11 merged into ${file}; rendered ${mdPath}\n`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  process.exit(0);
+}
+
 const started = Date.now();
 const loadAtStart = loadavg()[0] ?? 0;
 const work = mkdtempSync(join(tmpdir(), 'vl-bench-'));
@@ -83,6 +107,7 @@ try {
   const ids = await step('8 UUIDv7', () => uuid(options));
   const page = await step('9 report', () => reportGen(options));
   const compacted = await step('10 compaction', () => compaction(options));
+  const recovered = await step('11 recovery and adoption', () => recovery(recoveryOptions, work));
   const dollars = cost({
     eventsPerCall: seed.eventsPerCall,
     storedBytesPerEvent: size.batchGzipBytesPerEvent,
@@ -108,6 +133,7 @@ try {
     uuid: ids,
     report: page,
     compaction: compacted,
+    recovery: recovered,
   };
   const jsonPath = join(resultsDir, label ? `results-${label}.json` : 'results.json');
   mkdirSync(resultsDir, { recursive: true });

@@ -35,6 +35,8 @@ export interface Fault {
 export interface InspectingProxy {
   readonly endpoint: string;
   readonly requests: Recorded[];
+  /** Requests refused (`refuse` mode: the connection dropped as soon as their headers came). */
+  readonly refused: Pick<Recorded, 'method' | 'path' | 'target'>[];
   mode: ProxyMode;
   /** Faults injected before forwarding; each counts down its `times`. */
   faults: Fault[];
@@ -45,10 +47,16 @@ export async function startProxy(target: string): Promise<InspectingProxy> {
   const upstream = new URL(target);
   const sockets = new Set<Socket>();
   const requests: Recorded[] = [];
+  const refused: InspectingProxy['refused'] = [];
   const state: { mode: ProxyMode } = { mode: 'forward' };
   const faults: Fault[] = [];
   const server: Server = createServer((req, res) => {
     if (state.mode === 'refuse') {
+      refused.push({
+        method: req.method ?? 'GET',
+        path: req.url ?? '/',
+        target: req.headers['x-amz-target'] as string | undefined,
+      });
       req.socket.destroy();
       return;
     }
@@ -105,7 +113,6 @@ export async function startProxy(target: string): Promise<InspectingProxy> {
   server.on('connection', (s: Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
-    if (state.mode === 'refuse') s.destroy();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
@@ -113,6 +120,7 @@ export async function startProxy(target: string): Promise<InspectingProxy> {
   return {
     endpoint: `http://127.0.0.1:${port}`,
     requests,
+    refused,
     faults,
     get mode() {
       return state.mode;

@@ -118,7 +118,7 @@ describe('Spool', () => {
     first.ack('s3', 400);
     await first.close();
     const second = open(dir);
-    const registration = second.register('s3');
+    const registration = await second.register('s3');
     const read = await second.read(registration.seq, 10_000, 64 * 1024 * 1024);
     // Assess
     expect(registration.seq).toBe(400);
@@ -140,7 +140,7 @@ describe('Spool', () => {
     await running;
     // Assess: a reopened spool holds all 510
     const second = open(dir);
-    const read = await second.read(second.register('s3').seq, 10_000, 64 * 1024 * 1024);
+    const read = await second.read((await second.register('s3')).seq, 10_000, 64 * 1024 * 1024);
     expect(second.head).toBe(510);
     expect(ids(read.records)).toEqual(Array.from({ length: 510 }, (_, k) => k));
     await second.close();
@@ -169,7 +169,7 @@ describe('Spool', () => {
     // Numbering continues after the cursors, not from zero.
     const reopened = open(dir);
     expect(reopened.head).toBe(3000);
-    expect(reopened.register('a').seq).toBe(3000);
+    expect((await reopened.register('a')).seq).toBe(3000);
     await reopened.close();
   });
 
@@ -201,7 +201,7 @@ describe('Spool', () => {
     const tail = spool.tail;
     await spool.close();
     const reopened = open(dir);
-    const read = await reopened.read(reopened.register('s3').seq, 1000, 64 * 1024 * 1024);
+    const read = await reopened.read((await reopened.register('s3')).seq, 1000, 64 * 1024 * 1024);
     // Assess: what was not dropped (and counted) is on disk, every record of it
     expect(dropped).toBeGreaterThan(0);
     expect(tail).toBe(dropped);
@@ -266,7 +266,7 @@ describe('Spool', () => {
     for (let i = 0; i < 10; i++) first.append(rec(i));
     await first.close();
     const spool = open(dir);
-    const cursor = spool.register('s3').seq;
+    const cursor = (await spool.register('s3')).seq;
     // Act
     const failed = await withFailingOpen('promises', /seg-\d+\.log$/, 'EMFILE', () =>
       spool.read(cursor, 100, 64 * 1024 * 1024).then(
@@ -294,7 +294,7 @@ describe('Spool', () => {
     writeFileSync(join(dir, 'cursors.json'), JSON.stringify(file));
     // Act: the destination is down while 9 new records arrive and are committed
     const spool = open(dir, { segmentBytes: 200 });
-    const resume = spool.register('s3').seq;
+    const resume = (await spool.register('s3')).seq;
     for (let i = 9; i < 18; i++) spool.append(rec(i, 5));
     await spool.sync();
     const read = await spool.read(resume, 100, 64 * 1024 * 1024);
@@ -385,7 +385,7 @@ describe('Spool', () => {
     writeFileSync(second, bytes);
     // Act: read the reopened spool the way a destination does
     const spool = open(dir);
-    let cursor = spool.register('s3').seq;
+    let cursor = (await spool.register('s3')).seq;
     const seen: number[] = [];
     let skipped = 0;
     for (let reads = 0; cursor < spool.head && reads < 50; reads++) {
@@ -449,7 +449,7 @@ describe('Spool', () => {
     await spool.beginBatch('s3', { start: 0, end: 10, meta: { keys: { p: ['k1'] } } });
     await spool.close();
     const reopened = open(dir);
-    expect(reopened.register('s3')).toEqual({
+    expect(await reopened.register('s3')).toEqual({
       seq: 0,
       inflight: { start: 0, end: 10, meta: { keys: { p: ['k1'] } } },
     });
@@ -546,15 +546,15 @@ describe('a spool directory shared by hosts (containers on one volume)', () => {
     const lock = join(dir, 'LOCK');
     const old = new Date(Date.now() - 3_600_000);
     utimesSync(lock, old, old);
-    await new Promise((r) => setTimeout(r, 200));
-    expect(Date.now() - statSync(lock).mtimeMs).toBeLessThan(5_000);
+    await expect.poll(() => Date.now() - statSync(lock).mtimeMs, { interval: 5 }).toBeLessThan(5_000);
     expect(JSON.parse(readFileSync(lock, 'utf8'))).toMatchObject({ heartbeatMs: 20, pid: process.pid });
     for (let i = 0; i < 5; i++) spool.append(rec(i));
     await spool.sync();
     // Another host adopted it (this process looked dead to it): the next heartbeat notices.
     otherHostLock(dir, 0);
-    await new Promise((r) => setTimeout(r, 200));
-    expect(errors.filter((e) => /lock was taken over by another process/.test(e))).toHaveLength(1);
+    const takenOver = () => errors.filter((e) => /lock was taken over by another process/.test(e));
+    await expect.poll(() => takenOver().length, { interval: 5 }).toBeGreaterThan(0);
+    expect(takenOver()).toHaveLength(1);
     expect(spool.stats()).toMatchObject({ mode: 'memory', reason: expect.stringMatching(/taken over/) });
     // From then on the directory is the new owner's: nothing written, deleted or persisted there.
     const snapshot = () =>

@@ -17,6 +17,7 @@ import { identityKey, OWN_DIR_RE } from './paths.js';
 import { createSinks } from './sinks/factory.js';
 import { CURSORS_FILE } from './spool/cursor-store.js';
 import { LOCK_FILE, ownerAlive, readLockOwner } from './spool/lock.js';
+import { acquireLock } from './spool/lock-acquire.js';
 import { removeSpoolDir } from './spool/open.js';
 import { Spool } from './spool/spool.js';
 import { withTimeout } from './timers.js';
@@ -31,6 +32,8 @@ export interface AdoptionStats {
   readonly completed: number;
   /** Events found in adopted spools. */
   readonly events: number;
+  /** Spool directories being locked and recovered (in the background) before they count as adopted. */
+  readonly recovering: number;
 }
 
 interface Adopted {
@@ -42,6 +45,8 @@ interface Adopted {
 
 export class Adopter {
   readonly #active = new Map<string, Adopted>();
+  /** Directories being locked and recovered, with the spool once opened. */
+  readonly #opening = new Map<string, { spool?: Spool }>();
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
   #adopted = 0;
@@ -62,7 +67,12 @@ export class Adopter {
   }
 
   stats(): AdoptionStats {
-    return { adopted: this.#adopted, completed: this.#completed, events: this.#events };
+    return {
+      adopted: this.#adopted,
+      completed: this.#completed,
+      events: this.#events,
+      recovering: this.#opening.size,
+    };
   }
 
   /** Adopt every abandoned spool directory under the root. Never throws. */
@@ -76,7 +86,7 @@ export class Adopter {
     }
     for (const name of names) {
       const dir = join(this.root, name);
-      if (dir === this.ownDir || this.#active.has(dir)) continue;
+      if (dir === this.ownDir || this.#active.has(dir) || this.#opening.has(dir)) continue;
       // A live owner keeps its spool; a directory with neither lock nor cursors is still being created.
       let owner: ReturnType<typeof readLockOwner>;
       try {
@@ -87,8 +97,16 @@ export class Adopter {
       if (owner !== undefined && ownerAlive(owner)) continue;
       if (owner === undefined && !existsSync(join(dir, CURSORS_FILE)) && !existsSync(join(dir, LOCK_FILE)))
         continue;
-      this.#adopt(dir);
+      void this.#adopt(dir);
     }
+  }
+
+  /** Per destination, events of the adopted spools not delivered yet (they stay in their directories). */
+  undelivered(): Record<string, number> {
+    const left: Record<string, number> = {};
+    for (const a of this.#active.values())
+      for (const d of a.destinations) left[d.name] = (left[d.name] ?? 0) + d.stats().pending;
+    return left;
   }
 
   /** Resolve once every adopted spool is delivered (or `timeoutMs` passed). */
@@ -100,25 +118,44 @@ export class Adopter {
   async close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#timer);
-    await Promise.all(
-      [...this.#active.values()].map(async (a) => {
+    // Spools still recovering: closed once recovered (their close waits for it).
+    const opening = [...this.#opening.values()].map((o) => o.spool?.close().catch(() => undefined));
+    await Promise.all([
+      ...opening,
+      ...[...this.#active.values()].map(async (a) => {
         await Promise.all(a.destinations.map((d) => d.stop()));
         await a.spool.close().catch(() => undefined);
       }),
-    );
+    ]);
     this.#active.clear();
   }
 
-  #adopt(dir: string): void {
+  /**
+   * Lock the directory (contention is retried with timers), open its spool, wait for its
+   * recovery (asynchronous, in slices), then deliver. Never throws.
+   */
+  async #adopt(dir: string): Promise<void> {
     const { spool: spoolConfig, logger } = this.config;
     if (spoolConfig === undefined) return;
+    const opening: { spool?: Spool } = {};
+    this.#opening.set(dir, opening);
     let spool: Spool;
     try {
-      spool = Spool.open({ ...spoolConfig, dir, identity: identityKey(this.config.identity), logger });
+      const lock = await acquireLock(dir);
+      if (this.#closed) {
+        lock.release();
+        return;
+      }
+      spool = Spool.open({ ...spoolConfig, dir, identity: identityKey(this.config.identity), logger }, lock);
+      opening.spool = spool;
+      await spool.recovered(0);
+      if (this.#closed) return; // close() closes it
     } catch (error) {
       // Another process adopted it first, or it belongs to other destinations: not ours to deliver.
       logger.debug({ dir, error: (error as Error).message }, 'spool directory not adopted');
       return;
+    } finally {
+      this.#opening.delete(dir);
     }
     let destinations: Destination[];
     try {

@@ -19,7 +19,8 @@ import {
 } from './event.js';
 import type { Logger } from './logger.js';
 import { FLUSH_OUTCOMES, type FlushOutcome } from './outcomes.js';
-import { type RedactionKind, redactText } from './redact.js';
+import type { RedactionKind } from './redact.js';
+import { redactPolicy } from './redact-policy.js';
 import { createSinks } from './sinks/factory.js';
 import { openLog, type SpoolState } from './spool/open.js';
 import { withTimeout } from './timers.js';
@@ -53,6 +54,17 @@ export interface CloseResult extends FlushResult {
   timedOut: boolean;
   /** Per destination, events left undelivered at close. */
   undelivered: Record<string, number>;
+  /**
+   * Per destination, events of spools adopted from stopped processes still undelivered at close
+   * (they stay in those directories for the next process). Present when adoption is on.
+   */
+  adopted?: Record<string, number>;
+}
+
+/** What a `close()` cut short by its bound can still report. */
+interface CloseProgress {
+  flushed?: FlushResult | undefined;
+  adopted: Record<string, number> | undefined;
 }
 
 /** The least time `close()` gives the spool's last group commit, whatever is left of its bound. */
@@ -118,8 +130,11 @@ export class Analytics {
 
   /** Resolve once every event tracked before this call is delivered, or held for retry, per destination. */
   flush(): Promise<FlushResult> {
-    const mark = this.#log.log.head;
+    const log = this.#log.log;
+    const head = log.head;
     const run = async (): Promise<FlushResult> => {
+      // Numbers given while the spool recovers are provisional: the final one, once it is done.
+      const mark = log.recovered === undefined ? head : await log.recovered(head);
       const outcomes = await Promise.all(this.#destinations.map((d) => d.flush(mark)));
       return {
         destinations: Object.fromEntries(
@@ -159,15 +174,44 @@ export class Analytics {
    * Idempotent.
    */
   close(options: { timeoutMs?: number } = {}): Promise<CloseResult> {
-    this.#closing ??= this.#close(options.timeoutMs ?? DEFAULTS.closeTimeoutMs);
+    this.#closing ??= this.#boundedClose(options.timeoutMs ?? DEFAULTS.closeTimeoutMs);
     return this.#closing;
   }
 
-  async #close(timeoutMs: number): Promise<CloseResult> {
+  /**
+   * `#close` within `timeoutMs + CLOSE_LOG_MIN_MS`, whatever hangs (an adopted spool's sink, a
+   * stalled disk). The bound's timer keeps the process alive until it fires: an `await close()`
+   * settles even when nothing else holds the event loop open (every other timer is unref'd).
+   */
+  async #boundedClose(timeoutMs: number): Promise<CloseResult> {
+    const progress: CloseProgress = { adopted: this.#adopter?.undelivered() };
+    const closing = this.#close(timeoutMs, progress);
+    const done = await withTimeout(closing, timeoutMs + CLOSE_LOG_MIN_MS, true);
+    if (done !== undefined) return done;
+    this.#config.logger.error(
+      { timeoutMs },
+      'close: stopping took longer than its bound; returning (what is not delivered stays in the spool)',
+    );
+    const undelivered = Object.fromEntries(this.#destinations.map((d) => [d.name, d.stats().pending]));
+    // What the flush inside close() proved stands; the rest is only held in memory for sure.
+    const destinations = Object.fromEntries(
+      this.#destinations.map((d) => [
+        d.name,
+        progress.flushed?.destinations[d.name] ?? FLUSH_OUTCOMES.buffered,
+      ]),
+    );
+    const { adopted } = progress;
+    return { timedOut: true, destinations, undelivered, ...(adopted ? { adopted } : {}) };
+  }
+
+  async #close(timeoutMs: number, progress: CloseProgress): Promise<CloseResult> {
     const started = Date.now();
     const flushed = await withTimeout(this.flush(), timeoutMs);
+    progress.flushed = flushed;
     // Adopted backlogs get what is left of the same bound; the rest waits for the next process.
     await this.#adopter?.drain(Math.max(0, timeoutMs - (Date.now() - started)));
+    const adopted = this.#adopter?.undelivered();
+    progress.adopted = adopted;
     // What follows stops things (no I/O but the spool's last commit): a failure is logged, never thrown.
     const { logger } = this.#config;
     const step = (what: string) => (error: unknown) =>
@@ -215,7 +259,12 @@ export class Analytics {
       if (logClosed === undefined)
         logger.error({ dir: this.#log.state.dir }, 'close: the spool did not finish its last write in time');
     }
-    return { timedOut: flushed === undefined || logClosed === undefined, destinations, undelivered };
+    return {
+      timedOut: flushed === undefined || logClosed === undefined,
+      destinations,
+      undelivered,
+      ...(adopted ? { adopted } : {}),
+    };
   }
 
   stats(): AnalyticsStats {
@@ -234,37 +283,6 @@ export class Analytics {
     this.#rejected[reason] = (this.#rejected[reason] ?? 0) + 1;
     return { accepted: false, reason, message };
   }
-}
-
-/** The redaction `track()` applies: the built-in redactor, then the user's, counted into `counts`. */
-function redactPolicy(
-  config: ResolvedConfig['redact'],
-  counts: Partial<Record<RedactionKind | 'redactor_error' | 'truncated', number>>,
-): RedactPolicy | undefined {
-  if (config === undefined) return undefined;
-  const { redactor } = config;
-  const apply = (raw: string): string => {
-    // Redaction is linear but not free: past this length a text is cut (and counted), so no
-    // single event can hold the event loop (a 1 MB worst case would take ~200 ms).
-    const text =
-      raw.length > DEFAULTS.maxRedactChars ? `${raw.slice(0, DEFAULTS.maxRedactChars)} [TRUNCATED]` : raw;
-    if (text !== raw) counts.truncated = (counts.truncated ?? 0) + 1;
-    const redacted = redactText(text, counts);
-    if (redactor === undefined) return redacted;
-    try {
-      const out = redactor(redacted);
-      if (typeof out === 'string') return out;
-    } catch {
-      // Fall through: never store text a redactor could not handle.
-    }
-    counts.redactor_error = (counts.redactor_error ?? 0) + 1;
-    return '[REDACTED]';
-  };
-  return {
-    fields: new Set(config.fields.filter((f) => f !== 'custom')),
-    custom: config.fields.includes('custom'),
-    apply,
-  };
 }
 
 /** Create the analytics pipeline. With no options, everything comes from the environment. */

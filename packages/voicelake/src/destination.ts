@@ -46,6 +46,8 @@ export class Destination {
   #waiters: Waiter[] = [];
   #configErrorLogged = false;
   #replay: Inflight | undefined;
+  /** Where this destination resumes, while the log is still recovering (then nothing is read). */
+  #registering: Promise<void> | undefined;
   readonly #abort = new AbortController();
   readonly #stats: Omit<DestinationStats, 'pending'>;
 
@@ -55,10 +57,19 @@ export class Destination {
     private readonly options: DestinationOptions,
   ) {
     this.name = sink.name;
-    const registration = log.register(sink.name);
-    this.#cursor = registration.seq;
-    this.#replay = registration.inflight;
     this.#stats = newStats();
+    const registration = log.register(sink.name);
+    if (registration instanceof Promise) {
+      this.#cursor = log.tail;
+      this.#registering = registration.then((r) => {
+        this.#cursor = r.seq;
+        this.#replay = r.inflight;
+        this.#registering = undefined;
+      });
+    } else {
+      this.#cursor = registration.seq;
+      this.#replay = registration.inflight;
+    }
   }
 
   stats(): DestinationStats {
@@ -132,6 +143,7 @@ export class Destination {
     if (this.#running || this.#closed) return;
     this.#running = true;
     try {
+      if (this.#registering !== undefined) await this.#registering;
       while (!this.#closed) {
         if (this.#batch === undefined) {
           if (this.#replay !== undefined) {

@@ -48,8 +48,16 @@ export interface EventLog {
   bytesBetween(from: number, to: number): number;
   /** A destination has delivered everything below `seq`. */
   ack(destination: string, seq: number): void;
-  /** Register a destination's cursor; returns where it resumes. */
-  register(destination: string): Registration;
+  /**
+   * Register a destination's cursor; returns where it resumes (a promise of it while the log
+   * is still recovering what a previous process left).
+   */
+  register(destination: string): Registration | Promise<Registration>;
+  /**
+   * Resolves once the log has recovered what a previous process left, with `mark` (a `head`
+   * read before) in its final numbering. Absent or immediate when there is nothing to recover.
+   */
+  recovered?(mark: number): Promise<number>;
   /** Record the batch a destination is about to send (durably, for a spool) before its first attempt. */
   beginBatch(destination: string, inflight: Inflight): Promise<void>;
   /** What `flush()` reports for events below `mark` held while their destination fails. */

@@ -67,6 +67,16 @@ export class RecordWindow {
     }
   }
 
+  /**
+   * Renumber: every sequence number goes down by `seqShift`, every stream offset up by
+   * `byteShift` (records appended while the spool recovered, placed after the recovered ones).
+   */
+  renumber(seqShift: number, byteShift: number): void {
+    this.#base -= seqShift;
+    for (let i = this.#start; i < this.#offsets.length; i++)
+      this.#offsets[i] = (this.#offsets[i] as number) + byteShift;
+  }
+
   clear(): void {
     this.dropBelow(this.end);
     this.#records = [];

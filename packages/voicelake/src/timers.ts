@@ -1,11 +1,22 @@
-/** Small timer helpers. Every timer here is `unref()`ed: analytics never keeps a process alive. */
+/**
+ * Small timer helpers. Every timer here is `unref()`ed: analytics never keeps a process alive;
+ * the one exception is a bound someone awaits (`keepAlive`), which lasts until it fires at most.
+ */
 
-/** Resolve with `promise`'s value, or with `undefined` after `ms`, whichever comes first. */
-export async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+/**
+ * Resolve with `promise`'s value, or with `undefined` after `ms`, whichever comes first. With
+ * `keepAlive`, the timer holds the process open until then: an `await` on the result settles
+ * even when nothing else keeps the event loop alive (else Node exits with the await unsettled).
+ */
+export async function withTimeout<T>(
+  promise: Promise<T>,
+  ms: number,
+  keepAlive = false,
+): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<undefined>((resolve) => {
     timer = setTimeout(() => resolve(undefined), ms);
-    timer.unref();
+    if (!keepAlive) timer.unref();
   });
   try {
     return await Promise.race([promise, timeout]);

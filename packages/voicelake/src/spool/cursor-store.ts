@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { Inflight, Registration } from '../event-log.js';
 import { openNew, readPrivate, writeNewSync } from '../private-fs.js';
-import { segmentStarts } from './segments.js';
+import { pendingStarts, segmentStarts } from './segment-files.js';
 
 export interface CursorState {
   seq: number;
@@ -77,7 +77,7 @@ export function loadCursors(dir: string): LoadedCursors {
  */
 export function unprovenBacklog(dir: string, loaded: LoadedCursors): string | undefined {
   if (loaded.identity !== undefined) return undefined;
-  const segments = segmentStarts(dir).length;
+  const segments = segmentStarts(dir).length + pendingStarts(dir).length;
   if (segments === 0) return undefined;
   const why =
     loaded.corrupt !== undefined

@@ -69,21 +69,50 @@ export interface Decoded {
   readonly validBytes: number;
 }
 
+/**
+ * Bytes of the complete, valid frame at `at` in `buf` (header included), or 0 when there is
+ * none: partial, too long to be anything but corruption, or failing its checksum.
+ */
+export function frameAt(buf: Buffer, at: number): number {
+  if (at + HEADER_BYTES > buf.length) return 0;
+  const length = buf.readUInt32LE(at);
+  if (length > MAX_PAYLOAD || at + HEADER_BYTES + length > buf.length) return 0;
+  const crc = buf.readUInt32LE(at + 4);
+  if (crc32(buf.subarray(at + 8, at + HEADER_BYTES + length)) !== crc) return 0;
+  return HEADER_BYTES + length;
+}
+
+/**
+ * Bytes the frame at `at` takes once complete (header included), as far as `buf` tells:
+ * `HEADER_BYTES` while its header is not all there; -1 when its length can only be corruption.
+ */
+export function frameNeed(buf: Buffer, at: number): number {
+  if (at + HEADER_BYTES > buf.length) return HEADER_BYTES;
+  const length = buf.readUInt32LE(at);
+  return length > MAX_PAYLOAD ? -1 : HEADER_BYTES + length;
+}
+
+/** The record in the valid frame of `size` bytes at `at` (see {@link frameAt}). */
+export function recordAt(buf: Buffer, at: number, size: number): EventRecord {
+  const length = size - HEADER_BYTES;
+  return {
+    line: buf.toString('utf8', at + HEADER_BYTES, at + size),
+    bytes: length,
+    timeMs: buf.readDoubleLE(at + 8),
+  };
+}
+
 /** Decode complete, valid frames from the start of `buf`; stop at the first bad or partial one. */
 export function decodeFrames(buf: Buffer, maxRecords = Number.POSITIVE_INFINITY): Decoded {
   const records: EventRecord[] = [];
   const offsets: number[] = [];
   let at = 0;
-  while (at + HEADER_BYTES <= buf.length && records.length < maxRecords) {
-    const length = buf.readUInt32LE(at);
-    if (length > MAX_PAYLOAD || at + HEADER_BYTES + length > buf.length) break;
-    const crc = buf.readUInt32LE(at + 4);
-    if (crc32(buf.subarray(at + 8, at + HEADER_BYTES + length)) !== crc) break;
-    const timeMs = buf.readDoubleLE(at + 8);
-    const line = buf.toString('utf8', at + HEADER_BYTES, at + HEADER_BYTES + length);
+  while (records.length < maxRecords) {
+    const size = frameAt(buf, at);
+    if (size === 0) break;
     offsets.push(at);
-    records.push({ line, bytes: length, timeMs });
-    at += HEADER_BYTES + length;
+    records.push(recordAt(buf, at, size));
+    at += size;
   }
   return { records, offsets, validBytes: at };
 }

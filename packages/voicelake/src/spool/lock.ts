@@ -12,12 +12,12 @@
  * (written by an older voicelake) is never taken over: its owner may still be running.
  */
 import { randomBytes } from 'node:crypto';
-import { linkSync, lstatSync, lutimesSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
+import { lutimesSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { SpoolError } from '../errors.js';
-import { readPrivate, readPrivateStat, writeNewSync } from '../private-fs.js';
+import { readPrivate, readPrivateStat } from '../private-fs.js';
 
 /** The lock file of a spool directory: who owns it (pid, host, boot id, start time). */
 export const LOCK_FILE = 'LOCK';
@@ -90,7 +90,8 @@ function startTimeOf(pid: number): string {
 /** This process's start time: '' where start times cannot be read (no /proc). */
 const OWN_START = startTimeOf(process.pid);
 
-function me(heartbeatMs: number): LockOwner {
+/** A new owner record for this process (a fresh token). */
+export function newOwner(heartbeatMs: number): LockOwner {
   return {
     pid: process.pid,
     host: hostname(),
@@ -175,123 +176,4 @@ export function ownerAlive(owner: LockRecord | undefined, now: number = Date.now
   // no start time (forged, or damaged) cannot show it is that process's: not alive.
   const started = startTimeOf(owner.pid);
   return owner.startTime !== '' && started === owner.startTime;
-}
-
-/** Directories locked by this process: a second `Analytics` on the same spool is refused too. */
-const held = new Set<string>();
-
-const ignore = (fn: () => void): void => {
-  try {
-    fn();
-  } catch {
-    // Already gone.
-  }
-};
-
-const sleepSync = (ms: number): void => {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-};
-
-const busy = (dir: string, owner: LockOwner): SpoolError =>
-  new SpoolError(
-    `spool directory ${dir} is in use by process ${owner.pid} on ${owner.host}; give each process its own ANALYTICS_SPOOL_DIR`,
-  );
-
-/**
- * Take the directory's lock, or throw a `SpoolError` naming the live owner. The holder calls
- * `refresh()` every `heartbeatMs` while it holds the lock.
- */
-export function acquireLock(dir: string, heartbeatMs: number = HEARTBEAT_MS): SpoolLock {
-  if (held.has(dir)) {
-    throw new SpoolError(
-      `spool directory ${dir} is already in use by this process; give each Analytics its own spool`,
-    );
-  }
-  const path = join(dir, LOCK_FILE);
-  const owner = me(heartbeatMs);
-  const tmp = join(dir, `LOCK.${owner.token}.tmp`);
-  try {
-    writeNewSync(tmp, JSON.stringify(owner));
-  } catch (error) {
-    throw new SpoolError(`cannot write the lock of spool directory ${dir}: ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
-  const won = (): SpoolLock => {
-    held.add(dir);
-    return {
-      owner,
-      refresh: () => refreshLock(path, owner),
-      release: () => {
-        held.delete(dir);
-        // Remove the lock only if it is still ours (unreadable: leave it, a later process sees it stale).
-        ignore(() => {
-          if (readLockOwner(dir)?.token === owner.token) unlinkSync(path);
-        });
-      },
-    };
-  };
-  try {
-    for (let attempt = 0; attempt < 50; attempt++) {
-      try {
-        linkSync(tmp, path);
-        return won();
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      }
-      const current = readLockOwner(dir);
-      if (ownerAlive(current)) throw busy(dir, current as LockOwner);
-      if (takeOver(dir, tmp, current)) return won();
-      sleepSync(2 + Math.floor(Math.random() * 8));
-    }
-    throw new SpoolError(`could not take the lock of spool directory ${dir}: too much contention`);
-  } catch (error) {
-    if (error instanceof SpoolError) throw error;
-    throw new SpoolError(`cannot lock spool directory ${dir}: ${(error as Error).message}`, { cause: error });
-  } finally {
-    ignore(() => unlinkSync(tmp));
-  }
-}
-
-/**
- * Replace a dead owner's LOCK with ours, under `LOCK.takeover`. Returns false when another
- * process holds the takeover lock or got there first (the caller looks again).
- */
-function takeOver(dir: string, tmp: string, stale: LockRecord | undefined): boolean {
-  const mutex = join(dir, 'LOCK.takeover');
-  try {
-    linkSync(tmp, mutex);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    // A taker that died mid-takeover leaves the mutex behind: clear it if its owner is gone.
-    const holder = readLockOwner(dir, 'LOCK.takeover');
-    if (!ownerAlive(holder)) {
-      const aside = join(dir, `LOCK.takeover.${randomBytes(6).toString('hex')}.stale`);
-      ignore(() => renameSync(mutex, aside));
-      ignore(() => unlinkSync(aside));
-    }
-    return false;
-  }
-  try {
-    // Inside the mutex: the LOCK must still be the dead owner's we saw (or gone), and still
-    // dead (a heartbeat may have come back since we looked).
-    const path = join(dir, LOCK_FILE);
-    const now = readLockOwner(dir);
-    if (now !== undefined && (now.token !== stale?.token || ownerAlive(now))) return false;
-    // Gone: only `link` (which fails if another process linked one meanwhile); unreadable
-    // garbage is replaced (no one can link over an existing file, and takeovers are serialized).
-    if (lstatSync(path, { throwIfNoEntry: false }) === undefined) {
-      try {
-        linkSync(tmp, path);
-        return true;
-      } catch {
-        return false;
-      }
-    }
-    if (now === undefined && stale !== undefined) return false;
-    renameSync(tmp, path);
-    return true;
-  } finally {
-    ignore(() => unlinkSync(mutex));
-  }
 }

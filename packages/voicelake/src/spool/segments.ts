@@ -3,23 +3,27 @@
  * This module owns them: recovery at open (a torn or corrupt tail is truncated), appending
  * with a cut-back on a failed write, fdatasync, reading back through a small decode cache,
  * and deletion. Files are opened without following symlinks; each is created exclusively, 0600,
- * after checking that the directory is still the one opened (`guard`).
+ * after checking that the directory is still the one opened (`guard`). File names, listing and
+ * checking one file are in segment-files.ts.
+ *
+ * Over 300 lines: one class whose recovery, placing of pending segments, append, sync, read and deletion share its segment list.
  */
-import { readdirSync } from 'node:fs';
-import { type FileHandle, open, unlink } from 'node:fs/promises';
+import { type FileHandle, open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EventRecord } from '../event.js';
 import type { Logger } from '../logger.js';
-import { openAppend, READ, readPrivate, truncatePrivate } from '../private-fs.js';
-import { decodeFrames } from './frame.js';
+import { openAppend, READ, truncatePrivate } from '../private-fs.js';
+import { pendingName, recoverSegment, ScanBuffer, segmentName } from './segment-files.js';
+import { decodeInSlices, Slicer } from './slices.js';
 
 export interface Segment {
-  readonly start: number;
+  /** First sequence number (renumbered once, when the records it took during recovery are placed). */
+  start: number;
   count: number;
   /** Byte position of this segment in the stream of all segments ever written. */
-  readonly globalStart: number;
+  globalStart: number;
   size: number;
-  readonly path: string;
+  path: string;
   handle?: FileHandle | undefined;
   /** Bytes of the file known to hold complete frames: a failed write is cut back to this. */
   writtenBytes: number;
@@ -31,26 +35,6 @@ export interface Segment {
 
 /** Read errors that pass: the segment is read again later rather than skipped. */
 const TRANSIENT_READ = new Set(['EMFILE', 'ENFILE', 'EAGAIN', 'ENOMEM', 'EBUSY', 'EINTR']);
-
-export const SEGMENT_RE = /^seg-(\d{16})\.log$/;
-export const segmentName = (start: number): string => `seg-${String(start).padStart(16, '0')}.log`;
-
-/** First sequence numbers of the segment files in `dir`, ascending. */
-export function segmentStarts(dir: string): number[] {
-  return readdirSync(dir)
-    .map((f) => SEGMENT_RE.exec(f)?.[1])
-    .filter((s): s is string => s !== undefined)
-    .map(Number)
-    .sort((a, b) => a - b);
-}
-
-/** Scan a segment file; count valid records and truncate anything after the last valid one. */
-function recoverSegment(path: string): { count: number; size: number; truncated: boolean } {
-  const buf = readPrivate(path) ?? Buffer.alloc(0);
-  const { records, validBytes } = decodeFrames(buf);
-  if (validBytes < buf.length) truncatePrivate(path, validBytes);
-  return { count: records.length, size: validBytes, truncated: validBytes < buf.length };
-}
 
 /** Cut a segment's file back to its complete frames (a file never created has nothing to cut). */
 function cutBack(segment: Segment): void {
@@ -76,12 +60,20 @@ export class SegmentSet {
   /** Segments written to since their last fdatasync (kept across a failed commit). */
   readonly #unsynced = new Set<Segment>();
 
+  /** New segments are pending ones (recovery is running: their numbers are provisional). */
+  #pending = false;
+
   constructor(
     readonly dir: string,
     readonly segmentBytes: number,
     /** Throws unless `dir` is still the directory opened: called before every file is opened for writing. */
     private readonly guard: () => void = () => undefined,
   ) {}
+
+  /** From now on, until `place()`, new segments are pending ones. */
+  startPending(): void {
+    this.#pending = true;
+  }
 
   get first(): Segment | undefined {
     return this.#list[0];
@@ -101,17 +93,44 @@ export class SegmentSet {
     return this.#totalBytes - (this.#list[0]?.globalStart ?? this.#totalBytes);
   }
 
-  /** Load every segment, checking each (only the last can be torn by a crash, but disks lie). */
-  recover(logger: Logger): Recovery {
-    const starts = segmentStarts(this.dir);
+  /**
+   * Load every segment, checking each (only the last can be torn by a crash, but disks lie),
+   * then the pending segments a crash left (numbered on from the last record, and renamed so).
+   * Asynchronous, in slices: the event loop is never held for long, whatever the backlog.
+   */
+  async recover(
+    logger: Logger,
+    starts: readonly number[],
+    pending: readonly number[],
+    from: number,
+  ): Promise<Recovery> {
+    const slicer = new Slicer();
+    const scratch = new ScanBuffer();
     let corruptTails = 0;
     let corruptRecords = 0;
-    for (let i = 0; i < starts.length; i++) {
-      const start = starts[i] as number;
-      const path = join(this.dir, segmentName(start));
-      const next = starts[i + 1];
-      const { count, size, truncated } = recoverSegment(path);
-      if (next !== undefined && start + count < next) corruptRecords += next - start - count;
+    const files = [
+      ...starts.map((start, i) => ({ start, next: starts[i + 1], name: segmentName(start) })),
+      ...pending.map((p) => ({ start: undefined, next: undefined, name: pendingName(p) })),
+    ];
+    let head = from;
+    for (const file of files) {
+      let path = join(this.dir, file.name);
+      const { count, size, truncated } = await recoverSegment(path, slicer, scratch);
+      const start = file.start ?? head;
+      if (file.start === undefined && count === 0) {
+        // Nothing valid in it: nothing to place (its name would be the next one's).
+        if (truncated) corruptTails++;
+        await unlink(path).catch(() => undefined);
+        continue;
+      }
+      if (file.start === undefined) {
+        // A pending segment: its records come right after the last one recovered.
+        const placed = join(this.dir, segmentName(start));
+        this.guard();
+        await rename(path, placed);
+        path = placed;
+      }
+      if (file.next !== undefined && start + count < file.next) corruptRecords += file.next - start - count;
       if (truncated) {
         corruptTails++;
         logger.warn(
@@ -129,9 +148,36 @@ export class SegmentSet {
         created: true,
       });
       this.#totalBytes += size;
+      head = start + count;
     }
     const last = this.#list[this.#list.length - 1];
     return { head: last ? last.start + last.count : undefined, corruptTails, corruptRecords };
+  }
+
+  /**
+   * Place the segments written while recovering after the recovered ones (`before`): their
+   * numbers go down by `shift`, their bytes up by `before`'s. Files already created are
+   * renamed to their `seg-` names first (unless `renameFiles` is false: the directory is not
+   * this process's any more). Only called between two group commits.
+   */
+  async place(before: SegmentSet, shift: number, renameFiles: boolean): Promise<void> {
+    for (const s of this.#list) {
+      if (!s.created || !renameFiles) continue;
+      const path = join(this.dir, segmentName(s.start - shift));
+      this.guard();
+      await rename(s.path, path);
+      s.path = path;
+    }
+    this.#pending = false;
+    const offset = before.#totalBytes;
+    for (const s of this.#list) {
+      s.start -= shift;
+      s.globalStart += offset;
+      if (!s.created) s.path = join(this.dir, segmentName(s.start));
+    }
+    this.#list = [...before.#list, ...this.#list];
+    this.#totalBytes += offset;
+    this.#decoded.clear();
   }
 
   /** Account one appended record of `size` framed bytes with sequence number `seq`, rolling if full. */
@@ -143,7 +189,7 @@ export class SegmentSet {
         count: 0,
         globalStart: this.#totalBytes,
         size: 0,
-        path: join(this.dir, segmentName(seq)),
+        path: join(this.dir, this.#pending ? pendingName(seq) : segmentName(seq)),
         writtenBytes: 0,
       };
       this.#list.push(segment);
@@ -203,7 +249,7 @@ export class SegmentSet {
       // Deleted, a symlink, unreadable for good: no records (the reader counts the gap).
       if (TRANSIENT_READ.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
     }
-    cached = decodeFrames(buf, segment.count).records;
+    cached = await decodeInSlices(buf, segment.count);
     if (this.#decoded.size >= 2) this.#decoded.delete(this.#decoded.keys().next().value as number);
     this.#decoded.set(segment.start, cached);
     return cached;

@@ -4,7 +4,13 @@
  * cursor per destination (cursor-store.ts), and segments deleted only once every destination
  * has passed them. The backlog lives on disk; memory holds a bounded window of recent records.
  *
- * Over 300 lines: one class whose append, group commit, read and drop-oldest share its state (segments, window, cursors).
+ * Opening never waits for the backlog: what a previous process left is checked asynchronously,
+ * in slices (segments.ts, slices.ts), while new records are appended and made durable in
+ * pending segments numbered provisionally above anything recovery can find. Once recovery is
+ * done, they are renumbered to follow the recovered records (and their files renamed), between
+ * two group commits; reads, registrations and flush marks wait for that (`recovered()`).
+ *
+ * Over 300 lines: one class whose append, group commit, background recovery (and the renumbering after it), read and drop-oldest share its state (segments, window, cursors).
  */
 import { SpoolError } from '../errors.js';
 import type { EventRecord } from '../event.js';
@@ -18,9 +24,11 @@ import { type BackoffPolicy, backoffMs } from '../retry.js';
 import { Debounced } from '../timers.js';
 import { CursorStore, loadCursors, unprovenBacklog } from './cursor-store.js';
 import { encodeFrames, frameSize } from './frame.js';
-import { acquireLock, HEARTBEAT_MS, LOCK_STALE_MS, type SpoolLock } from './lock.js';
+import { HEARTBEAT_MS, LOCK_STALE_MS, type SpoolLock } from './lock.js';
+import { acquireLockNow } from './lock-acquire.js';
 import { readSpool } from './read.js';
-import { SegmentSet } from './segments.js';
+import { pendingStarts, provisionalBase, segmentStarts } from './segment-files.js';
+import { type Recovery, SegmentSet } from './segments.js';
 
 const LOCK_LOST = `the spool lock was taken over by another process (another host saw no heartbeat for ${LOCK_STALE_MS / 60_000} minutes or more, or the lock was removed)`;
 const DIR_LOST = 'the spool directory was renamed away or replaced';
@@ -74,6 +82,22 @@ export interface SpoolStats {
   readonly writeErrors: number;
   /** The spool's size limit (`maxBytes`): at it, the oldest segment is dropped. */
   readonly maxBytes: number;
+  /**
+   * True while what a previous process left is still being checked (in the background). New
+   * events are durable meanwhile; `diskBytes`, `segments` and destinations' `pending` count
+   * only part of the spool until it is done (`pending` counts high).
+   */
+  readonly recovering: boolean;
+}
+
+/** Recovery in progress: where provisional numbers start, and what it found once done. */
+interface Provisional {
+  /** The first provisional sequence number: above any recovery can find. */
+  readonly base: number;
+  /** The oldest sequence number recovery will find (the first segment's). */
+  readonly tail: number;
+  /** Set when recovery is done: placed at the start of the next group commit. */
+  found?: { readonly segments: SegmentSet; readonly recovery: Recovery };
 }
 
 export class Spool implements EventLog {
@@ -120,6 +144,14 @@ export class Spool implements EventLog {
   #lostReason = LOCK_LOST;
   /** Throws `DirReplacedError` unless the spool's path still names the directory opened. */
   readonly #guard: () => void;
+  /** Set while recovering (see the file's comment). */
+  #provisional: Provisional | undefined;
+  /** Provisional numbers at or above `#shiftFrom` go down by `#shift` once recovered. */
+  #shiftFrom = Number.POSITIVE_INFINITY;
+  #shift = 0;
+  /** Resolves once recovery is done and its records placed (at once when there was nothing to recover). */
+  #ready: Promise<void> = Promise.resolve();
+  #placed: () => void = () => undefined;
 
   /** Derived from the directory's device and inode (lake/layout.ts `writerIdOf`): the same for whoever opens it. */
   readonly writerId: string;
@@ -140,8 +172,11 @@ export class Spool implements EventLog {
     this.#commits = new Debounced(options.commitIntervalMs, () => this.#commit());
   }
 
-  /** Open (or create) the spool directory, take its lock, and recover what a previous process left. */
-  static open(options: SpoolOptions): Spool {
+  /**
+   * Open (or create) the spool directory, take its lock (or use `lock`, taken by the caller),
+   * and start recovering what a previous process left, in the background: returns at once.
+   */
+  static open(options: SpoolOptions, lock?: SpoolLock): Spool {
     let guard: () => void;
     let writerId: string;
     try {
@@ -149,10 +184,11 @@ export class Spool implements EventLog {
       guard = () => verifyDir(options.dir, id);
       writerId = writerIdOf(id.dev, id.ino);
     } catch (error) {
+      lock?.release();
       throw new SpoolError(`unusable spool directory: ${(error as Error).message}`, { cause: error });
     }
     const heartbeatMs = options.heartbeatMs ?? HEARTBEAT_MS;
-    const lock = acquireLock(options.dir, heartbeatMs);
+    const held = lock ?? acquireLockNow(options.dir, heartbeatMs);
     try {
       const loaded = loadCursors(options.dir);
       const unproven = unprovenBacklog(options.dir, loaded);
@@ -164,7 +200,7 @@ export class Spool implements EventLog {
         );
       }
       const cursors = new CursorStore(options.dir, options.identity, loaded, guard);
-      const spool = new Spool(options, lock, cursors, guard, writerId);
+      const spool = new Spool(options, held, cursors, guard, writerId);
       if (loaded.corrupt !== undefined) {
         spool.#corruptCursors = 1;
         options.logger.warn(
@@ -172,47 +208,137 @@ export class Spool implements EventLog {
           'spool cursors.json is unreadable; delivery restarts at the oldest retained event (some may be sent twice; compaction removes duplicates)',
         );
       }
-      spool.#recover();
-      spool.#cursors.persistSync();
+      spool.#startRecovery();
+      // The identity is recorded before any event; a file that already records it is left as
+      // is (the next group commit persists what changed), and opening does no synchronous write.
+      if (loaded.identity !== options.identity || loaded.corrupt !== undefined) spool.#cursors.persistSync();
       spool.#heartbeat = setInterval(() => spool.#beat(), heartbeatMs);
       spool.#heartbeat.unref();
       return spool;
     } catch (error) {
-      lock.release();
+      held.release();
       if (error instanceof SpoolError) throw error;
       throw new SpoolError(`cannot open spool ${options.dir}: ${(error as Error).message}`, { cause: error });
     }
   }
 
-  #recover(): void {
-    const r = this.#segments.recover(this.#o.logger);
-    this.#corruptTails = r.corruptTails;
-    this.#corruptRecords = r.corruptRecords;
-    // With every segment delivered and deleted, numbering continues after the cursors.
-    this.#head = r.head ?? this.#cursors.maxSeq();
-    this.#durable = this.#head;
-    this.#written = this.#head;
-    this.#recent = new RecordWindow(this.#head);
-    if (this.#head > this.tail) {
+  /**
+   * Nothing left behind: number on from the cursors, ready at once. Else number new records
+   * provisionally, above the most records the leftover files could hold, and recover them in
+   * the background (only the directory listing and a few `lstat`s happen here).
+   */
+  #startRecovery(): void {
+    const dir = this.#o.dir;
+    const starts = segmentStarts(dir);
+    const pending = pendingStarts(dir);
+    const from = this.#cursors.maxSeq();
+    if (starts.length === 0 && pending.length === 0) {
+      this.#setHead(from);
+      return;
+    }
+    const base = provisionalBase(dir, starts, pending, from);
+    this.#provisional = { base, tail: starts[0] ?? from };
+    this.#setHead(base);
+    this.#segments.startPending();
+    this.#ready = new Promise((resolve) => {
+      this.#placed = resolve;
+    });
+    void this.#recover(starts, pending, from);
+  }
+
+  #setHead(head: number): void {
+    this.#head = head;
+    this.#durable = head;
+    this.#written = head;
+    this.#recent = new RecordWindow(head);
+  }
+
+  async #recover(starts: number[], pending: number[], from: number): Promise<void> {
+    const provisional = this.#provisional as Provisional;
+    try {
+      const segments = new SegmentSet(this.#o.dir, this.#o.segmentBytes, this.#guard);
+      const recovery = await segments.recover(this.#o.logger, starts, pending, from);
+      provisional.found = { segments, recovery };
+    } catch (error) {
+      // Unreadable for good (EACCES, EIO, the directory replaced): stop using the directory.
+      this.#lose(new Error(`recovery failed: ${(error as Error).message}`));
+      provisional.found = {
+        segments: new SegmentSet(this.#o.dir, this.#o.segmentBytes),
+        recovery: { head: undefined, corruptTails: 0, corruptRecords: 0 },
+      };
+    }
+    // Placed between two group commits (the next one starts with it).
+    if (this.#lost || this.#closed) await this.#place();
+    else await this.#commits.runNow();
+  }
+
+  /** Put the recovered segments before the ones written meanwhile, renumbering those. */
+  async #place(): Promise<void> {
+    const provisional = this.#provisional;
+    const found = provisional?.found;
+    if (provisional === undefined || found === undefined) return;
+    const { segments, recovery } = found;
+    const head = recovery.head ?? this.#cursors.maxSeq();
+    const shift = provisional.base - head;
+    try {
+      await this.#segments.place(segments, shift, !this.#lost);
+    } catch (error) {
+      this.#lose(error as Error);
+      await this.#segments.place(segments, shift, false);
+    }
+    this.#provisional = undefined;
+    this.#shiftFrom = provisional.base;
+    this.#shift = shift;
+    this.#corruptTails = recovery.corruptTails;
+    this.#corruptRecords = recovery.corruptRecords;
+    this.#head -= shift;
+    this.#durable -= shift;
+    this.#written -= shift;
+    this.#recent.renumber(shift, segments.totalBytes);
+    for (const m of this.#marks) m.seq -= shift;
+    for (const w of this.#durableWaiters) w.mark = this.#final(w.mark);
+    const recovered = head - this.tail;
+    if (recovered > 0) {
       this.#o.logger.info(
-        { dir: this.#o.dir, records: this.#head - this.tail, segments: this.#segments.length },
+        { dir: this.#o.dir, records: recovered, segments: segments.length },
         'spool recovered undelivered events from a previous run',
       );
     }
+    this.#placed();
+  }
+
+  /** `seq` in the final numbering: provisional numbers given while recovering go down. */
+  #final(seq: number): number {
+    return seq >= this.#shiftFrom ? seq - this.#shift : seq;
+  }
+
+  /**
+   * Resolves once recovery is done, with `mark` (a `head` read meanwhile) in the final numbering.
+   * At once (and `mark` unchanged) when there was nothing to recover.
+   */
+  recovered(mark: number): Promise<number> {
+    return this.#ready.then(() => this.#final(mark));
   }
 
   get head(): number {
     return this.#head;
   }
   get tail(): number {
+    if (this.#provisional !== undefined) return this.#provisional.tail;
     return this.#segments.first?.start ?? this.#head;
   }
   get heldBytes(): number {
     return this.#segments.heldBytes;
   }
 
-  register(destination: string): Registration {
-    return this.#cursors.register(destination, this.#head, this.tail);
+  /**
+   * Where `destination` resumes; while recovering, a promise of it (a destination new to the
+   * spool starts at the head of now, in the final numbering).
+   */
+  register(destination: string): Registration | Promise<Registration> {
+    if (this.#provisional === undefined) return this.#cursors.register(destination, this.#head, this.tail);
+    const head = this.#head;
+    return this.#ready.then(() => this.#cursors.register(destination, this.#final(head), this.tail));
   }
 
   append(record: EventRecord): void {
@@ -224,7 +350,8 @@ export class Spool implements EventLog {
     if (!this.#closed) this.#commits.schedule();
   }
 
-  read(from: number, maxEvents: number, maxBytes: number): Promise<ReadResult> {
+  async read(from: number, maxEvents: number, maxBytes: number): Promise<ReadResult> {
+    await this.#ready;
     return readSpool(
       this.#segments,
       this.#recent,
@@ -284,12 +411,15 @@ export class Spool implements EventLog {
       corruptCursors: this.#corruptCursors,
       writeErrors: this.#writeErrors,
       maxBytes: this.#o.maxBytes,
+      recovering: this.#provisional !== undefined,
     };
   }
 
   /** Commit what is pending, persist cursors, delete what every destination passed, release the lock. */
   async close(): Promise<void> {
     if (this.#closing) return;
+    // Recovery first: its records are placed (files renamed) before the last commit.
+    await this.#ready;
     // From here only this commit runs: a flush() or a retry racing close() starts none that
     // could still be writing, persisting or deleting once the lock is released.
     this.#closing = true;
@@ -382,6 +512,7 @@ export class Spool implements EventLog {
 
   /** One group commit: write every pending record, fdatasync, persist cursors, delete passed segments. */
   async #commit(): Promise<void> {
+    if (this.#provisional?.found !== undefined) await this.#place();
     // Closed: the lock is released and the handles too; a late flush() must not reopen them.
     if (this.#lost || this.#closed) {
       this.#resolveWaiters(FLUSH_OUTCOMES.buffered);
@@ -462,6 +593,8 @@ export class Spool implements EventLog {
   }
 
   async #deletePassed(): Promise<void> {
+    // While recovering, no destination has registered yet: nothing is known to be passed.
+    if (this.#provisional !== undefined) return;
     const min = Math.min(this.#cursors.min(this.#head, this.tail), this.#durable);
     // A segment can go once the next one starts at or below every cursor.
     while ((this.#segments.second?.start ?? Number.POSITIVE_INFINITY) <= min) await this.#segments.shift();
@@ -480,7 +613,8 @@ export class Spool implements EventLog {
     while (this.#marks.length > 0 && (this.#marks[0] as { at: number }).at < old)
       aged = (this.#marks.shift() as { seq: number }).seq;
     if (aged > 0) this.#recent.dropBelow(Math.min(aged, this.#durable));
-    this.#recent.dropBelow(Math.min(this.#cursors.min(this.#head, this.tail), this.#durable));
+    if (this.#provisional === undefined)
+      this.#recent.dropBelow(Math.min(this.#cursors.min(this.#head, this.tail), this.#durable));
     this.#recent.dropBelow(Math.min(this.#durable, this.#head), (bytes) => bytes > cache);
     this.#recent.dropBelow(this.tail);
   }

@@ -11,7 +11,7 @@ import { readPrivate } from '../private-fs.js';
 import { loadCursors, unprovenBacklog } from './cursor-store.js';
 import { decodeFrames } from './frame.js';
 import { type LockRecord, ownerAlive, readLockOwner } from './lock.js';
-import { segmentName, segmentStarts } from './segments.js';
+import { pendingName, pendingStarts, segmentName, segmentStarts } from './segment-files.js';
 
 export interface DestinationBacklog {
   readonly destination: string;
@@ -51,6 +51,13 @@ export function spoolStatus(dir: string, now: number = Date.now()): SpoolStatus 
     const buf = readPrivate(join(dir, segmentName(start))) ?? Buffer.alloc(0);
     return { start, records: decodeFrames(buf).records, size: buf.length };
   });
+  // Pending segments (written while a process recovered the spool) follow, as recovery places them.
+  for (const provisional of pendingStarts(dir)) {
+    const buf = readPrivate(join(dir, pendingName(provisional))) ?? Buffer.alloc(0);
+    const prior = segments[segments.length - 1];
+    const start = prior ? prior.start + prior.records.length : 0;
+    segments.push({ start, records: decodeFrames(buf).records, size: buf.length });
+  }
   const loaded = loadCursors(dir);
   const first = segments[0]?.start ?? 0;
   const last = segments[segments.length - 1];
