@@ -1,0 +1,95 @@
+/**
+ * The real Python frameworks into a real `voicelake collect`: LiveKit Agents 1.8.9 (a real
+ * AgentSession with fake models, test/python/livekit_call.py) and Pipecat 1.14.0 (a real
+ * PipelineWorker with its OpenAI services on a fake OpenAI server, test/python/pipecat_call.py)
+ * export their traces over OTLP/HTTP; the lake and the named queries must then say what the spans
+ * said. Nothing reaches the internet: the venv is built in the global setup (test/helpers/venv.ts).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { voicelake } from '../helpers/cli.js';
+import {
+  type CollectorProcess,
+  collectorDirs,
+  runPython,
+  startCollectorProcess,
+} from '../helpers/collect-process.js';
+import { readLocalLake } from '../helpers/lake.js';
+import { agentsPython, agentTestsOff } from '../helpers/venv.js';
+
+interface SpansSaid {
+  roomSid?: string;
+  conversationId?: string;
+  traceId: string;
+  spans: number;
+  userTurns: number;
+  agentTurns: { e2e: number; interrupted: boolean }[];
+  tools: { name: string; isError: boolean }[];
+}
+
+async function query(name: string, lake: string): Promise<Record<string, unknown>[]> {
+  const { stdout } = await voicelake(['query', name, '--data-dir', lake, '--format', 'json']);
+  return JSON.parse(stdout) as Record<string, unknown>[];
+}
+
+const running: CollectorProcess[] = [];
+afterEach(async () => {
+  for (const c of running.splice(0)) if (c.child.exitCode === null) await c.stop();
+});
+
+// On .ci/run's extra Node legs (VOICELAKE_AGENT_TESTS=off) the frameworks run on the first leg only.
+describe.skipIf(agentTestsOff())('the real LiveKit Agents and Pipecat into voicelake collect', () => {
+  it('a LiveKit AgentSession call: turns, e2e latency, the failing tool and the interruption', async () => {
+    // Prepare
+    const dirs = collectorDirs();
+    const collector = await startCollectorProcess(dirs);
+    running.push(collector);
+    // Act: a greeting, a tool call, a failing tool, an interrupted answer, a goodbye
+    const run = await runPython(
+      agentsPython(),
+      'livekit_call.py',
+      [`${collector.url}/v1/traces`, 'AJ_collect_test', '4'],
+      120_000,
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const said = run.result as SpansSaid;
+    const stopped = await collector.stop();
+    // Assess: what the spans said
+    expect(stopped.code, collector.stderr).toBe(0);
+    expect(said.userTurns).toBe(5);
+    expect(said.agentTurns).toHaveLength(5);
+    expect(said.agentTurns.filter((t) => t.interrupted)).toHaveLength(1);
+    expect(said.tools).toEqual([
+      { name: 'get_weather', isError: false },
+      { name: 'book_table', isError: true },
+    ]);
+    // Assess: the lake holds each span's numbers
+    const events = readLocalLake(dirs.lake).map((l) => l.event);
+    const ofCall = events.filter((e) => e.call_id === said.roomSid);
+    expect(ofCall.length, 'every event carries the room sid as the call id').toBe(events.length);
+    const turns = ofCall.filter((e) => e.event_type === 'agent_turn');
+    expect(turns.map((e) => e.e2e_latency_ms).sort()).toEqual(
+      said.agentTurns.map((t) => Math.round(t.e2e * 1e6) / 1e3).sort(),
+    );
+    expect(turns.filter((e) => e.interrupted === true)).toHaveLength(1);
+    expect(ofCall.filter((e) => e.event_type === 'call_ended')).toHaveLength(1);
+    // Assess: the named queries
+    const [call] = await query('calls', dirs.lake);
+    expect(call).toMatchObject({
+      call_id: said.roomSid,
+      turns: 5,
+      interruptions: 1,
+      tool_calls: 2,
+      tool_errors: 1,
+    });
+    const [turnRow] = await query('turns', dirs.lake);
+    const e2eSorted = said.agentTurns.map((t) => t.e2e * 1000).sort((a, b) => a - b);
+    expect(turnRow).toMatchObject({ agent_turns: 5, e2e_p50: Math.round(e2eSorted[2] ?? Number.NaN) });
+    const tools = await query('tools', dirs.lake);
+    expect(tools).toEqual([
+      { tool_name: 'book_table', calls: 1, errors: 1, error_pct: 100 },
+      { tool_name: 'get_weather', calls: 1, errors: 0, error_pct: 0 },
+    ]);
+    const [interruptions] = await query('interruptions', dirs.lake);
+    expect(interruptions).toMatchObject({ agent_turns: 5, interrupted: 1 });
+  });
+});
