@@ -92,4 +92,57 @@ describe.skipIf(agentTestsOff())('the real LiveKit Agents and Pipecat into voice
     const [interruptions] = await query('interruptions', dirs.lake);
     expect(interruptions).toMatchObject({ agent_turns: 5, interrupted: 1 });
   });
+
+  it('a Pipecat PipelineWorker call: turns, e2e latency, the failing tool and the interruption', async () => {
+    // Prepare
+    const dirs = collectorDirs();
+    const collector = await startCollectorProcess(dirs);
+    running.push(collector);
+    // Act: the same script through Pipecat's OpenAI services and a fake OpenAI server
+    const run = await runPython(
+      agentsPython(),
+      'pipecat_call.py',
+      [`${collector.url}/v1/traces`, 'conv-collect-test'],
+      120_000,
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const said = run.result as SpansSaid;
+    const stopped = await collector.stop();
+    // Assess: what the spans said
+    expect(stopped.code, collector.stderr).toBe(0);
+    expect(said.userTurns).toBe(5);
+    expect(said.agentTurns).toHaveLength(5);
+    expect(said.agentTurns[3]?.interrupted, 'the long story is interrupted').toBe(true);
+    // Assess: the lake holds each span's numbers and flags, in turn order
+    const events = readLocalLake(dirs.lake).map((l) => l.event);
+    expect(events.every((e) => e.call_id === 'conv-collect-test')).toBe(true);
+    const turns = events
+      .filter((e) => e.event_type === 'agent_turn')
+      .sort((a, b) => String(a.event_time).localeCompare(String(b.event_time)));
+    expect(turns.map((e) => [e.e2e_latency_ms, e.interrupted])).toEqual(
+      said.agentTurns.map((t) => [Math.round(t.e2e * 1e6) / 1e3, t.interrupted]),
+    );
+    const tools = events.filter((e) => e.event_type === 'tool_call');
+    expect(tools.map((e) => [e.tool_name, e.is_error])).toEqual([
+      ['get_weather', false],
+      ['book_table', true],
+    ]);
+    // Assess: the named queries
+    const interrupted = said.agentTurns.filter((t) => t.interrupted).length;
+    const [call] = await query('calls', dirs.lake);
+    expect(call).toMatchObject({
+      call_id: 'conv-collect-test',
+      agent_id: 'pipecat-test-bot',
+      turns: 5,
+      interruptions: interrupted,
+      tool_calls: 2,
+      tool_errors: 1,
+    });
+    expect(await query('tools', dirs.lake)).toEqual([
+      { tool_name: 'book_table', calls: 1, errors: 1, error_pct: 100 },
+      { tool_name: 'get_weather', calls: 1, errors: 0, error_pct: 0 },
+    ]);
+    const [interruptions] = await query('interruptions', dirs.lake);
+    expect(interruptions).toMatchObject({ agent_turns: 5, interrupted });
+  });
 });
