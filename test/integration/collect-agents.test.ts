@@ -8,6 +8,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { voicelake } from '../helpers/cli.js';
 import {
+  type CollectorDirs,
   type CollectorProcess,
   collectorDirs,
   runPython,
@@ -36,25 +37,24 @@ afterEach(async () => {
   for (const c of running.splice(0)) if (c.child.exitCode === null) await c.stop();
 });
 
+/** A real collector; the script's call exported into it; the collector stopped (its lake complete). */
+async function callInto(script: string, args: string[]): Promise<{ dirs: CollectorDirs; said: SpansSaid }> {
+  const dirs = collectorDirs();
+  const collector = await startCollectorProcess(dirs);
+  running.push(collector);
+  const run = await runPython(agentsPython(), script, [`${collector.url}/v1/traces`, ...args], 120_000);
+  expect(run.code, run.stderr).toBe(0);
+  const stopped = await collector.stop();
+  expect(stopped.code, collector.stderr).toBe(0);
+  return { dirs, said: run.result as SpansSaid };
+}
+
 // On .ci/run's extra Node legs (VOICELAKE_AGENT_TESTS=off) the frameworks run on the first leg only.
 describe.skipIf(agentTestsOff())('the real LiveKit Agents and Pipecat into voicelake collect', () => {
   it('a LiveKit AgentSession call: turns, e2e latency, the failing tool and the interruption', async () => {
-    // Prepare
-    const dirs = collectorDirs();
-    const collector = await startCollectorProcess(dirs);
-    running.push(collector);
-    // Act: a greeting, a tool call, a failing tool, an interrupted answer, a goodbye
-    const run = await runPython(
-      agentsPython(),
-      'livekit_call.py',
-      [`${collector.url}/v1/traces`, 'AJ_collect_test', '4'],
-      120_000,
-    );
-    expect(run.code, run.stderr).toBe(0);
-    const said = run.result as SpansSaid;
-    const stopped = await collector.stop();
+    // Prepare, Act: a greeting, a tool call, a failing tool, an interrupted answer, a goodbye
+    const { dirs, said } = await callInto('livekit_call.py', ['AJ_collect_test', '4']);
     // Assess: what the spans said
-    expect(stopped.code, collector.stderr).toBe(0);
     expect(said.userTurns).toBe(5);
     expect(said.agentTurns).toHaveLength(5);
     expect(said.agentTurns.filter((t) => t.interrupted)).toHaveLength(1);
@@ -94,22 +94,9 @@ describe.skipIf(agentTestsOff())('the real LiveKit Agents and Pipecat into voice
   });
 
   it('a Pipecat PipelineWorker call: turns, e2e latency, the failing tool and the interruption', async () => {
-    // Prepare
-    const dirs = collectorDirs();
-    const collector = await startCollectorProcess(dirs);
-    running.push(collector);
-    // Act: the same script through Pipecat's OpenAI services and a fake OpenAI server
-    const run = await runPython(
-      agentsPython(),
-      'pipecat_call.py',
-      [`${collector.url}/v1/traces`, 'conv-collect-test'],
-      120_000,
-    );
-    expect(run.code, run.stderr).toBe(0);
-    const said = run.result as SpansSaid;
-    const stopped = await collector.stop();
+    // Prepare, Act: the same script through Pipecat's OpenAI services and a fake OpenAI server
+    const { dirs, said } = await callInto('pipecat_call.py', ['conv-collect-test']);
     // Assess: what the spans said
-    expect(stopped.code, collector.stderr).toBe(0);
     expect(said.userTurns).toBe(5);
     expect(said.agentTurns).toHaveLength(5);
     expect(said.agentTurns[3]?.interrupted, 'the long story is interrupted').toBe(true);
