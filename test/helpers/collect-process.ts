@@ -5,6 +5,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
+import { voicelake } from './cli.js';
 import { freePort } from './net.js';
 import { childEnv } from './process.js';
 import { tempDir } from './tmp.js';
@@ -108,4 +109,10 @@ export function runPython(
       },
     );
   });
+}
+
+/** `voicelake query <name>` over a local lake, as JSON rows. */
+export async function queryLake(name: string, lake: string): Promise<Record<string, unknown>[]> {
+  const { stdout } = await voicelake(['query', name, '--data-dir', lake, '--format', 'json']);
+  return JSON.parse(stdout) as Record<string, unknown>[];
 }

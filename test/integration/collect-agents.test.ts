@@ -6,11 +6,11 @@
  * said. Nothing reaches the internet: the venv is built in the global setup (test/helpers/venv.ts).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { voicelake } from '../helpers/cli.js';
 import {
   type CollectorDirs,
   type CollectorProcess,
   collectorDirs,
+  queryLake as query,
   runPython,
   startCollectorProcess,
 } from '../helpers/collect-process.js';
@@ -25,11 +25,6 @@ interface SpansSaid {
   userTurns: number;
   agentTurns: { e2e: number; interrupted: boolean }[];
   tools: { name: string; isError: boolean }[];
-}
-
-async function query(name: string, lake: string): Promise<Record<string, unknown>[]> {
-  const { stdout } = await voicelake(['query', name, '--data-dir', lake, '--format', 'json']);
-  return JSON.parse(stdout) as Record<string, unknown>[];
 }
 
 const running: CollectorProcess[] = [];
