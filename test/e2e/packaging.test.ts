@@ -1,6 +1,7 @@
 /**
- * The two packages as users install them: `voicelake` alone from its packed tarball (what an
- * agent container gets) and `voicelake-cli` from its tarball into an empty directory. Installs
+ * The packages as users install them: `voicelake` alone from its packed tarball (what an agent
+ * container gets), `voicelake-collect` alone (the sidecar next to a Python agent), and
+ * `voicelake-cli` from its tarball into an empty directory. Installs
  * are `npm ci --offline` with a lockfile made from the workspace's (helpers/offline-install.ts),
  * so every tarball comes from the npm cache that `npm ci` filled: no test reaches the network.
  */
@@ -41,16 +42,29 @@ async function npm(args: string[], cwd: string): Promise<string> {
 describe('packed packages', () => {
   let libTarball = '';
   let cliTarball = '';
+  let collectTarball = '';
   const packDir = tempDir('vl-pack');
 
   beforeAll(async () => {
     const out = await npm(
-      ['pack', '--json', '--pack-destination', packDir, '-w', 'voicelake', '-w', 'voicelake-cli'],
+      [
+        'pack',
+        '--json',
+        '--pack-destination',
+        packDir,
+        '-w',
+        'voicelake',
+        '-w',
+        'voicelake-collect',
+        '-w',
+        'voicelake-cli',
+      ],
       root,
     );
     const packed = JSON.parse(out) as { filename: string; name: string }[];
     libTarball = join(packDir, packed.find((p) => p.name === 'voicelake')?.filename ?? '');
     cliTarball = join(packDir, packed.find((p) => p.name === 'voicelake-cli')?.filename ?? '');
+    collectTarball = join(packDir, packed.find((p) => p.name === 'voicelake-collect')?.filename ?? '');
   }, 120_000);
 
   it('the library alone installs under 40 MB with no native binary, and imports without DuckDB', async () => {
@@ -84,6 +98,42 @@ describe('packed packages', () => {
     });
   }, 300_000);
 
+  it('voicelake-collect alone installs under 40 MB with no native binary and no DuckDB, and its bin answers', async () => {
+    // Prepare
+    const app = tempDir('vl-collect-app');
+    await installOffline(
+      app,
+      [
+        { name: 'voicelake', workspace: 'packages/voicelake', tarball: libTarball },
+        { name: 'voicelake-collect', workspace: 'packages/collect', tarball: collectTarball },
+      ],
+      true,
+    );
+    // Act
+    const { bytes, natives } = measure(join(app, 'node_modules'));
+    const help = await run(join(app, 'node_modules/.bin/voicelake-collect'), ['--help'], { cwd: app });
+    const { stdout } = await run(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const c = await import('voicelake-collect');
+         let duck = true; try { await import('@duckdb/node-api'); } catch { duck = false; }
+         console.log(JSON.stringify({ start: typeof c.startCollector, duck }));`,
+      ],
+      { cwd: app },
+    );
+    // Assess
+    console.log(`voicelake-collect installed: ${(bytes / MB).toFixed(1)} MB of node_modules`);
+    expect(natives, 'no .node binary in the collector install').toEqual([]);
+    expect(bytes, 'collector node_modules under 40 MB').toBeLessThan(40 * MB);
+    expect(help.stdout).toMatch(/Usage: voicelake-collect/);
+    expect(JSON.parse(stdout), 'voicelake-collect imports, and DuckDB is not even installed').toEqual({
+      start: 'function',
+      duck: false,
+    });
+  }, 300_000);
+
   it('voicelake-cli installs from its tarball into an empty directory and runs demo, query and spool status', async () => {
     // Prepare
     const dir = tempDir('vl-cli');
@@ -91,6 +141,7 @@ describe('packed packages', () => {
       dir,
       [
         { name: 'voicelake', workspace: 'packages/voicelake', tarball: libTarball },
+        { name: 'voicelake-collect', workspace: 'packages/collect', tarball: collectTarball },
         { name: 'voicelake-cli', workspace: 'packages/cli', tarball: cliTarball },
       ],
       true,
