@@ -45,7 +45,8 @@ async function startWithArgs(
     {
       env: childEnv({
         ANALYTICS_LAKE_DIR: dirs.lake,
-        ANALYTICS_SPOOL_DIR: dirs.spool,
+        // '' leaves the spool where the library puts it by default (under XDG_STATE_HOME).
+        ...(dirs.spool === '' ? {} : { ANALYTICS_SPOOL_DIR: dirs.spool }),
         ...options.env,
       }),
       stdio: ['ignore', 'pipe', 'pipe'],
