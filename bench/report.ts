@@ -7,6 +7,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { bytes } from './bytes.js';
+import type { collectIngest } from './collect.js';
 import { type machine, type RoundedRatio, roundedRatio, UNSTABLE_SPREAD } from './common.js';
 import type { compaction } from './compaction.js';
 import type { cost } from './cost.js';
@@ -37,6 +38,7 @@ export interface Results {
   /** Absent in runs from before these sections existed. */
   report?: Awaited<ReturnType<typeof reportGen>>;
   compaction?: Awaited<ReturnType<typeof compaction>>;
+  collect?: Awaited<ReturnType<typeof collectIngest>>;
 }
 
 /** The main run, and the side runs (other Node versions) shown beside it. */
@@ -258,6 +260,33 @@ function summaryRows(r: Results): Row[] {
       target: '',
       verdict: '',
       figure: r.compaction ? `${x(r.compaction.ratio)} of a plain COPY` : '-',
+    },
+    ...collectRows(r),
+  ];
+}
+
+/** 11–12: `voicelake collect` (bench/collect.ts). */
+function collectRows(r: Results): Row[] {
+  const k = r.collect;
+  if (k === undefined) return [];
+  return [
+    {
+      name: '11. collect: OTLP ingest into the local lake, durable acks',
+      voicelake: `${n(k.spansPerSecond)} spans/s`,
+      baseline: `decode + map, no I/O: ${n(k.limitSpansPerSecond)} spans/s`,
+      ratio: ratioCell(k.ratio),
+      target: '≥ 0.5×',
+      verdict: verdict(k.ratio, k.ratio.median >= 0.5),
+      figure: ratioFigure(k.ratio),
+    },
+    {
+      name: `12. collect: ack latency p99 at ${n(k.ack.targetSpansPerSecond)} spans/s (10× a 32-call host)`,
+      voicelake: `p99 ${k.ack.p99Ms} ms (p50 ${k.ack.p50Ms} ms, max ${k.ack.maxMs} ms)`,
+      baseline: '',
+      ratio: '',
+      target: '≤ 100 ms',
+      verdict: mark(k.ack.p99Ms <= 100),
+      figure: `p99 ${k.ack.p99Ms} ms`,
     },
   ];
 }

@@ -16,6 +16,7 @@ import { awsEnv } from '../test/helpers/aws.js';
 import { startMoto } from '../test/helpers/moto.js';
 import { startProxy } from '../test/helpers/proxy.js';
 import { bytes } from './bytes.js';
+import { collectIngest } from './collect.js';
 import { formatJson, machine, type Options, round } from './common.js';
 import { compaction } from './compaction.js';
 import { cost } from './cost.js';
@@ -83,6 +84,7 @@ try {
   const ids = await step('8 UUIDv7', () => uuid(options));
   const page = await step('9 report', () => reportGen(options));
   const compacted = await step('10 compaction', () => compaction(options));
+  const collected = await step('11-12 voicelake collect', () => collectIngest(options));
   const dollars = cost({
     eventsPerCall: seed.eventsPerCall,
     storedBytesPerEvent: size.batchGzipBytesPerEvent,
@@ -108,6 +110,7 @@ try {
     uuid: ids,
     report: page,
     compaction: compacted,
+    collect: collected,
   };
   const jsonPath = join(resultsDir, label ? `results-${label}.json` : 'results.json');
   mkdirSync(resultsDir, { recursive: true });

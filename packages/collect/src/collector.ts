@@ -42,6 +42,9 @@ export class Collector {
   readonly #o: CollectorOptions;
   readonly #calls = new Map<string, CallState>();
   #saving: Promise<void> = Promise.resolve();
+  /** Calls to write with the next save, and that save (undefined until a request asks for one). */
+  readonly #dirty = new Set<CallState>();
+  #nextSave: Promise<void> | undefined;
   readonly stats: CollectorStats = {
     spansReceived: 0,
     spansMapped: 0,
@@ -111,10 +114,27 @@ export class Collector {
   async #durable(touched: Set<CallState>): Promise<void> {
     const outcome = await this.#o.analytics.commit();
     if (outcome !== 'persisted' && outcome !== 'buffered') throw new Error(`the spool answered ${outcome}`);
-    // Saves are chained: two requests never write the same call's file at once.
-    const save = this.#saving.then(() => this.#o.store.save(touched));
-    this.#saving = save.catch(() => undefined);
-    await save;
+    await this.#save(touched);
+  }
+
+  /**
+   * Save these calls' state with the next save (a group commit, like the spool's): the requests
+   * that arrive while a save is running share one, which writes every call they touched once, in
+   * its latest state. Saves are chained: two never write the same call's file at once.
+   */
+  #save(touched: Set<CallState>): Promise<void> {
+    for (const call of touched) this.#dirty.add(call);
+    if (this.#nextSave === undefined) {
+      const next = this.#saving.then(() => {
+        this.#nextSave = undefined;
+        const calls = [...this.#dirty];
+        this.#dirty.clear();
+        return this.#o.store.save(calls);
+      });
+      this.#nextSave = next;
+      this.#saving = next.catch(() => undefined);
+    }
+    return this.#nextSave;
   }
 
   /** One span; returns why its events were refused, if they were. */

@@ -52,23 +52,26 @@ export class CallStore {
 
   /** Write these calls durably (each replaced atomically), then fsync the directory once. */
   async save(calls: Iterable<CallState>): Promise<void> {
-    let any = false;
-    for (const call of calls) {
-      any = true;
-      const path = join(this.dir, `${call.traceId}.json`);
-      const tmp = join(this.dir, `.${call.traceId}.tmp`);
-      const handle = await openNew(tmp);
-      try {
-        await handle.writeFile(
-          JSON.stringify({ ...call, firstMs: Number.isFinite(call.firstMs) ? call.firstMs : null }),
-        );
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      renameSync(tmp, path);
+    const all = [...calls];
+    if (all.length === 0) return;
+    // The files are written and fsynced side by side; the directory once, after every rename.
+    await Promise.all(all.map((call) => this.#write(call)));
+    await syncDir(this.dir);
+  }
+
+  async #write(call: CallState): Promise<void> {
+    const path = join(this.dir, `${call.traceId}.json`);
+    const tmp = join(this.dir, `.${call.traceId}.tmp`);
+    const handle = await openNew(tmp);
+    try {
+      await handle.writeFile(
+        JSON.stringify({ ...call, firstMs: Number.isFinite(call.firstMs) ? call.firstMs : null }),
+      );
+      await handle.sync();
+    } finally {
+      await handle.close();
     }
-    if (any) await syncDir(this.dir);
+    renameSync(tmp, path);
   }
 
   /** Forget a call for good. */
