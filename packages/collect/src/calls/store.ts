@@ -5,6 +5,7 @@
  * validated field by field when read back: a file that fails is set aside and counted.
  */
 import { readdirSync, renameSync, unlinkSync } from 'node:fs';
+import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ensurePrivateTree, openNew, readPrivate, syncDir } from 'voicelake/state-files';
 import { type CallState, parseCall } from './call.js';
@@ -71,7 +72,8 @@ export class CallStore {
     } finally {
       await handle.close();
     }
-    renameSync(tmp, path);
+    // Asynchronous: a rename waits on the file system, and the event loop serves other requests meanwhile.
+    await rename(tmp, path);
   }
 
   /** Forget a call for good. */
