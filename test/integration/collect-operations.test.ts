@@ -128,6 +128,28 @@ describe('voicelake collect, operated', () => {
     expect(interruptions).toMatchObject({ agent_id: 'ops-agent', agent_turns: 50 });
   });
 
+  it('keeps a progress line, on a terminal or with --progress, and leaves the last one on exit', async () => {
+    // Prepare
+    const dirs = collectorDirs();
+    const collector = await startCollectorProcess(dirs, { args: ['--progress'] });
+    running.push(collector);
+    // Act
+    expect((await postEvents(collector.url, events('call-progress', 3))).status).toBe(200);
+    const deadline = Date.now() + 10_000;
+    while (!collector.stderr.includes('→ 3 events') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    const exit = await collector.stop();
+    // Assess
+    expect(exit.code).toBe(0);
+    const lines = collector.stderr.split(/[\r\n]/).filter((l) => l.startsWith('voicelake collect: '));
+    expect(lines.length, 'redrawn in place').toBeGreaterThan(1);
+    expect(lines.at(-1)).toBe(
+      'voicelake collect: 0 spans (0 unrecognized) → 3 events (0 refused); calls 0 open, 0 closed (0 timed out);' +
+        ' pending local 0; 0 requests answered non-200\x1b[K',
+    );
+    expect(collector.stderr.endsWith('\x1b[K\n'), 'the last line ends the output').toBe(true);
+  });
+
   it('keeps its spool where `voicelake spool status` finds it, with the owner and the backlog', async () => {
     // Prepare: the default spool directory (no ANALYTICS_SPOOL_DIR), an S3 lake that never answers
     const dirs = { ...collectorDirs(), spool: '' };
@@ -135,22 +157,30 @@ describe('voicelake collect, operated', () => {
     const collector = await startCollectorProcess(dirs, { env });
     running.push(collector);
     expect((await postEvents(collector.url, events('call-status', 7))).status).toBe(200);
-    // Act: the CLI with the same environment and no --spool-dir
-    const { stdout } = await voicelake(['spool', 'status', '--json'], {
-      ...process.env,
-      ...env,
-      ANALYTICS_LAKE_DIR: dirs.lake,
-      ANALYTICS_SPOOL_DIR: undefined,
-    });
-    // Assess
-    const status = JSON.parse(stdout) as {
+    // Act: the CLI with the same environment and no --spool-dir, until the spool has recorded
+    // the S3 backlog (its cursors are persisted in the background)
+    type Status = {
       records: number;
       owner?: { pid: number; alive: boolean };
       destinations: { destination: string; events: number }[];
     };
+    const statusEnv = {
+      ...process.env,
+      ...env,
+      ANALYTICS_LAKE_DIR: dirs.lake,
+      ANALYTICS_SPOOL_DIR: undefined,
+    };
+    const deadline = Date.now() + 20_000;
+    let stdout = '';
+    let status: Status;
+    do {
+      stdout = (await voicelake(['spool', 'status', '--json'], statusEnv)).stdout;
+      status = JSON.parse(stdout) as Status;
+    } while (!status.destinations.some((d) => d.destination === 's3') && Date.now() < deadline);
+    // Assess
     expect(status.owner).toMatchObject({ pid: collector.child.pid, alive: true });
     expect(status.records).toBeGreaterThanOrEqual(7);
-    expect(status.destinations.find((d) => d.destination === 's3')?.events).toBe(7);
+    expect(status.destinations.find((d) => d.destination === 's3')?.events, stdout).toBe(7);
   });
 
   it('answers 503 with Retry-After once the spool is near its limit, and keeps what it acknowledged', async () => {
