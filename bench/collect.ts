@@ -177,6 +177,8 @@ export async function collectIngest(options: Options) {
     const targetRate = Math.round(((10 * 32 * 86) / 35) * 10) / 10;
     const ack = await ackLatency(work, 32, targetRate, options.quick ? 2 : 20);
     return {
+      /** When these rows were measured (they may be spliced into an earlier run's results). */
+      measuredAt: new Date().toISOString(),
       calls: n,
       spansPerRound: spanCount,
       senders,

@@ -272,7 +272,7 @@ function collectRows(r: Results): Row[] {
   return [
     {
       name: '11. collect: OTLP ingest into the local lake, durable acks',
-      voicelake: `${n(k.spansPerSecond)} spans/s`,
+      voicelake: `${n(k.spansPerSecond)} spans/s${k.measuredAt === undefined ? '' : ` (measured ${k.measuredAt.slice(0, 10)})`}`,
       baseline: `decode + map, no I/O: ${n(k.limitSpansPerSecond)} spans/s`,
       ratio: ratioCell(k.ratio),
       target: '≥ 0.5×',
@@ -347,7 +347,9 @@ function byNodeVersion(runs: Runs): string {
       (row, i) =>
         `| ${row.name} | ${row.target} | ${rows
           .map((rs) => {
-            const cell = rs[i] as Row;
+            // A run from before a benchmark existed has no row for it.
+            const cell = rs.find((r) => r.name === row.name) ?? rs[i];
+            if (cell === undefined) return 'not measured';
             return cell.verdict ? `${cell.figure}: ${cell.verdict}` : cell.figure;
           })
           .join(' | ')} |`,
