@@ -111,10 +111,19 @@ export class Collector {
     await this.#durable(touched);
   }
 
+  /**
+   * The events tracked so far fsynced to the spool, then the touched calls' state in place. The
+   * state files are written while the spool commits, but replace the old ones only once the events
+   * they mark as seen are durable: a crash never leaves a span seen whose events were lost.
+   */
   async #durable(touched: Set<CallState>): Promise<void> {
+    if (touched.size === 0) return this.#committed();
+    await this.#save(touched);
+  }
+
+  async #committed(): Promise<void> {
     const outcome = await this.#o.analytics.commit();
     if (outcome !== 'persisted' && outcome !== 'buffered') throw new Error(`the spool answered ${outcome}`);
-    await this.#save(touched);
   }
 
   /**
@@ -129,7 +138,8 @@ export class Collector {
         this.#nextSave = undefined;
         const calls = [...this.#dirty];
         this.#dirty.clear();
-        return this.#o.store.save(calls);
+        // Its commit covers every event tracked before: those of all the requests it serves.
+        return this.#o.store.save(calls, () => this.#committed());
       });
       this.#nextSave = next;
       this.#saving = next.catch(() => undefined);

@@ -51,16 +51,23 @@ export class CallStore {
     return calls;
   }
 
-  /** Write these calls durably (each replaced atomically), then fsync the directory once. */
-  async save(calls: Iterable<CallState>): Promise<void> {
+  /**
+   * Write these calls durably, each replaced atomically: every file written and fsynced side by
+   * side, then, once `ready` resolved (the events they count are durable), renamed into place,
+   * then the directory fsynced once. When `ready` rejects, nothing replaces the old files.
+   */
+  async save(calls: Iterable<CallState>, ready: () => Promise<void> = async () => {}): Promise<void> {
     const all = [...calls];
-    if (all.length === 0) return;
-    // The files are written and fsynced side by side; the directory once, after every rename.
-    await Promise.all(all.map((call) => this.#write(call)));
+    const written = await Promise.all(all.map((call) => this.#write(call)));
+    await ready();
+    if (written.length === 0) return;
+    // Asynchronous: a rename waits on the file system, and the event loop serves other requests meanwhile.
+    await Promise.all(written.map(({ tmp, path }) => rename(tmp, path)));
     await syncDir(this.dir);
   }
 
-  async #write(call: CallState): Promise<void> {
+  /** The call's state in a new temporary file, fsynced; its final path. */
+  async #write(call: CallState): Promise<{ tmp: string; path: string }> {
     const path = join(this.dir, `${call.traceId}.json`);
     const tmp = join(this.dir, `.${call.traceId}.tmp`);
     const handle = await openNew(tmp);
@@ -72,8 +79,7 @@ export class CallStore {
     } finally {
       await handle.close();
     }
-    // Asynchronous: a rename waits on the file system, and the event loop serves other requests meanwhile.
-    await rename(tmp, path);
+    return { tmp, path };
   }
 
   /** Forget a call for good. */
