@@ -71,6 +71,7 @@ describe.skipIf(agentTestsOff())('the real LiveKit Agents and Pipecat into voice
     const [call] = await query('calls', dirs.lake);
     expect(call).toMatchObject({
       call_id: said.roomSid,
+      agent_id: 'livekit-test-agent',
       turns: 5,
       interruptions: 1,
       tool_calls: 2,
@@ -124,6 +125,9 @@ describe.skipIf(agentTestsOff())('the real LiveKit Agents and Pipecat into voice
       { tool_name: 'book_table', calls: 1, errors: 1, error_pct: 100 },
       { tool_name: 'get_weather', calls: 1, errors: 0, error_pct: 0 },
     ]);
+    const [turnRow] = await query('turns', dirs.lake);
+    const e2eSorted = said.agentTurns.map((t) => t.e2e * 1000).sort((a, b) => a - b);
+    expect(turnRow).toMatchObject({ agent_turns: 5, e2e_p50: Math.round(e2eSorted[2] ?? Number.NaN) });
     const [interruptions] = await query('interruptions', dirs.lake);
     expect(interruptions).toMatchObject({ agent_turns: 5, interrupted });
   });
