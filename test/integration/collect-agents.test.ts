@@ -48,7 +48,7 @@ async function callInto(script: string, args: string[]): Promise<{ dirs: Collect
 describe.skipIf(agentTestsOff())('the real LiveKit Agents and Pipecat into voicelake collect', () => {
   it('a LiveKit AgentSession call: turns, e2e latency, the failing tool and the interruption', async () => {
     // Prepare, Act: a greeting, a tool call, a failing tool, an interrupted answer, a goodbye
-    const { dirs, said } = await callInto('livekit_call.py', ['AJ_collect_test', '4']);
+    const { dirs, said } = await callInto('livekit_call.py', ['AJ_collect_test', '2']);
     // Assess: what the spans said
     expect(said.userTurns).toBe(5);
     expect(said.agentTurns).toHaveLength(5);
