@@ -7,6 +7,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { bytes } from './bytes.js';
+import type { collectIngest } from './collect.js';
 import { type machine, type RoundedRatio, roundedRatio, UNSTABLE_SPREAD } from './common.js';
 import type { compaction } from './compaction.js';
 import type { cost } from './cost.js';
@@ -39,6 +40,7 @@ export interface Results {
   report?: Awaited<ReturnType<typeof reportGen>>;
   compaction?: Awaited<ReturnType<typeof compaction>>;
   recovery?: RecoveryResults;
+  collect?: Awaited<ReturnType<typeof collectIngest>>;
 }
 
 /** The main run, and the side runs (other Node versions) shown beside it. */
@@ -262,6 +264,33 @@ function summaryRows(r: Results): Row[] {
       figure: r.compaction ? `${x(r.compaction.ratio)} of a plain COPY` : '-',
     },
     ...recoveryRows(r.recovery),
+    ...collectRows(r),
+  ];
+}
+
+/** 12–13: `voicelake collect` (bench/collect.ts). */
+function collectRows(r: Results): Row[] {
+  const k = r.collect;
+  if (k === undefined) return [];
+  return [
+    {
+      name: '12. collect: OTLP ingest into the local lake, durable acks',
+      voicelake: `${n(k.spansPerSecond)} spans/s${k.measuredAt === undefined ? '' : ` (measured ${k.measuredAt.slice(0, 10)})`}`,
+      baseline: `decode + map, no I/O: ${n(k.limitSpansPerSecond)} spans/s`,
+      ratio: ratioCell(k.ratio),
+      target: '≥ 0.5×',
+      verdict: verdict(k.ratio, k.ratio.median >= 0.5),
+      figure: ratioFigure(k.ratio),
+    },
+    {
+      name: `13. collect: ack latency p99 at ${n(k.ack.targetSpansPerSecond)} spans/s (10× a 32-call host)`,
+      voicelake: `p99 ${k.ack.p99Ms} ms (p50 ${k.ack.p50Ms} ms, max ${k.ack.maxMs} ms)`,
+      baseline: '',
+      ratio: '',
+      target: '≤ 100 ms',
+      verdict: mark(k.ack.p99Ms <= 100),
+      figure: `p99 ${k.ack.p99Ms} ms`,
+    },
   ];
 }
 
@@ -321,7 +350,9 @@ function byNodeVersion(runs: Runs): string {
       (row, i) =>
         `| ${row.name} | ${row.target} | ${rows
           .map((rs) => {
-            const cell = rs[i] as Row;
+            // A run from before a benchmark existed has no row for it.
+            const cell = rs.find((r) => r.name === row.name) ?? rs[i];
+            if (cell === undefined) return 'not measured';
             return cell.verdict ? `${cell.figure}: ${cell.verdict}` : cell.figure;
           })
           .join(' | ')} |`,

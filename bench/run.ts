@@ -18,6 +18,7 @@ import { awsEnv } from '../test/helpers/aws.js';
 import { startMoto } from '../test/helpers/moto.js';
 import { startProxy } from '../test/helpers/proxy.js';
 import { bytes } from './bytes.js';
+import { collectIngest } from './collect.js';
 import { formatJson, machine, type Options, round } from './common.js';
 import { compaction } from './compaction.js';
 import { cost } from './cost.js';
@@ -108,6 +109,7 @@ try {
   const page = await step('9 report', () => reportGen(options));
   const compacted = await step('10 compaction', () => compaction(options));
   const recovered = await step('11 recovery and adoption', () => recovery(recoveryOptions, work));
+  const collected = await step('12-13 voicelake collect', () => collectIngest(options));
   const dollars = cost({
     eventsPerCall: seed.eventsPerCall,
     storedBytesPerEvent: size.batchGzipBytesPerEvent,
@@ -134,6 +136,7 @@ try {
     report: page,
     compaction: compacted,
     recovery: recovered,
+    collect: collected,
   };
   const jsonPath = join(resultsDir, label ? `results-${label}.json` : 'results.json');
   mkdirSync(resultsDir, { recursive: true });

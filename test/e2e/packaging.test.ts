@@ -1,11 +1,12 @@
 /**
- * The two packages as users install them: `voicelake` alone from its packed tarball (what an
- * agent container gets) and `voicelake-cli` from its tarball into an empty directory. Installs
+ * The packages as users install them: `voicelake` alone from its packed tarball (what an agent
+ * container gets), `voicelake-collect` alone (the sidecar next to a Python agent), and
+ * `voicelake-cli` from its tarball into an empty directory. Installs
  * are `npm ci --offline` with a lockfile made from the workspace's (helpers/offline-install.ts),
  * so every tarball comes from the npm cache that `npm ci` filled: no test reaches the network.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -97,10 +98,9 @@ describe('packed packages', () => {
     });
   }, 300_000);
 
-  it('the collector installs as a sidecar under 40 MB with no native binary and no DuckDB, and its bin runs', async () => {
+  it('voicelake-collect alone installs under 40 MB with no native binary and no DuckDB, and its bin answers', async () => {
     // Prepare
-    const app = tempDir('vl-collect');
-    // Act
+    const app = tempDir('vl-collect-app');
     await installOffline(
       app,
       [
@@ -109,16 +109,29 @@ describe('packed packages', () => {
       ],
       true,
     );
+    // Act
     const { bytes, natives } = measure(join(app, 'node_modules'));
     const help = await run(join(app, 'node_modules/.bin/voicelake-collect'), ['--help'], { cwd: app });
-    // Assess
-    console.log(
-      `voicelake-collect installed (with voicelake): ${(bytes / MB).toFixed(1)} MB of node_modules`,
+    const { stdout } = await run(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const c = await import('voicelake-collect');
+         let duck = true; try { await import('@duckdb/node-api'); } catch { duck = false; }
+         console.log(JSON.stringify({ start: typeof c.startCollector, duck }));`,
+      ],
+      { cwd: app },
     );
+    // Assess
+    console.log(`voicelake-collect installed: ${(bytes / MB).toFixed(1)} MB of node_modules`);
     expect(natives, 'no .node binary in the collector install').toEqual([]);
     expect(bytes, 'collector node_modules under 40 MB').toBeLessThan(40 * MB);
-    expect(existsSync(join(app, 'node_modules/@duckdb')), 'no DuckDB').toBe(false);
-    expect(help.stdout).toMatch(/--port/);
+    expect(help.stdout).toMatch(/Usage: voicelake-collect/);
+    expect(JSON.parse(stdout), 'voicelake-collect imports, and DuckDB is not even installed').toEqual({
+      start: 'function',
+      duck: false,
+    });
   }, 300_000);
 
   it('voicelake-cli installs from its tarball into an empty directory and runs demo, query and spool status', async () => {

@@ -75,9 +75,10 @@ export async function installOffline(
         if (opt) continue;
         throw new Error(`${name} (needed by ${from}) is not in package-lock.json`);
       }
-      // A package nested under a workspace folder goes under that package in the app.
-      const ws = packed.find((p) => path.startsWith(`${p.workspace}/`));
-      const target = ws === undefined ? path : `node_modules/${ws.name}${path.slice(ws.workspace.length)}`;
+      // A dependency nested under a workspace folder (its own version, as the collector's
+      // @bufbuild/protobuf v2) goes under that package's install location.
+      const ws = packed.find((q) => path.startsWith(`${q.workspace}/`));
+      const target = ws ? `node_modules/${ws.name}${path.slice(ws.workspace.length)}` : path;
       if (out[target]) continue;
       const { dev: _dev, devOptional: _devOptional, ...rest } = lock.packages[path] as LockEntry;
       out[target] = { ...rest, ...(opt || rest.optional ? { optional: true } : {}) };

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startMoto } from '../helpers/moto.js';
 import { startTrino, trinoTestsOff } from '../helpers/trino.js';
-import { testPython } from '../helpers/venv.js';
+import { agentsPython, agentTestsOff, testPython } from '../helpers/venv.js';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const root = mkdtempSync(join(tmpdir(), 'voicelake-test-'));
@@ -25,6 +25,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   // Build (or find) the pinned venv once, before the workers start: they inherit its interpreter.
   testPython();
+  // The real LiveKit Agents and Pipecat (test/integration/collect-agents.test.ts); off on .ci/run's extra Node legs.
+  if (!agentTestsOff()) agentsPython();
   const moto = await startMoto();
   project.provide('motoEndpoint', moto.endpoint);
   // Trino takes ~20 s to start: it starts now, and the tests that use it wait for it (waitForTrino).

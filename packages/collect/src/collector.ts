@@ -42,6 +42,9 @@ export class Collector {
   readonly #o: CollectorOptions;
   readonly #calls = new Map<string, CallState>();
   #saving: Promise<void> = Promise.resolve();
+  /** Calls to write with the next save, and that save (undefined until a request asks for one). */
+  readonly #dirty = new Set<CallState>();
+  #nextSave: Promise<void> | undefined;
   readonly stats: CollectorStats = {
     spansReceived: 0,
     spansMapped: 0,
@@ -108,13 +111,40 @@ export class Collector {
     await this.#durable(touched);
   }
 
+  /**
+   * The events tracked so far fsynced to the spool, then the touched calls' state in place. The
+   * state files are written while the spool commits, but replace the old ones only once the events
+   * they mark as seen are durable: a crash never leaves a span seen whose events were lost.
+   */
   async #durable(touched: Set<CallState>): Promise<void> {
+    if (touched.size === 0) return this.#committed();
+    await this.#save(touched);
+  }
+
+  async #committed(): Promise<void> {
     const outcome = await this.#o.analytics.commit();
     if (outcome !== 'persisted' && outcome !== 'buffered') throw new Error(`the spool answered ${outcome}`);
-    // Saves are chained: two requests never write the same call's file at once.
-    const save = this.#saving.then(() => this.#o.store.save(touched));
-    this.#saving = save.catch(() => undefined);
-    await save;
+  }
+
+  /**
+   * Save these calls' state with the next save (a group commit, like the spool's): the requests
+   * that arrive while a save is running share one, which writes every call they touched once, in
+   * its latest state. Saves are chained: two never write the same call's file at once.
+   */
+  #save(touched: Set<CallState>): Promise<void> {
+    for (const call of touched) this.#dirty.add(call);
+    if (this.#nextSave === undefined) {
+      const next = this.#saving.then(() => {
+        this.#nextSave = undefined;
+        const calls = [...this.#dirty];
+        this.#dirty.clear();
+        // Its commit covers every event tracked before: those of all the requests it serves.
+        return this.#o.store.save(calls, () => this.#committed());
+      });
+      this.#nextSave = next;
+      this.#saving = next.catch(() => undefined);
+    }
+    return this.#nextSave;
   }
 
   /** One span; returns why its events were refused, if they were. */

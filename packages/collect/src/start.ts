@@ -9,6 +9,7 @@ import { stateDir } from 'voicelake/state-files';
 import { CallStore } from './calls/store.js';
 import { Collector } from './collector.js';
 import { createCollectorServer } from './http/server.js';
+import { progressLine } from './progress.js';
 
 export interface CollectOptions {
   /** Port. Default 4318 (the OTLP/HTTP port); 0 picks a free one. */
@@ -35,6 +36,8 @@ export interface RunningCollector {
   readonly url: string;
   readonly collector: Collector;
   readonly analytics: Analytics;
+  /** What it has done so far, in one line (the progress line of a terminal). */
+  progressLine(): string;
   /** Stop accepting, answer what is in flight, close the pipeline (bounded). */
   close(): Promise<void>;
 }
@@ -63,7 +66,7 @@ export async function startCollector(options: CollectOptions = {}): Promise<Runn
     idleTimeoutMs: options.idleTimeoutMs ?? 10 * 60_000,
     closedKeepMs: 60 * 60_000,
   });
-  const { server } = createCollectorServer({
+  const { server, http } = createCollectorServer({
     collector,
     analytics,
     maxBodyBytes: options.maxBodyBytes ?? 8 * 1024 * 1024,
@@ -96,6 +99,7 @@ export async function startCollector(options: CollectOptions = {}): Promise<Runn
     url: `http://${host.includes(':') ? `[${host}]` : host}:${bound}`,
     collector,
     analytics,
+    progressLine: () => progressLine(collector.stats, http, analytics),
     close() {
       closing ??= (async () => {
         clearInterval(timer);

@@ -5,6 +5,7 @@
  * validated field by field when read back: a file that fails is set aside and counted.
  */
 import { readdirSync, renameSync, unlinkSync } from 'node:fs';
+import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ensurePrivateTree, openNew, readPrivate, syncDir } from 'voicelake/state-files';
 import { type CallState, parseCall } from './call.js';
@@ -50,25 +51,35 @@ export class CallStore {
     return calls;
   }
 
-  /** Write these calls durably (each replaced atomically), then fsync the directory once. */
-  async save(calls: Iterable<CallState>): Promise<void> {
-    let any = false;
-    for (const call of calls) {
-      any = true;
-      const path = join(this.dir, `${call.traceId}.json`);
-      const tmp = join(this.dir, `.${call.traceId}.tmp`);
-      const handle = await openNew(tmp);
-      try {
-        await handle.writeFile(
-          JSON.stringify({ ...call, firstMs: Number.isFinite(call.firstMs) ? call.firstMs : null }),
-        );
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      renameSync(tmp, path);
+  /**
+   * Write these calls durably, each replaced atomically: every file written and fsynced side by
+   * side, then, once `ready` resolved (the events they count are durable), renamed into place,
+   * then the directory fsynced once. When `ready` rejects, nothing replaces the old files.
+   */
+  async save(calls: Iterable<CallState>, ready: () => Promise<void> = async () => {}): Promise<void> {
+    const all = [...calls];
+    const written = await Promise.all(all.map((call) => this.#write(call)));
+    await ready();
+    if (written.length === 0) return;
+    // Asynchronous: a rename waits on the file system, and the event loop serves other requests meanwhile.
+    await Promise.all(written.map(({ tmp, path }) => rename(tmp, path)));
+    await syncDir(this.dir);
+  }
+
+  /** The call's state in a new temporary file, fsynced; its final path. */
+  async #write(call: CallState): Promise<{ tmp: string; path: string }> {
+    const path = join(this.dir, `${call.traceId}.json`);
+    const tmp = join(this.dir, `.${call.traceId}.tmp`);
+    const handle = await openNew(tmp);
+    try {
+      await handle.writeFile(
+        JSON.stringify({ ...call, firstMs: Number.isFinite(call.firstMs) ? call.firstMs : null }),
+      );
+      await handle.sync();
+    } finally {
+      await handle.close();
     }
-    if (any) await syncDir(this.dir);
+    return { tmp, path };
   }
 
   /** Forget a call for good. */

@@ -11,6 +11,7 @@ import { decodeJson } from '../otlp/decode-json.js';
 import { decodeProtobuf } from '../otlp/decode-protobuf.js';
 import type { Decoded } from '../otlp/model.js';
 import { type Encoding, exportResponse } from '../otlp/response.js';
+import { SpoolAdmission } from './admission.js';
 import { readBody } from './body.js';
 import { type HttpStats, prometheus } from './metrics.js';
 
@@ -27,11 +28,9 @@ export interface ServerOptions {
   readonly commitTimeoutMs: number;
 }
 
-/** Fraction of the spool's size limit past which exports are refused (503) rather than dropped. */
-const SPOOL_FULL = 0.9;
-
-export function createCollectorServer(o: ServerOptions): { server: Server; http: HttpStats } {
+export function createCollectorServer(options: ServerOptions): { server: Server; http: HttpStats } {
   const http: HttpStats = { requests: {} };
+  const o: Handling = { ...options, admission: new SpoolAdmission(options.analytics) };
   const server = createServer((req, res) => {
     handle(req, res, o, http).then(
       (status) => {
@@ -46,10 +45,15 @@ export function createCollectorServer(o: ServerOptions): { server: Server; http:
   return { server, http };
 }
 
+/** The options and the spool admission every request shares. */
+interface Handling extends ServerOptions {
+  readonly admission: SpoolAdmission;
+}
+
 async function handle(
   req: IncomingMessage,
   res: ServerResponse,
-  o: ServerOptions,
+  o: Handling,
   http: HttpStats,
 ): Promise<number> {
   const path = (req.url ?? '/').split('?')[0];
@@ -76,13 +80,7 @@ function mediaType(req: IncomingMessage): string {
   return (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
 }
 
-/** The spool is near its limit: refuse rather than let drop-oldest lose acknowledged events. */
-function spoolFull(analytics: Analytics): boolean {
-  const spool = analytics.stats().spool;
-  return spool !== undefined && 'maxBytes' in spool && spool.diskBytes >= spool.maxBytes * SPOOL_FULL;
-}
-
-async function traces(req: IncomingMessage, res: ServerResponse, o: ServerOptions): Promise<number> {
+async function traces(req: IncomingMessage, res: ServerResponse, o: Handling): Promise<number> {
   const type = mediaType(req);
   const encoding: Encoding | undefined =
     type === 'application/x-protobuf' ? 'protobuf' : type === 'application/json' ? 'json' : undefined;
@@ -91,7 +89,7 @@ async function traces(req: IncomingMessage, res: ServerResponse, o: ServerOption
     return send(res, 415, 'text/plain', 'Content-Type must be application/x-protobuf or application/json\n');
   }
   const contentType = encoding === 'json' ? 'application/json' : 'application/x-protobuf';
-  if (spoolFull(o.analytics)) {
+  if (o.admission.full()) {
     req.resume();
     return unavailable(res, o, 'the spool is full');
   }
@@ -103,24 +101,28 @@ async function traces(req: IncomingMessage, res: ServerResponse, o: ServerOption
   } catch (error) {
     return send(res, 400, 'text/plain', `malformed ExportTraceServiceRequest: ${(error as Error).message}\n`);
   }
+  const release = o.admission.reserve(body.body.length, decoded.spans.length);
+  if (release === undefined) return unavailable(res, o, 'the spool is full');
   let result: { rejected: number; message: string };
   try {
     result = await withTimeout(o.collector.ingest(decoded.spans), o.commitTimeoutMs);
   } catch (error) {
     return unavailable(res, o, `events could not be made durable: ${(error as Error).message}`);
+  } finally {
+    release();
   }
   const rejected = decoded.rejected + result.rejected;
   const message = [...decoded.problems, result.message].filter((m) => m !== '').join('; ');
   return send(res, 200, contentType, exportResponse(encoding, rejected, message));
 }
 
-async function events(req: IncomingMessage, res: ServerResponse, o: ServerOptions): Promise<number> {
+async function events(req: IncomingMessage, res: ServerResponse, o: Handling): Promise<number> {
   const type = mediaType(req);
   if (type !== 'application/x-ndjson' && type !== 'application/jsonl') {
     req.resume();
     return send(res, 415, 'text/plain', 'Content-Type must be application/x-ndjson\n');
   }
-  if (spoolFull(o.analytics)) {
+  if (o.admission.full()) {
     req.resume();
     return unavailable(res, o, 'the spool is full');
   }
@@ -132,8 +134,20 @@ async function events(req: IncomingMessage, res: ServerResponse, o: ServerOption
   } catch (error) {
     return send(res, 400, 'text/plain', `${(error as Error).message}\n`);
   }
+  const lines = text.split('\n');
+  const release = o.admission.reserve(body.body.length, lines.length);
+  if (release === undefined) return unavailable(res, o, 'the spool is full');
+  try {
+    return await trackLines(res, o, lines);
+  } finally {
+    release();
+  }
+}
+
+/** track() each line, then answer once the accepted ones are committed. */
+async function trackLines(res: ServerResponse, o: Handling, lines: string[]): Promise<number> {
   const results: unknown[] = [];
-  for (const [i, line] of text.split('\n').entries()) {
+  for (const [i, line] of lines.entries()) {
     if (line.trim() === '') continue;
     let input: unknown;
     try {

@@ -37,7 +37,8 @@ export const livekit: Framework = {
           call: {
             callId:
               str(a.get('lk.room_sid')) ?? str(a.get('gen_ai.conversation.id')) ?? str(a.get('lk.job_id')),
-            agentId: str(a.get('lk.agent_name')),
+            // Empty with automatic dispatch (a worker without an agent_name): the service's name then.
+            agentId: str(a.get('lk.agent_name')) ?? str(span.resource.get('service.name')),
             root: true,
           },
         };

@@ -137,6 +137,15 @@ export const pipecat: Framework = {
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/**
+ * A tool result that says the tool failed: an `{"error": ...}` object, or the message Pipecat
+ * itself puts in the context when a function handler raised (`LLMService.
+ * FUNCTION_CALL_ERROR_MESSAGE_TEMPLATE`, JSON-encoded as a string).
+ */
+const isToolError = (result: string): boolean =>
+  /^\s*\{?\s*"?error"?\s*[:=]/i.test(result) ||
+  /^\s*"?The function `[^`]{1,256}` failed and returned no result\.?"?\s*$/.test(result);
+
 /** Tool calls found in an `llm` span's input messages, not yet recorded for this call. */
 function toolCalls(span: Span, ctx: MapContext): SpanEvent[] {
   const messages = jsonAttr(span.attributes.get('input'));
@@ -163,7 +172,7 @@ function toolCalls(span: Span, ctx: MapContext): SpanEvent[] {
         data: compact({
           toolName: typeof fn.name === 'string' ? fn.name : undefined,
           toolCallId: call.id,
-          isError: result !== undefined && /^\s*\{?\s*"?error"?\s*[:=]/i.test(result),
+          isError: result !== undefined && isToolError(result),
           argsBytes: bytesOf(typeof fn.arguments === 'string' ? fn.arguments : undefined),
           outputBytes: bytesOf(result),
         }),
