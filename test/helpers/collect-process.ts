@@ -60,12 +60,15 @@ async function startWithArgs(
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => {
     child.on('close', (code, signal) => done({ code, signal }));
   });
-  const deadline = Date.now() + 30_000;
-  while (!stderr.includes('listening on')) {
-    if (child.exitCode !== null || Date.now() > deadline)
-      throw new Error(`voicelake collect did not start:\n${stderr}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  // Listening, or gone: whichever comes first.
+  await new Promise<void>((listening, failed) => {
+    const check = (): void => {
+      if (stderr.includes('listening on')) listening();
+    };
+    child.stderr.on('data', check);
+    check();
+    child.once('exit', () => failed(new Error(`voicelake collect did not start:\n${stderr}`)));
+  });
   return {
     child,
     exited,

@@ -4,7 +4,7 @@
  * test/python/otlp_exporter.py) sending at once, with the collector SIGKILLed mid-run and started
  * again on the same port and spool, must leave every span they sent in the lake exactly once.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as collect from '../helpers/collect-process.js';
 import { readLocalLake } from '../helpers/lake.js';
 import { agentsPython, agentTestsOff } from '../helpers/venv.js';
@@ -39,13 +39,14 @@ describe.skipIf(agentTestsOff())('voicelake collect under 8 exporters and a SIGK
         180_000,
       ),
     );
-    const deadline = Date.now() + 60_000;
-    let before = await spansReceived(first.url);
-    while (before < (EXPORTERS * SPANS_EACH) / 3) {
-      if (Date.now() > deadline) throw new Error(`only ${before} spans came in 60 s\n${first.stderr}`);
-      await new Promise((r) => setTimeout(r, 20));
-      before = await spansReceived(first.url);
-    }
+    const before = await vi.waitFor(
+      async () => {
+        const n = await spansReceived(first.url);
+        expect(n, `spans in so far\n${first.stderr}`).toBeGreaterThanOrEqual((EXPORTERS * SPANS_EACH) / 3);
+        return n;
+      },
+      { timeout: 60_000, interval: 20 },
+    );
     first.child.kill('SIGKILL');
     expect((await first.exited).signal).toBe('SIGKILL');
     const second = await collect.startCollectorProcess(dirs, { port: first.port });

@@ -7,7 +7,7 @@
  */
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createAnalytics, DEFAULTS } from 'voicelake';
 import { type RunningCollector, startCollector } from '../../packages/collect/src/index.js';
 import { voicelake } from '../helpers/cli.js';
@@ -135,9 +135,7 @@ describe('voicelake collect, operated', () => {
     running.push(collector);
     // Act
     expect((await postEvents(collector.url, events('call-progress', 3))).status).toBe(200);
-    const deadline = Date.now() + 10_000;
-    while (!collector.stderr.includes('→ 3 events') && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 20));
+    await vi.waitFor(() => expect(collector.stderr).toContain('→ 3 events'), { timeout: 10_000 });
     const exit = await collector.stop();
     // Assess
     expect(exit.code).toBe(0);

@@ -2,43 +2,9 @@
  * A call's running totals, accumulated from its events as they are mapped, and the `call_ended`
  * summary they give: the same fields and percentiles as the Node adapter's (voicelake/livekit).
  */
-import { percentile } from 'voicelake/livekit';
+import { emptyTotals, summaryFields, type Totals } from 'voicelake/livekit';
 
-export interface Totals {
-  ttft: number[];
-  ttfb: number[];
-  eou: number[];
-  e2e: number[];
-  promptTokens: number;
-  promptCachedTokens: number;
-  completionTokens: number;
-  ttsCharacters: number;
-  sttAudioMs: number;
-  turns: number;
-  userTurns: number;
-  interruptions: number;
-  toolCalls: number;
-  toolErrors: number;
-  errors: number;
-}
-
-export const emptyTotals = (): Totals => ({
-  ttft: [],
-  ttfb: [],
-  eou: [],
-  e2e: [],
-  promptTokens: 0,
-  promptCachedTokens: 0,
-  completionTokens: 0,
-  ttsCharacters: 0,
-  sttAudioMs: 0,
-  turns: 0,
-  userTurns: 0,
-  interruptions: 0,
-  toolCalls: 0,
-  toolErrors: 0,
-  errors: 0,
-});
+export { emptyTotals, type Totals };
 
 const n = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
@@ -89,28 +55,7 @@ export function addEvent(t: Totals, type: string, d: Record<string, unknown>): v
 
 /** The `call_ended` data. */
 export function summary(t: Totals, callDurationMs: number | undefined): Record<string, unknown> {
-  const out: Record<string, unknown> = {
-    callDurationMs,
-    turns: t.turns,
-    userTurns: t.userTurns,
-    interruptions: t.interruptions,
-    ttftP50Ms: percentile(t.ttft, 50),
-    ttftP95Ms: percentile(t.ttft, 95),
-    ttfbP50Ms: percentile(t.ttfb, 50),
-    ttfbP95Ms: percentile(t.ttfb, 95),
-    eouDelayP50Ms: percentile(t.eou, 50),
-    eouDelayP95Ms: percentile(t.eou, 95),
-    e2eLatencyP50Ms: percentile(t.e2e, 50),
-    e2eLatencyP95Ms: percentile(t.e2e, 95),
-    promptTokens: t.promptTokens,
-    promptCachedTokens: t.promptCachedTokens,
-    completionTokens: t.completionTokens,
-    ttsCharacters: t.ttsCharacters,
-    sttAudioMs: t.sttAudioMs,
-    toolCalls: t.toolCalls,
-    toolErrors: t.toolErrors,
-    errors: t.errors,
-  };
+  const out: Record<string, unknown> = { callDurationMs, ...summaryFields(t) };
   for (const k of Object.keys(out)) if (out[k] === undefined) delete out[k];
   return out;
 }

@@ -17,6 +17,7 @@ import { CallRecorder } from './recorder.js';
 
 export { mapMetrics, percentile } from './metrics.js';
 export { CallRecorder, type CallRecorderOptions, type Tracker } from './recorder.js';
+export { emptyTotals, summaryFields, type Totals } from './totals.js';
 
 type Listener = (ev: never) => void;
 

@@ -5,30 +5,12 @@
  * shape as real agent data.
  */
 import type { TrackInput } from '../event.js';
-import { bool, compact, mapMetrics, num, type Obj, percentile, secToMs, str } from './metrics.js';
+import { bool, compact, mapMetrics, num, type Obj, secToMs, str } from './metrics.js';
+import { emptyTotals, summaryFields, type Totals } from './totals.js';
 
 /** Anything with `track()`: an `Analytics` instance. */
 export interface Tracker {
   track(input: TrackInput): unknown;
-}
-
-/** Per-call accumulation for the `call_ended` summary. */
-interface Totals {
-  ttft: number[];
-  ttfb: number[];
-  eou: number[];
-  e2e: number[];
-  promptTokens: number;
-  promptCachedTokens: number;
-  completionTokens: number;
-  ttsCharacters: number;
-  sttAudioMs: number;
-  turns: number;
-  userTurns: number;
-  interruptions: number;
-  toolCalls: number;
-  toolErrors: number;
-  errors: number;
 }
 
 export interface CallRecorderOptions {
@@ -47,23 +29,7 @@ export class CallRecorder {
   #ended = false;
   #language: string | undefined;
   #usage: unknown;
-  readonly #t: Totals = {
-    ttft: [],
-    ttfb: [],
-    eou: [],
-    e2e: [],
-    promptTokens: 0,
-    promptCachedTokens: 0,
-    completionTokens: 0,
-    ttsCharacters: 0,
-    sttAudioMs: 0,
-    turns: 0,
-    userTurns: 0,
-    interruptions: 0,
-    toolCalls: 0,
-    toolErrors: 0,
-    errors: 0,
-  };
+  readonly #t: Totals = emptyTotals();
 
   constructor(
     private readonly tracker: Tracker,
@@ -212,25 +178,7 @@ export class CallRecorder {
     const usage = this.#usage;
     return compact({
       callDurationMs: this.#startedAt !== undefined ? Math.max(0, endedAt - this.#startedAt) : undefined,
-      turns: t.turns,
-      userTurns: t.userTurns,
-      interruptions: t.interruptions,
-      ttftP50Ms: percentile(t.ttft, 50),
-      ttftP95Ms: percentile(t.ttft, 95),
-      ttfbP50Ms: percentile(t.ttfb, 50),
-      ttfbP95Ms: percentile(t.ttfb, 95),
-      eouDelayP50Ms: percentile(t.eou, 50),
-      eouDelayP95Ms: percentile(t.eou, 95),
-      e2eLatencyP50Ms: percentile(t.e2e, 50),
-      e2eLatencyP95Ms: percentile(t.e2e, 95),
-      promptTokens: t.promptTokens,
-      promptCachedTokens: t.promptCachedTokens,
-      completionTokens: t.completionTokens,
-      ttsCharacters: t.ttsCharacters,
-      sttAudioMs: t.sttAudioMs,
-      toolCalls: t.toolCalls,
-      toolErrors: t.toolErrors,
-      errors: t.errors,
+      ...summaryFields(t),
       usageJson: usage === undefined ? undefined : safeJson(usage),
     });
   }
