@@ -1,21 +1,25 @@
 /**
- * 11–12. `voicelake collect`: OTLP/HTTP requests shaped like LiveKit Agents' (test/helpers/otlp.ts,
- * protobuf, children first and the root last), into a real collector on loopback.
+ * 12–13. `voicelake collect`: OTLP/HTTP requests shaped like LiveKit Agents' (test/helpers/otlp.ts,
+ * protobuf, children first and the root last), into a real collector on loopback. The exporters
+ * run in a process of their own (bench/collect-sender.ts), as agents do: the collector's process
+ * spends its CPU on the collector alone.
  *
- * 11. Ingest throughput: spans/s from the first request to the last event in the local lake,
+ * 12. Ingest throughput: spans/s from the first request to the last event in the local lake,
  * every request answered only after its events were fsynced to the spool (16 agent processes
  * exporting at once, each running 8 calls whose spans its BatchSpanProcessor sends together), beside the limit of the same requests decoded and mapped
  * with no I/O at all (protobuf decode, the collector's mapping, a `track()` that only counts, no
  * HTTP, no spool, no state files). In alternating rounds; the ratio is the median of the rounds'.
  *
- * 12. Ack latency: request sent → 200, p99, at 10× the span rate of a host running 32 calls at
+ * 13. Ack latency: request sent → 200, p99, at 10× the span rate of a host running 32 calls at
  * once. A LiveKit call sends ~86 spans over ~35 s (docs/collect.md), so 32 calls send ~79
  * spans/s and 10× is ~786 spans/s: 32 exporters, each posting one call's batches in turn, paced
  * to that rate, into a collector writing to the local lake with its spool on.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { text } from 'node:stream/consumers';
 // The collector's own `voicelake` (the built package), as it runs.
 import { type Analytics, createAnalytics } from 'voicelake';
 import type { CallStore } from '../packages/collect/src/calls/store.js';
@@ -23,7 +27,7 @@ import { Collector } from '../packages/collect/src/collector.js';
 import { startCollector } from '../packages/collect/src/index.js';
 import { decodeProtobuf } from '../packages/collect/src/otlp/decode-protobuf.js';
 import { livekitCall, protobufBody } from '../test/helpers/otlp.js';
-import { median, type Options, quantile, round, roundedRatio, settle, sleep } from './common.js';
+import { median, type Options, quantile, round, roundedRatio, settle } from './common.js';
 
 /**
  * Export requests of `n` LiveKit calls, as agent processes send them: each process runs `perProcess`
@@ -54,7 +58,12 @@ const nullAnalytics = {
   commit: async () => 'persisted',
   redact: (text: string) => text,
 } as unknown as Analytics;
-const nullStore = { load: () => [], save: async () => {}, remove: () => {} } as unknown as CallStore;
+const nullStore = {
+  load: () => [],
+  prepare: () => ({ text: '', bases: [], removed: [], rewrite: false }),
+  write: async () => {},
+  remove: () => {},
+} as unknown as CallStore;
 
 /** The limit: decode and map every request, in order, with no I/O. */
 async function limitRun(bodies: Buffer[][]): Promise<number> {
@@ -69,15 +78,19 @@ async function limitRun(bodies: Buffer[][]): Promise<number> {
   return performance.now() - t0;
 }
 
-async function post(url: string, body: Buffer): Promise<number> {
-  const res = await fetch(`${url}/v1/traces`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-protobuf' },
-    body,
+/** Run a job in the sender process (bench/collect-sender.ts); its JSON result. */
+async function sender<T>(job: Record<string, unknown>, bodies: Buffer[][]): Promise<T> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'collect-sender.ts')], {
+    stdio: ['pipe', 'pipe', 'inherit'],
   });
-  await res.arrayBuffer();
-  if (res.status !== 200) throw new Error(`collect answered ${res.status}`);
-  return res.status;
+  const out = text(child.stdout);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  child.stdin.end(
+    JSON.stringify({ ...job, bodies: bodies.map((call) => call.map((b) => b.toString('base64'))) }),
+  );
+  const [result, code] = await Promise.all([out, exited]);
+  if (code !== 0) throw new Error(`bench: the sender process exited with ${code}`);
+  return JSON.parse(result) as T;
 }
 
 /** A collector over a fresh spool and local lake; `close` flushes the lake. */
@@ -99,19 +112,15 @@ async function realCollector(work: string, name: string) {
   };
 }
 
-/** Durable ingest: `senders` exporters share the calls; timed until the lake holds everything. */
+/**
+ * Durable ingest: `senders` exporters (in their own process) share the calls; timed from the first
+ * request sent until the lake holds everything.
+ */
 async function durableRun(bodies: Buffer[][], work: string, name: string, senders: number): Promise<number> {
   const c = await realCollector(work, name);
-  const queue = [...bodies];
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: senders }, async () => {
-      for (let call = queue.shift(); call !== undefined; call = queue.shift())
-        for (const body of call) await post(c.url, body);
-    }),
-  );
+  const { startMs } = await sender<{ startMs: number }>({ kind: 'flood', url: c.url, senders }, bodies);
   await c.close();
-  return performance.now() - t0;
+  return Date.now() - startMs;
 }
 
 /** Ack latencies at `spansPerSecond`, spread over `exporters` paced senders, for `seconds`. */
@@ -120,24 +129,9 @@ async function ackLatency(work: string, exporters: number, spansPerSecond: numbe
   const spansPerRequest = spans / bodies.reduce((n, b) => n + b.length, 0);
   const requestGapMs = (1000 * exporters * spansPerRequest) / spansPerSecond;
   const c = await realCollector(work, 'ack');
-  const latencies: number[] = [];
-  let sent = 0;
-  const end = performance.now() + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: exporters }, async (_, e) => {
-      await sleep((requestGapMs * e) / exporters);
-      let next = performance.now();
-      for (let i = 0; performance.now() < end; i++) {
-        const call = bodies[(e + exporters * Math.floor(i / 8)) % bodies.length] ?? [];
-        const body = call[i % call.length] as Buffer;
-        const t0 = performance.now();
-        await post(c.url, body);
-        latencies.push(performance.now() - t0);
-        sent += spansPerRequest;
-        next += requestGapMs;
-        await sleep(Math.max(0, next - performance.now()));
-      }
-    }),
+  const { latencies, sent } = await sender<{ latencies: number[]; sent: number }>(
+    { kind: 'paced', url: c.url, exporters, requestGapMs, seconds, spansPerRequest },
+    bodies,
   );
   await c.close();
   latencies.sort((a, b) => a - b);

@@ -106,6 +106,7 @@ export async function startCollector(options: CollectOptions = {}): Promise<Runn
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await sweeping;
         if (options.analytics === undefined) await analytics.close({ timeoutMs: DEFAULTS.closeTimeoutMs });
+        await store.close();
       })();
       return closing;
     },

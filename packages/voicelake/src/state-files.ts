@@ -5,4 +5,4 @@
  */
 
 export { stateDir } from './paths.js';
-export { ensurePrivateTree, openNew, readPrivate, syncDir } from './private-fs.js';
+export { ensurePrivateTree, openAppend, openNew, readPrivate, syncDir } from './private-fs.js';
