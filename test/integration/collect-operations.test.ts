@@ -230,4 +230,33 @@ describe('voicelake collect, operated', () => {
       pending: accepted,
     });
   });
+
+  it('refuses a second collector on the same state directory, naming the first; the directory is free once it closed', async () => {
+    // Prepare
+    const stateDir = tempDir('vl-collect-shared-state');
+    const quiet = () =>
+      createAnalytics({
+        local: { dir: tempDir('vl-collect-lake') },
+        s3: false,
+        cloudWatch: false,
+        spool: { dir: tempDir('vl-collect-spool') },
+        logger: { info() {}, warn() {}, error() {}, debug() {} } as never,
+      });
+    const first = await startCollector({ port: 0, analytics: quiet(), stateDir });
+    inProcess.push(first);
+    // Act
+    const refusedAnalytics = quiet();
+    const second = startCollector({ port: 0, analytics: refusedAnalytics, stateDir });
+    // Assess
+    await expect(second).rejects.toThrow(
+      new RegExp(
+        `state directory ${stateDir} is in use by another voicelake collect \\(process ${process.pid} `,
+      ),
+    );
+    await refusedAnalytics.close();
+    await first.close();
+    const third = await startCollector({ port: 0, analytics: quiet(), stateDir });
+    inProcess.push(third);
+    expect(third.url).toMatch(/^http:/);
+  });
 });

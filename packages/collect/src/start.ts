@@ -5,7 +5,7 @@
  */
 import { isAbsolute, join } from 'node:path';
 import { type Analytics, CollectError, ConfigError, createAnalytics, DEFAULTS } from 'voicelake';
-import { stateDir } from 'voicelake/state-files';
+import { acquireLock, HEARTBEAT_MS, readLockOwner, stateDir } from 'voicelake/state-files';
 import { CallStore } from './calls/store.js';
 import { Collector } from './collector.js';
 import { createCollectorServer } from './http/server.js';
@@ -59,7 +59,17 @@ export async function startCollector(options: CollectOptions = {}): Promise<Runn
     throw new ConfigError(`the state directory must be an absolute path, got ${explicitDir}`);
   const base = explicitDir ?? stateDir();
   const store = new CallStore(explicitDir ?? join(base, 'collect', 'calls'), base);
-  const analytics = options.analytics ?? createAnalytics();
+  const lock = await lockState(store.dir);
+  const heartbeat = setInterval(() => lock.refresh(), HEARTBEAT_MS);
+  heartbeat.unref();
+  let analytics: Analytics;
+  try {
+    analytics = options.analytics ?? createAnalytics();
+  } catch (error) {
+    clearInterval(heartbeat);
+    lock.release();
+    throw error;
+  }
   const collector = new Collector({
     analytics,
     store,
@@ -75,12 +85,20 @@ export async function startCollector(options: CollectOptions = {}): Promise<Runn
     retryAfterSeconds: 5,
     commitTimeoutMs: 10_000,
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error) =>
-      reject(new CollectError(`cannot listen on ${host}:${port}: ${error.message}`, { cause: error })),
-    );
-    server.listen(port, host, resolve);
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (error) =>
+        reject(new CollectError(`cannot listen on ${host}:${port}: ${error.message}`, { cause: error })),
+      );
+      server.listen(port, host, resolve);
+    });
+  } catch (error) {
+    if (options.analytics === undefined) await analytics.close({ timeoutMs: DEFAULTS.closeTimeoutMs });
+    await store.close();
+    clearInterval(heartbeat);
+    lock.release();
+    throw error;
+  }
   const address = server.address();
   const bound = typeof address === 'object' && address !== null ? address.port : port;
   const sweepEvery = Math.max(50, Math.min(30_000, Math.floor((options.idleTimeoutMs ?? 600_000) / 4)));
@@ -107,8 +125,24 @@ export async function startCollector(options: CollectOptions = {}): Promise<Runn
         await sweeping;
         if (options.analytics === undefined) await analytics.close({ timeoutMs: DEFAULTS.closeTimeoutMs });
         await store.close();
+        clearInterval(heartbeat);
+        lock.release();
       })();
       return closing;
     },
   };
+}
+
+/** The state directory's lock: one collector per directory (they would interleave the call log). */
+async function lockState(dir: string): Promise<Awaited<ReturnType<typeof acquireLock>>> {
+  try {
+    return await acquireLock(dir);
+  } catch (error) {
+    const owner = readLockOwner(dir);
+    const who = owner === undefined ? (error as Error).message : `process ${owner.pid} on ${owner.host}`;
+    throw new CollectError(
+      `the state directory ${dir} is in use by another voicelake collect (${who}); give each collector its own --state-dir`,
+      { cause: error },
+    );
+  }
 }
