@@ -61,6 +61,7 @@ const nullAnalytics = {
 const nullStore = {
   load: () => [],
   prepare: () => ({ text: '', bases: [], removed: [], rewrite: false }),
+  discard: () => {},
   write: async () => {},
   remove: () => {},
 } as unknown as CallStore;

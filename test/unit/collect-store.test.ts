@@ -153,6 +153,47 @@ describe('CallStore.save', () => {
     // Assess
     expect(reload(base).calls.map((c) => c.traceId)).toEqual(['cd'.repeat(16)]);
   });
+  it('prepares one rewrite at a time: the saves prepared meanwhile append after it', async () => {
+    // Prepare: a torn tail, so the next save rewrites the log
+    const { base, store, call } = storeWithCall([S1]);
+    await store.save([call]);
+    appendFileSync(`${base}/calls/calls.log`, '{"torn');
+    const { store: again, calls } = reload(base);
+    opened.push(again);
+    const c = calls[0] as CallState;
+    // Act: a second save prepared before the rewrite is written
+    c.seen.push(S2);
+    const first = again.prepare([c]);
+    c.seen.push(S3);
+    const second = again.prepare([c]);
+    await again.write(first);
+    await again.write(second);
+    // Assess
+    expect([first.rewrite, second.rewrite]).toEqual([true, false]);
+    expect(reload(base).calls[0]?.seen).toEqual([S1, S2, S3]);
+  });
+
+  it('after a rewrite whose commit failed, the next save rewrites, and nothing is appended to the torn log meanwhile', async () => {
+    // Prepare
+    const { base, store, call } = storeWithCall([S1]);
+    await store.save([call]);
+    appendFileSync(`${base}/calls/calls.log`, '{"torn');
+    const { store: again, calls } = reload(base);
+    opened.push(again);
+    const c = calls[0] as CallState;
+    // Act
+    const failed = again.save([c], async () => {
+      throw new Error('the spool answered dropped');
+    });
+    await expect(failed).rejects.toThrow(/dropped/);
+    c.seen.push(S2);
+    const next = again.prepare([c]);
+    await again.write(next);
+    // Assess
+    expect(next.rewrite).toBe(true);
+    expect(logLines(base).every((l) => JSON.parse(l))).toBe(true);
+    expect(reload(base).calls[0]?.seen).toEqual([S1, S2]);
+  });
 });
 
 describe('CallStore.load', () => {

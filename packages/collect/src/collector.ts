@@ -154,7 +154,10 @@ export class Collector {
           this.#dirty.clear();
           prepared = this.#o.store.prepare(calls);
           // Its commit covers every event tracked before: those of all the requests it serves.
-          await this.#committed();
+          await this.#committed().catch((error: unknown) => {
+            this.#o.store.discard(prepared);
+            throw error;
+          });
         } finally {
           committed();
         }

@@ -89,6 +89,8 @@ export class CallStore {
   #handle: FileHandle | undefined;
   /** The next save rewrites the log: a torn tail, a failed append, old files to fold in. */
   #rewriteNext = false;
+  /** A rewrite is prepared and not yet written (or failed). */
+  #rewriting = false;
   #legacy: string[] = [];
 
   constructor(
@@ -127,8 +129,18 @@ export class CallStore {
    */
   async save(calls: Iterable<CallState>, ready: () => Promise<void> = async () => {}): Promise<void> {
     const prepared = this.prepare(calls);
-    await ready();
+    try {
+      await ready();
+    } catch (error) {
+      this.discard(prepared);
+      throw error;
+    }
     await this.write(prepared);
+  }
+
+  /** A prepared save that will not be written (the commit it waited for failed). */
+  discard(prepared: PreparedSave): void {
+    if (prepared.rewrite) this.#rewriting = false;
   }
 
   /**
@@ -139,10 +151,14 @@ export class CallStore {
   prepare(calls: Iterable<CallState>): PreparedSave {
     const removed = [...this.#removed];
     this.#removed.clear();
+    // One rewrite at a time: the saves prepared while it is written append after it (their lines
+    // continue states the rewrite holds in full), and fail if it does.
     const rewrite =
-      this.#rewriteNext ||
-      (this.#logBytes > COMPACT_MIN_BYTES && this.#logBytes > 4 * Math.max(this.#compactBytes, 1));
+      !this.#rewriting &&
+      (this.#rewriteNext ||
+        (this.#logBytes > COMPACT_MIN_BYTES && this.#logBytes > 4 * Math.max(this.#compactBytes, 1)));
     if (rewrite) {
+      this.#rewriting = true;
       const all = new Map<string, CallState>();
       for (const [traceId, base] of this.#known) all.set(traceId, base.call);
       for (const call of calls) all.set(call.traceId, call);
@@ -162,8 +178,13 @@ export class CallStore {
 
   /** Write a prepared save: one append and one fdatasync, or the rewrite of the whole log. */
   async write(prepared: PreparedSave): Promise<void> {
-    if (prepared.rewrite) await this.#rewrite(prepared.text);
-    else if (this.#rewriteNext)
+    if (prepared.rewrite) {
+      try {
+        await this.#rewrite(prepared.text);
+      } finally {
+        this.#rewriting = false;
+      }
+    } else if (this.#rewriteNext)
       // Prepared before an append failed: the log may end in part of a line, so nothing goes after it.
       throw new Error(`${this.#log}: an earlier append failed; the next save rewrites the log`);
     else if (prepared.text !== '') {
