@@ -54,6 +54,15 @@ const reload = (base: string): { store: CallStore; calls: CallState[] } => {
   const store = open(base);
   return { store, calls: store.load() };
 };
+/** A log whose last append was cut short, reopened: its store and its one call. */
+async function tornLog() {
+  const { base, store, call } = storeWithCall([S1]);
+  await store.save([call]);
+  appendFileSync(`${base}/calls/calls.log`, '{"torn');
+  const { store: again, calls } = reload(base);
+  opened.push(again);
+  return { base, again, c: calls[0] as CallState };
+}
 const logLines = (base: string) => readFileSync(`${base}/calls/calls.log`, 'utf8').trim().split('\n');
 
 describe('CallStore.save', () => {
@@ -153,14 +162,10 @@ describe('CallStore.save', () => {
     // Assess
     expect(reload(base).calls.map((c) => c.traceId)).toEqual(['cd'.repeat(16)]);
   });
+
   it('prepares one rewrite at a time: the saves prepared meanwhile append after it', async () => {
     // Prepare: a torn tail, so the next save rewrites the log
-    const { base, store, call } = storeWithCall([S1]);
-    await store.save([call]);
-    appendFileSync(`${base}/calls/calls.log`, '{"torn');
-    const { store: again, calls } = reload(base);
-    opened.push(again);
-    const c = calls[0] as CallState;
+    const { base, again, c } = await tornLog();
     // Act: a second save prepared before the rewrite is written
     c.seen.push(S2);
     const first = again.prepare([c]);
@@ -174,13 +179,8 @@ describe('CallStore.save', () => {
   });
 
   it('after a rewrite whose commit failed, the next save rewrites, and nothing is appended to the torn log meanwhile', async () => {
-    // Prepare
-    const { base, store, call } = storeWithCall([S1]);
-    await store.save([call]);
-    appendFileSync(`${base}/calls/calls.log`, '{"torn');
-    const { store: again, calls } = reload(base);
-    opened.push(again);
-    const c = calls[0] as CallState;
+    // Prepare: a torn tail
+    const { base, again, c } = await tornLog();
     // Act
     const failed = again.save([c], async () => {
       throw new Error('the spool answered dropped');
