@@ -33,7 +33,31 @@ export function recoveryRows(r: RecoveryResults | undefined) {
   ];
 }
 
-export function recoverySection(r: RecoveryResults | undefined): string {
+/** One run's section 11, for the per-Node-version table. */
+export interface RecoveryRun {
+  readonly node: string;
+  readonly recovery: RecoveryResults | undefined;
+}
+
+/** Section 11's figures from every run that measured it, one row per Node version. */
+function byNodeVersion(runs: readonly RecoveryRun[]): string {
+  const measured = runs.filter((run) => run.recovery !== undefined);
+  if (measured.length < 2) return '';
+  const gap = (c: RecoveryResults['fresh']) => `${ms(c.worstLateRecoveringMs)} (eld ${ms(c.eldMaxMs)})`;
+  const rows = measured.map(({ node, recovery }) => {
+    const r = recovery as RecoveryResults;
+    return `| ${node} | ${gap(r.fresh)} | ${gap(r.adopting)} | ${gap(r.starting)} | ${gap(r.contention)} | ${r.recoveryRatio.adopting}× / ${r.recoveryRatio.starting}× (before: ${ms(r.beforeSynchronousMs)}) | ${mark(r.met)} |`;
+  });
+  return `
+**By Node version** (each run builds its own leftover of ${[...new Set(measured.map(({ recovery }) => `${recovery?.mib} MiB`))].join(' or ')}; the worst gap while recovering, and \`monitorEventLoopDelay\`'s max):
+
+| Node | nothing to recover | adopting | starting on it | lock contention | recovery time, adopting / starting | ≤ 20 ms |
+|---|---|---|---|---|---|---|
+${rows.join('\n')}
+`;
+}
+
+export function recoverySection(r: RecoveryResults | undefined, runs: readonly RecoveryRun[] = []): string {
   if (r === undefined) return '';
   const line = (name: string, c: RecoveryResults['fresh']) =>
     `| ${name} | ${ms(c.createMs)} | ${ms(c.recoveredMs)} | ${ms(c.worstLateRecoveringMs)} | ${ms(c.worstLateMs)} | ${ms(c.eldMaxMs)} |`;
@@ -58,7 +82,7 @@ ${line('lock contention (50 tries on timers)', r.contention)}
 Recovery time against the synchronous one before: adopting ${r.recoveryRatio.adopting}×, starting
 ${r.recoveryRatio.starting}× (recovery checks frames and their CRCs but no longer decodes their text;
 it shares the loop with the 1,000 events/s).
-
+${byNodeVersion(runs)}
 **How recovery is sliced.** \`Spool.open\` lists the directory and \`lstat\`s the last files, then
 returns. Each segment is read with \`fs/promises\` (the thread pool) in 1 MiB chunks into one
 buffer reused for every segment (no new memory per segment: a fresh 8 MiB buffer each time

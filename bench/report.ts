@@ -564,5 +564,11 @@ voicelake's ns per id (interquartile range / median).
 | \`uuid\` package \`v7()\` | ${u.uuidPackageNsPerId} |
 | \`crypto.randomUUID()\` (v4) | ${u.randomUUIDNsPerId} |
 | ratio to \`uuid\` | ${x(u.ratio)} |
-${recoverySection(r.recovery)}`;
+${recoverySection(
+  r.recovery,
+  [runs.main, ...runs.side.map((side) => side.results)].map((run) => ({
+    node: nodeName(run),
+    recovery: run.recovery,
+  })),
+)}`;
 }

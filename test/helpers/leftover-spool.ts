@@ -9,6 +9,22 @@ import { normalizeEvent } from '../../packages/voicelake/src/event.js';
 import { silentLogger } from '../../packages/voicelake/src/logger.js';
 import { identityKey } from '../../packages/voicelake/src/paths.js';
 import { Spool } from '../../packages/voicelake/src/spool/spool.js';
+import { freePort } from './net.js';
+import { tempDir } from './tmp.js';
+
+/** S3 that refuses connections (the backlog stays, and delivery costs nothing), a fresh state dir. */
+export async function envWithDeadS3(bucket: string): Promise<Record<string, string>> {
+  return {
+    AWS_ENDPOINT_URL: `http://127.0.0.1:${await freePort()}`,
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_REGION: 'us-east-1',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    ANALYTICS_S3_BUCKET: bucket,
+    ANALYTICS_LOG_LEVEL: 'error',
+    XDG_STATE_HOME: tempDir(`${bucket}-state`),
+  };
+}
 
 /** The identity and default spool root of the configuration `env` describes. */
 export function configOf(env: Record<string, string>) {

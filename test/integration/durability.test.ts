@@ -174,9 +174,10 @@ describe('durability', () => {
       VL_RATE: '2000',
       VL_CLOSE_TIMEOUT_MS: '2000',
       VL_S3_INTERVAL_MS: '30000',
+      VL_LOADED: '4000',
     });
-    await producer.waitFor('READY');
-    await new Promise((r) => setTimeout(r, 3000));
+    // Under load: S3 sends every 30 s, so what it tracked so far is all undelivered.
+    await producer.waitFor('LOADED ');
     // Act: the network hangs, so the final flush cannot finish within its bound.
     proxy.mode = 'hang';
     const signalled = Date.now();

@@ -6,8 +6,7 @@
  */
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { configOf, leaveSpool } from '../helpers/leftover-spool.js';
-import { freePort } from '../helpers/net.js';
+import { configOf, envWithDeadS3, leaveSpool } from '../helpers/leftover-spool.js';
 import { resultOf, runNode } from '../helpers/process.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -26,24 +25,10 @@ interface GapResult {
   };
 }
 
-/** S3 that refuses connections: the backlog stays, and delivery costs nothing. */
-async function envWithDeadS3(): Promise<Record<string, string>> {
-  return {
-    AWS_ENDPOINT_URL: `http://127.0.0.1:${await freePort()}`,
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    AWS_REGION: 'us-east-1',
-    AWS_EC2_METADATA_DISABLED: 'true',
-    ANALYTICS_S3_BUCKET: 'vl-recovery-loop',
-    ANALYTICS_LOG_LEVEL: 'error',
-    XDG_STATE_HOME: tempDir('vl-recovery-state'),
-  };
-}
-
 describe('recovering a leftover spool of tens of MB', () => {
   it('adopting it: a 1 ms timer is never late by more than 50 ms', async () => {
     // Prepare
-    const env = await envWithDeadS3();
+    const env = await envWithDeadS3('vl-recovery-loop');
     const { identity, root } = configOf(env);
     const events = await leaveSpool(join(root, 'p-1-0123456789ab'), identity, LEFTOVER_BYTES);
     // Act
@@ -59,7 +44,7 @@ describe('recovering a leftover spool of tens of MB', () => {
 
   it('starting on it (ANALYTICS_SPOOL_DIR): createAnalytics() returns at once, and a 1 ms timer is never late by more than 50 ms', async () => {
     // Prepare
-    const env = await envWithDeadS3();
+    const env = await envWithDeadS3('vl-recovery-loop');
     const dir = join(tempDir('vl-recovery-own'), 'spool');
     await leaveSpool(dir, configOf(env).identity, LEFTOVER_BYTES);
     // Act

@@ -36,6 +36,16 @@ export interface AdoptionStats {
   readonly recovering: number;
 }
 
+/** Per destination, adopted events not delivered yet (they stay in their directories). */
+export interface AdoptedUndelivered {
+  readonly counts: Record<string, number>;
+  /**
+   * True when a spool was still being recovered: its events checked so far are counted, the
+   * rest are not (a lower bound). They are all on disk either way.
+   */
+  readonly lowerBound: boolean;
+}
+
 interface Adopted {
   readonly dir: string;
   readonly spool: Spool;
@@ -57,6 +67,8 @@ export class Adopter {
     private readonly root: string,
     private readonly ownDir: string,
     private readonly config: ResolvedConfig,
+    /** The destinations' names (an adopted spool's are this process's). */
+    private readonly names: readonly string[],
   ) {}
 
   /** Scan now (in the background) and every 30 s. */
@@ -101,12 +113,23 @@ export class Adopter {
     }
   }
 
-  /** Per destination, events of the adopted spools not delivered yet (they stay in their directories). */
-  undelivered(): Record<string, number> {
-    const left: Record<string, number> = {};
-    for (const a of this.#active.values())
-      for (const d of a.destinations) left[d.name] = (left[d.name] ?? 0) + d.stats().pending;
-    return left;
+  /**
+   * Per destination, events of the adopted spools not delivered yet, those still recovering too
+   * (from their saved cursors). Directories whose lock is not taken yet are not this process's.
+   */
+  undelivered(): AdoptedUndelivered {
+    const counts: Record<string, number> = {};
+    const add = (name: string, n: number) => {
+      counts[name] = (counts[name] ?? 0) + n;
+    };
+    for (const a of this.#active.values()) for (const d of a.destinations) add(d.name, d.stats().pending);
+    let lowerBound = false;
+    for (const { spool } of this.#opening.values()) {
+      if (spool === undefined) continue;
+      lowerBound ||= spool.stats().recovering;
+      for (const name of this.names) add(name, spool.pendingOf(name));
+    }
+    return { counts, lowerBound };
   }
 
   /** Resolve once every adopted spool is delivered (or `timeoutMs` passed). */
@@ -114,11 +137,14 @@ export class Adopter {
     await withTimeout(Promise.all([...this.#active.values()].map((a) => a.done)), timeoutMs);
   }
 
-  /** Stop delivering; what is left stays in the adopted directories for the next process. */
-  async close(): Promise<void> {
+  /**
+   * Stop delivering; what is left stays in the adopted directories for the next process.
+   * Spools still recovering are closed once recovered (their close waits for it): what it
+   * returns counts them in full.
+   */
+  async close(): Promise<AdoptedUndelivered> {
     this.#closed = true;
     clearInterval(this.#timer);
-    // Spools still recovering: closed once recovered (their close waits for it).
     const opening = [...this.#opening.values()].map((o) => o.spool?.close().catch(() => undefined));
     await Promise.all([
       ...opening,
@@ -127,7 +153,10 @@ export class Adopter {
         await a.spool.close().catch(() => undefined);
       }),
     ]);
+    const left = this.undelivered();
     this.#active.clear();
+    this.#opening.clear();
+    return left;
   }
 
   /**
@@ -144,19 +173,21 @@ export class Adopter {
       const lock = await acquireLock(dir);
       if (this.#closed) {
         lock.release();
+        this.#opening.delete(dir);
         return;
       }
       spool = Spool.open({ ...spoolConfig, dir, identity: identityKey(this.config.identity), logger }, lock);
       opening.spool = spool;
       await spool.recovered(0);
-      if (this.#closed) return; // close() closes it
+      // Closing: close() closes it, and counts what it holds (it stays opening until then).
+      if (this.#closed) return;
     } catch (error) {
       // Another process adopted it first, or it belongs to other destinations: not ours to deliver.
       logger.debug({ dir, error: (error as Error).message }, 'spool directory not adopted');
-      return;
-    } finally {
       this.#opening.delete(dir);
+      return;
     }
+    this.#opening.delete(dir);
     let destinations: Destination[];
     try {
       destinations = createSinks(this.config, true).map(

@@ -2,7 +2,7 @@
  * `Analytics`: track / flush / close / stats. `track()` only normalizes and appends to the
  * log; each destination drains the log on its own schedule.
  */
-import { Adopter, type AdoptionStats } from './adoption.js';
+import { type AdoptedUndelivered, Adopter, type AdoptionStats } from './adoption.js';
 import { DEFAULTS } from './config/defaults.js';
 import type { AnalyticsOptions } from './config/options.js';
 import { type ResolvedConfig, resolveConfig } from './config/resolve.js';
@@ -56,15 +56,21 @@ export interface CloseResult extends FlushResult {
   undelivered: Record<string, number>;
   /**
    * Per destination, events of spools adopted from stopped processes still undelivered at close
-   * (they stay in those directories for the next process). Present when adoption is on.
+   * (they stay in those directories for the next process), spools still being recovered
+   * included: `close()` waits for their recovery within its bound. Present when adoption is on.
    */
   adopted?: Record<string, number>;
+  /**
+   * Present (true) when the bound ran out while an adopted spool was still being recovered:
+   * `adopted` then counts only what was checked so far, a lower bound. Nothing is lost: the
+   * rest is on disk for the next process.
+   */
+  adoptedLowerBound?: true;
 }
 
 /** What a `close()` cut short by its bound can still report. */
 interface CloseProgress {
   flushed?: FlushResult | undefined;
-  adopted: Record<string, number> | undefined;
 }
 
 /** The least time `close()` gives the spool's last group commit, whatever is left of its bound. */
@@ -95,7 +101,12 @@ export class Analytics {
     );
     const { root, state } = this.#log;
     if (root !== undefined && state.dir !== undefined) {
-      this.#adopter = new Adopter(root, state.dir, this.#config);
+      this.#adopter = new Adopter(
+        root,
+        state.dir,
+        this.#config,
+        sinks.map(({ sink }) => sink.name),
+      );
       this.#adopter.start();
     }
   }
@@ -184,7 +195,7 @@ export class Analytics {
    * settles even when nothing else holds the event loop open (every other timer is unref'd).
    */
   async #boundedClose(timeoutMs: number): Promise<CloseResult> {
-    const progress: CloseProgress = { adopted: this.#adopter?.undelivered() };
+    const progress: CloseProgress = {};
     const closing = this.#close(timeoutMs, progress);
     const done = await withTimeout(closing, timeoutMs + CLOSE_LOG_MIN_MS, true);
     if (done !== undefined) return done;
@@ -200,8 +211,7 @@ export class Analytics {
         progress.flushed?.destinations[d.name] ?? FLUSH_OUTCOMES.buffered,
       ]),
     );
-    const { adopted } = progress;
-    return { timedOut: true, destinations, undelivered, ...(adopted ? { adopted } : {}) };
+    return { timedOut: true, destinations, undelivered, ...adoptedFields(this.#adopter?.undelivered()) };
   }
 
   async #close(timeoutMs: number, progress: CloseProgress): Promise<CloseResult> {
@@ -210,13 +220,14 @@ export class Analytics {
     progress.flushed = flushed;
     // Adopted backlogs get what is left of the same bound; the rest waits for the next process.
     await this.#adopter?.drain(Math.max(0, timeoutMs - (Date.now() - started)));
-    const adopted = this.#adopter?.undelivered();
-    progress.adopted = adopted;
-    // What follows stops things (no I/O but the spool's last commit): a failure is logged, never thrown.
+    // What follows stops things (no I/O but the spools' last commits): a failure is logged, never thrown.
     const { logger } = this.#config;
-    const step = (what: string) => (error: unknown) =>
+    const step = (what: string) => (error: unknown) => {
       logger.error({ error: (error as Error)?.message }, `close: ${what} failed`);
-    await this.#adopter?.close().catch(step('stopping the adopted spools'));
+      return undefined;
+    };
+    // Counted once stopped: a spool still recovering is waited for (within the bound) and counted in full.
+    const adopted = await this.#adopter?.close().catch(step('stopping the adopted spools'));
     await Promise.all(this.#destinations.map((d) => d.stop().catch(step(`stopping ${d.name}`))));
     const durable = this.#log.state.mode === 'disk';
     const undelivered: Record<string, number> = {};
@@ -263,7 +274,7 @@ export class Analytics {
       timedOut: flushed === undefined || logClosed === undefined,
       destinations,
       undelivered,
-      ...(adopted ? { adopted } : {}),
+      ...adoptedFields(adopted ?? this.#adopter?.undelivered()),
     };
   }
 
@@ -283,6 +294,14 @@ export class Analytics {
     this.#rejected[reason] = (this.#rejected[reason] ?? 0) + 1;
     return { accepted: false, reason, message };
   }
+}
+
+/** `CloseResult`'s `adopted` and `adoptedLowerBound` (absent without adoption). */
+function adoptedFields(
+  left: AdoptedUndelivered | undefined,
+): Pick<CloseResult, 'adopted' | 'adoptedLowerBound'> {
+  if (left === undefined) return {};
+  return left.lowerBound ? { adopted: left.counts, adoptedLowerBound: true } : { adopted: left.counts };
 }
 
 /** Create the analytics pipeline. With no options, everything comes from the environment. */

@@ -48,6 +48,8 @@ export class Destination {
   #replay: Inflight | undefined;
   /** Where this destination resumes, while the log is still recovering (then nothing is read). */
   #registering: Promise<void> | undefined;
+  /** The log's head when this destination registered (while `#registering`). */
+  #since = 0;
   readonly #abort = new AbortController();
   readonly #stats: Omit<DestinationStats, 'pending'>;
 
@@ -61,6 +63,7 @@ export class Destination {
     const registration = log.register(sink.name);
     if (registration instanceof Promise) {
       this.#cursor = log.tail;
+      this.#since = log.head;
       this.#registering = registration.then((r) => {
         this.#cursor = r.seq;
         this.#replay = r.inflight;
@@ -73,7 +76,11 @@ export class Destination {
   }
 
   stats(): DestinationStats {
-    const pending = this.log.head - Math.max(this.#cursor, this.log.tail);
+    // Registering (the log recovers): the log knows what this destination's cursor will be.
+    const pending =
+      this.#registering !== undefined && this.log.pendingOf !== undefined
+        ? this.log.pendingOf(this.name, this.#since)
+        : this.log.head - Math.max(this.#cursor, this.log.tail);
     return { ...this.#stats, skipped: { ...this.#stats.skipped }, pending };
   }
 

@@ -58,6 +58,11 @@ export interface EventLog {
    * read before) in its final numbering. Absent or immediate when there is nothing to recover.
    */
   recovered?(mark: number): Promise<number>;
+  /**
+   * What `destination`, whose registration is still a promise (`since`: the head then), has not
+   * delivered. Absent when `register` never returns a promise.
+   */
+  pendingOf?(destination: string, since: number): number;
   /** Record the batch a destination is about to send (durably, for a spool) before its first attempt. */
   beginBatch(destination: string, inflight: Inflight): Promise<void>;
   /** What `flush()` reports for events below `mark` held while their destination fails. */

@@ -131,22 +131,27 @@ export class CursorStore {
   register(destination: string, head: number, tail: number): Registration {
     this.#registered.add(destination);
     const saved = this.#cursors[destination];
+    const resumed = this.resume(destination, head, tail);
     if (saved === undefined) {
-      const start = this.#corrupt ? tail : head;
-      this.#cursors[destination] = { seq: start };
+      this.#cursors[destination] = { seq: resumed.seq };
       this.#dirty = true;
-      return { seq: start };
-    }
-    const resume = Math.min(Math.max(saved.seq, tail), head);
-    const inflight = saved.inflight && saved.inflight.end <= head ? saved.inflight : undefined;
-    if (resume !== saved.seq || inflight !== saved.inflight) {
+    } else if (resumed.seq !== saved.seq || resumed.inflight !== saved.inflight) {
       // Ahead of what was recovered (an ack saved before its records were fsynced, then a
       // crash; or a tail cut): new records are numbered from `head`, so the saved position
       // would make their segments look delivered and get them deleted. Keep the clamped one.
-      this.#cursors[destination] = inflight ? { seq: resume, inflight } : { seq: resume };
+      this.#cursors[destination] = resumed.inflight ? { ...resumed } : { seq: resumed.seq };
       this.#dirty = true;
     }
-    return inflight ? { seq: resume, inflight } : { seq: resume };
+    return resumed;
+  }
+
+  /** Where `destination` would resume if it registered now (`register` without recording it). */
+  resume(destination: string, head: number, tail: number): Registration {
+    const saved = this.#cursors[destination];
+    if (saved === undefined) return { seq: this.#corrupt ? tail : head };
+    const seq = Math.min(Math.max(saved.seq, tail), head);
+    const inflight = saved.inflight && saved.inflight.end <= head ? saved.inflight : undefined;
+    return inflight ? { seq, inflight } : { seq };
   }
 
   beginBatch(destination: string, inflight: Inflight): void {
@@ -161,10 +166,15 @@ export class CursorStore {
     this.#dirty = true;
   }
 
-  /** Lowest position any registered destination still needs (an in-flight batch counts). */
+  /**
+   * Lowest position any registered destination still needs (an in-flight batch counts). Before
+   * any registers (an adopted spool closed while it recovered), the saved cursors stand in for
+   * them: what they still need is never taken for delivered.
+   */
   min(head: number, tail: number): number {
     let min = head;
-    for (const name of this.#registered) {
+    const names = this.#registered.size > 0 ? this.#registered : Object.keys(this.#cursors);
+    for (const name of names) {
       const c = this.#cursors[name];
       min = Math.min(min, c?.inflight ? Math.min(c.inflight.start, c.seq) : (c?.seq ?? tail));
     }

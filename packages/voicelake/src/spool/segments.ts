@@ -84,6 +84,11 @@ export class SegmentSet {
   get length(): number {
     return this.#list.length;
   }
+  /** One past the last record held (while `recover` runs: of the segments checked so far). */
+  get end(): number | undefined {
+    const last = this.#list[this.#list.length - 1];
+    return last === undefined ? undefined : last.start + last.count;
+  }
   /** Bytes ever written, counted from the first recovered segment. */
   get totalBytes(): number {
     return this.#totalBytes;
@@ -150,8 +155,7 @@ export class SegmentSet {
       this.#totalBytes += size;
       head = start + count;
     }
-    const last = this.#list[this.#list.length - 1];
-    return { head: last ? last.start + last.count : undefined, corruptTails, corruptRecords };
+    return { head: this.end, corruptTails, corruptRecords };
   }
 
   /**

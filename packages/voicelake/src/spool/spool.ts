@@ -85,7 +85,8 @@ export interface SpoolStats {
   /**
    * True while what a previous process left is still being checked (in the background). New
    * events are durable meanwhile; `diskBytes`, `segments` and destinations' `pending` count
-   * only part of the spool until it is done (`pending` counts high).
+   * only part of the spool until it is done (`pending`: the events tracked since, and those
+   * of the segments checked so far that the destination has not delivered; a lower bound).
    */
   readonly recovering: boolean;
 }
@@ -96,6 +97,8 @@ interface Provisional {
   readonly base: number;
   /** The oldest sequence number recovery will find (the first segment's). */
   readonly tail: number;
+  /** The segments recovery has checked so far (placed before the ones written meanwhile once done). */
+  readonly checking: SegmentSet;
   /** Set when recovery is done: placed at the start of the next group commit. */
   found?: { readonly segments: SegmentSet; readonly recovery: Recovery };
 }
@@ -237,7 +240,11 @@ export class Spool implements EventLog {
       return;
     }
     const base = provisionalBase(dir, starts, pending, from);
-    this.#provisional = { base, tail: starts[0] ?? from };
+    this.#provisional = {
+      base,
+      tail: starts[0] ?? from,
+      checking: new SegmentSet(dir, this.#o.segmentBytes, this.#guard),
+    };
     this.#setHead(base);
     this.#segments.startPending();
     this.#ready = new Promise((resolve) => {
@@ -256,7 +263,7 @@ export class Spool implements EventLog {
   async #recover(starts: number[], pending: number[], from: number): Promise<void> {
     const provisional = this.#provisional as Provisional;
     try {
-      const segments = new SegmentSet(this.#o.dir, this.#o.segmentBytes, this.#guard);
+      const segments = provisional.checking;
       const recovery = await segments.recover(this.#o.logger, starts, pending, from);
       provisional.found = { segments, recovery };
     } catch (error) {
@@ -322,6 +329,23 @@ export class Spool implements EventLog {
 
   get head(): number {
     return this.#head;
+  }
+
+  /**
+   * Events `destination` has not delivered, for one not reading yet: registering while this
+   * spool recovers (`since`: the head it registered at), or not at all (an adopted spool). While
+   * recovering, a lower bound: the events appended since `since`, and those of the segments
+   * checked so far past its saved cursor (never the provisional numbers' gap, nor unchecked bytes).
+   */
+  pendingOf(destination: string, since?: number): number {
+    const p = this.#provisional;
+    if (p !== undefined) {
+      const checked = p.checking.end ?? p.tail;
+      const resume = this.#cursors.resume(destination, checked, p.tail).seq;
+      return Math.max(0, checked - resume) + (since === undefined ? 0 : this.#head - since);
+    }
+    const at = since === undefined ? this.#head : this.#final(since);
+    return this.#head - Math.max(this.#cursors.resume(destination, at, this.tail).seq, this.tail);
   }
   get tail(): number {
     if (this.#provisional !== undefined) return this.#provisional.tail;
