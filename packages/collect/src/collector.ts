@@ -6,7 +6,7 @@
 import type { Analytics, TrackInput } from 'voicelake';
 import type { CallState, HeldEvent } from './calls/call.js';
 import { newCall } from './calls/call.js';
-import type { CallStore, PreparedSave } from './calls/store.js';
+import type { CallStore } from './calls/store.js';
 import { addEvent, summary } from './calls/totals.js';
 import { frameworkNamed, frameworkOf } from './map/detect.js';
 import { eventIdOf } from './map/ids.js';
@@ -41,10 +41,7 @@ const TEXT_COLUMNS = ['transcript', 'text', 'message'] as const;
 export class Collector {
   readonly #o: CollectorOptions;
   readonly #calls = new Map<string, CallState>();
-  /** Settles once the latest save's commit has: the next save prepares after it. */
-  #committing: Promise<void> = Promise.resolve();
-  /** Settles once the latest save's append has: the next save appends after it. */
-  #appending: Promise<void> = Promise.resolve();
+  #saving: Promise<void> = Promise.resolve();
   /** Calls to write with the next save, and that save (undefined until a request asks for one). */
   readonly #dirty = new Set<CallState>();
   #nextSave: Promise<void> | undefined;
@@ -131,41 +128,22 @@ export class Collector {
 
   /**
    * Save these calls' state with the next save (a group commit, like the spool's): the requests
-   * that arrive while a save is committing share the next one, which writes every call they
-   * touched once, in its latest state. A save is pipelined: it prepares its lines and waits for
-   * the spool's commit while the previous save appends and fsyncs its own; appends keep the order
-   * of preparation.
+   * that arrive while a save is running share one, which writes every call they touched once, in
+   * its latest state, with one append and one fdatasync. Saves are chained: the log's lines keep
+   * the order of the states they hold.
    */
   #save(touched: Set<CallState>): Promise<void> {
     for (const call of touched) this.#dirty.add(call);
     if (this.#nextSave === undefined) {
-      const committing = this.#committing;
-      const appending = this.#appending;
-      let committed = () => {};
-      this.#committing = new Promise<void>((resolve) => {
-        committed = resolve;
+      const next = this.#saving.then(() => {
+        this.#nextSave = undefined;
+        const calls = [...this.#dirty];
+        this.#dirty.clear();
+        // Its commit covers every event tracked before: those of all the requests it serves.
+        return this.#o.store.save(calls, () => this.#committed());
       });
-      const next = (async () => {
-        await committing;
-        let prepared: PreparedSave;
-        try {
-          this.#nextSave = undefined;
-          const calls = [...this.#dirty];
-          this.#dirty.clear();
-          prepared = this.#o.store.prepare(calls);
-          // Its commit covers every event tracked before: those of all the requests it serves.
-          await this.#committed().catch((error: unknown) => {
-            this.#o.store.discard(prepared);
-            throw error;
-          });
-        } finally {
-          committed();
-        }
-        await appending;
-        await this.#o.store.write(prepared);
-      })();
       this.#nextSave = next;
-      this.#appending = next.catch(() => undefined);
+      this.#saving = next.catch(() => undefined);
     }
     return this.#nextSave;
   }

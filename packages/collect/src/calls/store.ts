@@ -176,7 +176,10 @@ export class CallStore {
     return { text, bases, removed, rewrite };
   }
 
-  /** Write a prepared save: one append and one fdatasync, or the rewrite of the whole log. */
+  /**
+   * Write a prepared save: one append and one fdatasync, or the rewrite of the whole log. Saves
+   * are written one at a time, in the order they were prepared.
+   */
   async write(prepared: PreparedSave): Promise<void> {
     if (prepared.rewrite) {
       try {
