@@ -60,9 +60,7 @@ const nullAnalytics = {
 } as unknown as Analytics;
 const nullStore = {
   load: () => [],
-  prepare: () => ({ text: '', bases: [], removed: [], rewrite: false }),
-  discard: () => {},
-  write: async () => {},
+  save: async () => {},
   remove: () => {},
 } as unknown as CallStore;
 

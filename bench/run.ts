@@ -9,6 +9,7 @@
  * `--render` only re-renders the page from the results files already there (no measuring).
  * `--only-recovery` measures section 11 alone (recovery and adoption) and merges it into the
  * results file already there; `--recovery-mib N` sets the leftover spool's size (default 1024).
+ * `--only-collect` does the same for sections 12-13 (`voicelake collect`).
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -67,17 +68,27 @@ const recoveryOptions = {
   quick: options.quick,
   ...(flagValue('--recovery-mib') ? { mib: Number(flagValue('--recovery-mib')) } : {}),
 };
-if (args.includes('--only-recovery')) {
+/** A section measured alone and merged into the results file already there. */
+const only: Record<
+  string,
+  { key: 'recovery' | 'collect'; name: string; run: (work: string) => Promise<unknown> }
+> = {
+  '--only-recovery': { key: 'recovery', name: 'section 11', run: (work) => recovery(recoveryOptions, work) },
+  '--only-collect': { key: 'collect', name: 'sections 12-13', run: () => collectIngest(options) },
+};
+const alone = Object.keys(only).find((flag) => args.includes(flag));
+if (alone !== undefined) {
+  const section = only[alone] as (typeof only)[string];
   const file = join(resultsDir, label ? `results-${label}.json` : 'results.json');
   const previous = JSON.parse(readFileSync(file, 'utf8')) as Results;
   const work = mkdtempSync(join(tmpdir(), 'vl-bench-'));
   try {
-    const measured = await recovery(recoveryOptions, work);
-    const results = { ...previous, recovery: measured };
+    const measured = await step(section.name, () => section.run(work));
+    const results = { ...previous, [section.key]: measured };
     writeFileSync(file, formatJson(results));
     const main = JSON.parse(readFileSync(join(resultsDir, 'results.json'), 'utf8')) as Results;
     writeFileSync(mdPath, renderMarkdown(loadRuns(resultsDir, main)));
-    process.stderr.write(`bench: section 11 merged into ${file}; rendered ${mdPath}\n`);
+    process.stderr.write(`bench: ${section.name} merged into ${file}; rendered ${mdPath}\n`);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
