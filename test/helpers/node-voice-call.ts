@@ -108,7 +108,11 @@ export async function nodeVoiceCall(lakeDir: string): Promise<void> {
   const session = new EventEmitter();
   const emit = (ev: voice.AgentEvent): boolean => session.emit(ev.type, ev);
   const ctx = {
-    job: { id: 'AJ_node_parity', agentName: NODE_CALL.agentId, room: { sid: NODE_CALL.callId } },
+    job: {
+      id: 'AJ_node_parity',
+      agentName: NODE_CALL.agentId,
+      room: { name: 'parity-room', sid: NODE_CALL.callId },
+    },
   };
   instrumentSession(session as unknown as SessionLike, { analytics, ctx });
 

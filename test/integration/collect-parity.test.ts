@@ -64,6 +64,40 @@ const NOT_SENT: Record<Python, Record<string, string>> = {
   },
 };
 
+const NO_SPEECH_ID =
+  'only the agent_turn span carries lk.speech_id (the agent_turn event has it); llm_request, tts_request and eou_wait do not';
+
+/**
+ * The event columns (`<event_type>.<column>`, or a whole `<event_type>`) the Node call records
+ * and a Python framework's spans never carry, with the reason.
+ */
+const EVENTS_NOT_SENT: Record<Python, Record<string, string>> = {
+  livekit: {
+    stt_metrics: NOT_SENT.livekit.stt_audio_ms as string,
+    'user_turn.language':
+      'user_turn carries no language; only eou_detection has lk.eou.language, and only with a turn detector',
+    'eou_metrics.speech_id': NO_SPEECH_ID,
+    'llm_metrics.speech_id': NO_SPEECH_ID,
+    'tts_metrics.speech_id': NO_SPEECH_ID,
+  },
+  pipecat: {
+    'call_started.custom': 'Pipecat has no job or room: the conversation span carries conversation.id only',
+    eou_metrics: NO_EOU,
+    'user_turn.end_of_utterance_delay_ms': NO_EOU,
+    'user_turn.transcription_delay_ms':
+      'the stt span has metrics.ttfb (kept as stt_metrics) but no delay after the end of speech',
+    'user_turn.on_user_turn_completed_delay_ms': 'Pipecat has no on_user_turn_completed hook',
+    'stt_metrics.streamed': 'the stt span says nothing of streaming (vad_enabled, settings.* only)',
+    'llm_metrics.cancelled': 'the llm span has no cancelled or interrupted attribute',
+    'llm_metrics.tokens_per_second': 'the llm span has no tokens per second',
+    'llm_metrics.speech_id': 'Pipecat has no speech id',
+    'tts_metrics.audio_duration_ms': 'the tts span has the character count but no audio duration',
+    'tts_metrics.cancelled':
+      'tts.interrupted is set only when the TTS span is still open at the interruption (otel-spans.md, "interruptions")',
+    'tts_metrics.speech_id': 'Pipecat has no speech id',
+  },
+};
+
 /** The report's column labels (report/page.ts) of the NOT_SENT columns it shows. */
 const LABEL: Record<string, string> = {
   eou_p50: 'EOU p50',
@@ -194,6 +228,46 @@ describe.skipIf(agentTestsOff())('a Python LiveKit call and a Pipecat call, show
           `${fw}: ${column} has a value now`,
         ).toEqual([]);
       }
+    }
+  });
+
+  it('every event type and column the Node call records, the Python calls record too', () => {
+    /** Per event type, the columns some event of it fills. */
+    const filled = (lake: string) => {
+      const out = new Map<string, Set<string>>();
+      for (const { event } of readLocalLake(lake)) {
+        const type = String(event.event_type);
+        const set = out.get(type) ?? new Set<string>();
+        for (const [k, v] of Object.entries(event)) if (!ENVELOPE.has(k) && has(v)) set.add(k);
+        out.set(type, set);
+      }
+      return out;
+    };
+    const node = filled(lakes.node);
+    for (const fw of ['livekit', 'pipecat'] as const) {
+      const python = filled(lakes[fw]);
+      const notSent = EVENTS_NOT_SENT[fw];
+      const gaps: string[] = [];
+      const stale: string[] = [];
+      for (const [type, columns] of node) {
+        if (type === 'call_ended') continue; // its own test, above
+        if (notSent[type] !== undefined) {
+          if (python.has(type)) stale.push(type);
+          continue;
+        }
+        for (const column of columns) {
+          const key = `${type}.${column}`;
+          const has = python.get(type)?.has(column) === true;
+          if (!has && notSent[key] === undefined) gaps.push(key);
+          if (has && notSent[key] !== undefined) stale.push(key);
+        }
+      }
+      for (const key of Object.keys(notSent)) {
+        const [type, column] = key.split('.') as [string, string | undefined];
+        if (column === undefined ? !node.has(type) : node.get(type)?.has(column) !== true) stale.push(key);
+      }
+      expect(gaps, `${fw}: what the Node call records and this call does not`).toEqual([]);
+      expect(stale, `${fw}: exceptions that no longer hold`).toEqual([]);
     }
   });
 
