@@ -261,5 +261,6 @@ export async function nodeVoiceCall(lakeDir: string): Promise<void> {
   );
   emit(voice.createCloseEvent('user_initiated' as voice.ShutdownReason, null, t + 500));
   const closed = await analytics.close({ timeoutMs: 30_000 });
-  if (closed.undelivered.local !== 0) throw new Error(`the Node call did not reach the lake: ${closed}`);
+  if (closed.undelivered.local !== 0)
+    throw new Error(`the Node call did not reach the lake: ${JSON.stringify(closed)}`);
 }
