@@ -163,6 +163,8 @@ export function livekitCall(
       'gen_ai.request.model': 'fake-stt-1',
     });
     const eou = span('eou_wait', user.spanId, at + 1, at + 1.5, { 'lk.eou.outcome': 'committed' });
+    // The agent's on_user_turn_completed hook, 0.3 ms.
+    const hook = span('on_user_turn_completed', user.spanId, at + 1.5, at + 1.5003);
     const agent = span('agent_turn', root, at + 1.6, at + 4, {
       'lk.pii.user_input': t.user,
       'lk.e2e_latency': t.e2e,
@@ -193,7 +195,7 @@ export function livekitCall(
         characters_count: t.agent.length,
       }),
     });
-    const batch = [eou, user, llm, llmNode, tts, ttsNode];
+    const batch = [eou, hook, user, llm, llmNode, tts, ttsNode];
     if (t.tool)
       batch.push(
         span('function_tool', agent.spanId, at + 1.8, at + 1.9, {
@@ -220,6 +222,7 @@ export function livekitCall(
       'gen_ai.conversation.id': room,
       'lk.room_sid': room,
       'lk.job_id': 'AJ_1',
+      'lk.pii.room_name': 'room-of-jane.doe@example.com',
       'lk.agent_name': 'capture-agent',
     },
     scope: 'livekit-agents',
@@ -324,7 +327,12 @@ export function pipecatCall(conversationId: string, t0 = Date.UTC(2026, 11, 7, 1
     scope: 'pipecat.turn',
   };
   return [
-    [stt(t1, 'Hello there.'), llm(t1, '[{"role":"user","content":"Hello there."}]', 'Hi!'), tts(t1, 'Hi!')],
+    [
+      stt(t1, 'Hello there.'),
+      llm(t1, '[{"role":"user","content":"Hello there."}]', 'Hi!'),
+      tts(t1, 'Hi!'),
+      tts(t1, 'Write to jane.doe@example.com.'),
+    ],
     [
       t1,
       stt(t2, "What's the weather in Paris?"),

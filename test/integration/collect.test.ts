@@ -95,7 +95,19 @@ describe('voicelake collect', () => {
       prompt_tokens: 5 * 43,
       e2e_latency_p50_ms: 1100,
     });
+    // As the Node adapter records them: the hook's delay on each user turn, the job and the
+    // (redacted) room name on call_started.
+    expect(
+      lkEvents.filter((e) => e.event_type === 'user_turn').map((e) => e.on_user_turn_completed_delay_ms),
+    ).toEqual([0.3, 0.3, 0.3, 0.3, 0.3]);
+    const started = lkEvents.find((e) => e.event_type === 'call_started');
+    expect(JSON.parse(String(started?.custom))).toEqual({ jobId: 'AJ_1', roomName: expect.any(String) });
+    expect(started?.custom, 'lk.pii.room_name redacted').not.toContain('jane.doe@example.com');
     const pcEvents = lines.filter((e) => e.call_id === 'conv-1');
+    // The bot's words on each Pipecat turn: its TTS requests' text, in order, redacted.
+    const said = pcEvents.filter((e) => e.event_type === 'agent_turn').map((e) => e.text);
+    expect(said.slice(1)).toEqual(['Sunny.', 'Once upon a time']);
+    expect(said[0]).toMatch(/^Hi! Write to (?!jane\.doe@example\.com)/);
     expect(pcEvents.find((e) => e.event_type === 'call_ended')).toMatchObject({
       turns: 3,
       interruptions: 1,

@@ -109,7 +109,12 @@ class FakeOpenAI:
             }
             await response.write(_chunk(delta))
         await response.write(_chunk({}, "tool_calls" if reply.tool_calls else "stop"))
-        usage = {"prompt_tokens": 40, "completion_tokens": 10, "total_tokens": 50}
+        usage = {
+            "prompt_tokens": 40,
+            "completion_tokens": 10,
+            "total_tokens": 50,
+            "prompt_tokens_details": {"cached_tokens": 16},
+        }
         await response.write(_chunk(None, usage=usage))
         await response.write(b"data: [DONE]\n\n")
         await response.write_eof()

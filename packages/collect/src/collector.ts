@@ -203,6 +203,14 @@ export class Collector {
         hint.llmNodeTtftMs = mapping.parentHint.llmNodeTtftMs;
       if (mapping.parentHint.ttsNodeTtfbMs !== undefined && hint.ttsNodeTtfbMs === undefined)
         hint.ttsNodeTtfbMs = mapping.parentHint.ttsNodeTtfbMs;
+      if (mapping.parentHint.onUserTurnCompletedDelayMs !== undefined)
+        hint.onUserTurnCompletedDelayMs ??= mapping.parentHint.onUserTurnCompletedDelayMs;
+      // Text is kept (in the call's state on disk too) only redacted, as held events are.
+      const text = mapping.parentHint.text;
+      if (text !== undefined) {
+        const redacted = this.#o.analytics.redact(text);
+        hint.text = hint.text === undefined ? redacted : `${hint.text} ${redacted}`;
+      }
     }
     delete call.hints[span.spanId];
     let refused: string | undefined;
@@ -228,12 +236,12 @@ export class Collector {
         refused = this.#release(call) ?? refused;
       }
     }
-    if (facts.root && open) this.#close(call);
+    if (facts.root && open) this.#close(call, facts.started);
     return refused;
   }
 
   /** Close a call: its held events, then `call_started` and `call_ended` with the summary. */
-  #close(call: CallState): void {
+  #close(call: CallState, started: Record<string, unknown> = {}): void {
     call.callId ??= call.traceId;
     call.identified = true;
     this.#release(call);
@@ -243,7 +251,7 @@ export class Collector {
       eventId: eventIdOf(call.traceId, '', 'call_started', 0),
       type: 'call_started',
       timeMs: start,
-      data: {},
+      data: this.#redactedValues(started),
     });
     const data: Record<string, unknown> = { ...summary(call.totals, end - start) };
     if (call.closeReason !== undefined) data.closeReason = call.closeReason;
@@ -290,6 +298,13 @@ export class Collector {
     for (const k of TEXT_COLUMNS)
       if (typeof data[k] === 'string') data[k] = this.#o.analytics.redact(data[k]);
     return { ...e, data };
+  }
+
+  /** Every string value redacted (`lk.pii.*` values such as the room name). */
+  #redactedValues(data: Record<string, unknown>): Record<string, unknown> {
+    return Object.fromEntries(
+      Object.entries(data).map(([k, v]) => [k, typeof v === 'string' ? this.#o.analytics.redact(v) : v]),
+    );
   }
 
   #count(): void {

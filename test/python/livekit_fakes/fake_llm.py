@@ -12,6 +12,7 @@ from livekit.agents.llm import (
     ChatChunk,
     ChatContext,
     ChoiceDelta,
+    CompletionUsage,
     FunctionToolCall,
     LLMStream,
     Tool,
@@ -49,6 +50,15 @@ class FakeLLM(LLM):
         self._fake_response_map = (
             {resp.input: resp for resp in fake_responses} if fake_responses else {}
         )
+
+    # What a real model reports, and the spans then carry (gen_ai.request.model, gen_ai.provider.name).
+    @property
+    def model(self) -> str:
+        return "fake-llm-1"
+
+    @property
+    def provider(self) -> str:
+        return "fake-llm-provider"
 
     @property
     def fake_response_map(self) -> dict[str, FakeLLMResponse]:
@@ -99,6 +109,20 @@ class FakeLLMStream(LLMStream):
         await asyncio.sleep(resp.duration - (time.perf_counter() - start_time))
 
         self._send_chunk(tool_calls=resp.tool_calls)
+        # A usage chunk like a real model's stream ends with (llm_request's gen_ai.usage.* attributes).
+        prompt = sum(len(i.text_content or "") for i in self.chat_ctx.items if i.type == "message") // 4 + 10
+        completion = len(resp.content) // 4 + 1
+        self._event_ch.send_nowait(
+            ChatChunk(
+                id=str(id(self)),
+                usage=CompletionUsage(
+                    completion_tokens=completion,
+                    prompt_tokens=prompt,
+                    prompt_cached_tokens=8,
+                    total_tokens=prompt + completion,
+                ),
+            )
+        )
 
     def _send_chunk(
         self, *, delta: str | None = None, tool_calls: list[FunctionToolCall] | None = None

@@ -56,6 +56,8 @@ const isStr = (v: unknown): v is string => typeof v === 'string';
 const optStr = (v: unknown): v is string | undefined => v === undefined || (isStr(v) && v.length <= 512);
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const HEX_ID = /^[0-9a-f]{16}$/;
+/** A turn's text hint longer than this is not a state file this collector wrote. */
+const MAX_HINT_TEXT = 1_000_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** A call read back from disk, checked field by field; undefined when anything is off. */
@@ -92,6 +94,10 @@ export function parseCall(raw: unknown, traceId: string): CallState | undefined 
     hints[k] = {
       ...(isNum(h.llmNodeTtftMs) ? { llmNodeTtftMs: h.llmNodeTtftMs } : {}),
       ...(isNum(h.ttsNodeTtfbMs) ? { ttsNodeTtfbMs: h.ttsNodeTtfbMs } : {}),
+      ...(isNum(h.onUserTurnCompletedDelayMs)
+        ? { onUserTurnCompletedDelayMs: h.onUserTurnCompletedDelayMs }
+        : {}),
+      ...(isStr(h.text) && h.text.length <= MAX_HINT_TEXT ? { text: h.text } : {}),
     };
   }
   return {

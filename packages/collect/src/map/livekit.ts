@@ -40,13 +40,20 @@ export const livekit: Framework = {
             // Empty with automatic dispatch (a worker without an agent_name): the service's name then.
             agentId: str(a.get('lk.agent_name')) ?? str(span.resource.get('service.name')),
             root: true,
+            // As the Node adapter's call_started (`lk.pii.room_name` is redacted by the collector).
+            started: compact({ jobId: str(a.get('lk.job_id')), roomName: str(a.get('lk.pii.room_name')) }),
           },
         };
       case 'session_close':
         return { events: [], call: { ...call, closeReason: str(a.get('lk.close_reason')) } };
+      case 'on_user_turn_completed':
+        // The hook's span, a child of user_turn: its duration is the delay the Node adapter
+        // records on the user turn (LiveKit puts it on the agent_turn span only).
+        return { events: [], call, parentHint: { onUserTurnCompletedDelayMs: durationMs(span) } };
       case 'user_turn': {
         const eou = secToMs(a.get('lk.end_of_turn_delay'));
         const transcription = secToMs(a.get('lk.transcription_delay'));
+        const hook = ctx.hint?.onUserTurnCompletedDelayMs;
         const events = [
           {
             kind: 'user_turn',
@@ -58,6 +65,7 @@ export const livekit: Framework = {
               isFinal: true,
               transcriptionDelayMs: transcription,
               endOfUtteranceDelayMs: eou,
+              onUserTurnCompletedDelayMs: hook,
               transcriptConfidence: num(a.get('lk.transcript_confidence')),
               ...model(span),
             }),
@@ -68,7 +76,11 @@ export const livekit: Framework = {
             kind: 'eou_metrics',
             type: 'eou_metrics',
             timeMs: span.endMs,
-            data: compact({ endOfUtteranceDelayMs: eou, transcriptionDelayMs: transcription }),
+            data: compact({
+              endOfUtteranceDelayMs: eou,
+              transcriptionDelayMs: transcription,
+              onUserTurnCompletedDelayMs: hook,
+            }),
           });
         return { events, call };
       }

@@ -45,6 +45,8 @@ export const pipecat: Framework = {
                 e2eLatencyMs: secToMs(a.get('turn.user_bot_latency_seconds')),
                 durationMs: secToMs(a.get('turn.duration_seconds')),
                 turnNumber: num(a.get('turn.number')),
+                // What the bot said: its TTS requests' text (the turn span has none).
+                text: ctx.hint?.text,
                 llmNodeTtftMs: ctx.hint?.llmNodeTtftMs,
                 ttsNodeTtfbMs: ctx.hint?.ttsNodeTtfbMs,
               }),
@@ -109,6 +111,7 @@ export const pipecat: Framework = {
       }
       case 'tts': {
         const ttfb = secToMs(a.get('metrics.ttfb'));
+        const text = str(a.get('text'));
         return {
           events: [
             {
@@ -125,7 +128,10 @@ export const pipecat: Framework = {
             },
           ],
           call: { agentId },
-          ...(ttfb === undefined ? {} : { parentHint: { ttsNodeTtfbMs: ttfb } }),
+          parentHint: {
+            ...(ttfb === undefined ? {} : { ttsNodeTtfbMs: ttfb }),
+            ...(text === undefined ? {} : { text }),
+          },
         };
       }
       default:

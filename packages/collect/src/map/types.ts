@@ -19,12 +19,20 @@ export interface CallFacts {
   /** The call's root span (`agent_session`, `conversation`): the call is over. */
   root?: boolean;
   closeReason?: string | undefined;
+  /** What the root span says about the call's start (`call_started` data, e.g. the job id). */
+  started?: Data | undefined;
 }
 
-/** Per-turn numbers a child span leaves for its parent turn (LLM node TTFT, TTS node TTFB). */
+/**
+ * What a child span leaves for its parent turn: LLM node TTFT, TTS node TTFB (the first of the
+ * turn), the `on_user_turn_completed` hook's duration, and the text the agent spoke (each TTS
+ * request's, in order, redacted as `track()` redacts text before it is kept).
+ */
 export interface TurnHint {
   llmNodeTtftMs?: number;
   ttsNodeTtfbMs?: number;
+  onUserTurnCompletedDelayMs?: number;
+  text?: string;
 }
 
 export interface SpanMapping {
