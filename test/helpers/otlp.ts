@@ -23,7 +23,20 @@ export interface FakeSpan {
   endMs: number;
   attributes: Record<string, Attr>;
   scope: string;
+  /** `Span.status`: code 0 UNSET, 1 OK, 2 ERROR; `codeName` sends the OTLP/JSON enum name instead. */
+  status?: { code: 0 | 1 | 2; message?: string; codeName?: boolean };
+  /** An `exception` event, as OTel's `record_exception` adds. */
+  exception?: { type: string; message: string };
 }
+
+const STATUS_NAMES = ['STATUS_CODE_UNSET', 'STATUS_CODE_OK', 'STATUS_CODE_ERROR'] as const;
+
+const exceptionAttributes = (e: { type: string; message: string }): Record<string, Attr> => ({
+  'exception.type': e.type,
+  'exception.message': e.message,
+  'exception.stacktrace': `Traceback (most recent call last):\n${e.type}: ${e.message}`,
+  'exception.escaped': 'False',
+});
 
 export const hexId = (bytes: number): string => randomBytes(bytes).toString('hex');
 
@@ -63,6 +76,19 @@ export function traceRequest(
               endTimeUnixNano: ms2ns(s.endMs),
               flags: 256,
               attributes: Object.entries(s.attributes).map(([key, v]) => ({ key, value: anyValue(v) })),
+              ...(s.status ? { status: { code: s.status.code, message: s.status.message ?? '' } } : {}),
+              events: s.exception
+                ? [
+                    {
+                      name: 'exception',
+                      timeUnixNano: ms2ns(s.endMs),
+                      attributes: Object.entries(exceptionAttributes(s.exception)).map(([key, v]) => ({
+                        key,
+                        value: anyValue(v),
+                      })),
+                    },
+                  ]
+                : [],
             })),
         })),
       },
@@ -103,6 +129,28 @@ export function jsonBody(spans: FakeSpan[]): string {
               startTimeUnixNano: String(ms2ns(s.startMs)),
               endTimeUnixNano: String(ms2ns(s.endMs)),
               attributes: Object.entries(s.attributes).map(([key, v]) => ({ key, value: value(v) })),
+              ...(s.status
+                ? {
+                    status: {
+                      code: s.status.codeName ? STATUS_NAMES[s.status.code] : s.status.code,
+                      ...(s.status.message === undefined ? {} : { message: s.status.message }),
+                    },
+                  }
+                : {}),
+              ...(s.exception
+                ? {
+                    events: [
+                      {
+                        name: 'exception',
+                        timeUnixNano: String(ms2ns(s.endMs)),
+                        attributes: Object.entries(exceptionAttributes(s.exception)).map(([key, v]) => ({
+                          key,
+                          value: value(v),
+                        })),
+                      },
+                    ],
+                  }
+                : {}),
             })),
         })),
       },

@@ -9,7 +9,15 @@ import { createAnalytics } from 'voicelake';
 import { type RunningCollector, startCollector } from '../../packages/collect/src/index.js';
 import { voicelake } from '../helpers/cli.js';
 import { readLocalLake } from '../helpers/lake.js';
-import { hexId, jsonBody, livekitCall, pipecatCall, post, protobufBody } from '../helpers/otlp.js';
+import {
+  type FakeSpan,
+  hexId,
+  jsonBody,
+  livekitCall,
+  pipecatCall,
+  post,
+  protobufBody,
+} from '../helpers/otlp.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const silent = { info() {}, warn() {}, error() {}, debug() {} } as never;
@@ -139,6 +147,183 @@ describe('voicelake collect', () => {
     );
     const turns = await query('turns', lake);
     expect(turns.reduce((n, r) => n + Number(r.agent_turns), 0)).toBe(8);
+  }, 60_000);
+
+  it('records a failed model call as one error event, as the Node adapter records a model error', async () => {
+    // Prepare: a LiveKit call (protobuf) with a retried LLM attempt, a failed TTS attempt, an
+    // LLM request whose last attempt failed (the failure re-raised up to llm_request and
+    // llm_node, as LiveKit does) and a failing tool marked ERROR; a Pipecat conversation (gzip
+    // JSON, the status code by name) whose LLM raised; a GenAI chat span (JSON, code 2) that failed.
+    const lake = tempDir('vl-collect-lake');
+    const c = await collector(lake);
+    open.push(c);
+    const url = `${c.running.url}/v1/traces`;
+    const lk = livekitCall('RM_err');
+    const [turn1, turn2, turn3, turn4] = lk.batches;
+    if (!turn1 || !turn2 || !turn3 || !turn4) throw new Error('livekitCall has 5 turns');
+    const named = (batch: FakeSpan[], name: string): FakeSpan => {
+      const found = batch.find((x) => x.name === name);
+      if (found === undefined) throw new Error(`no ${name}`);
+      return found;
+    };
+    const attempt = (
+      parent: FakeSpan,
+      name: string,
+      retry: number,
+      failure?: { errorType: string; type: string; message: string },
+    ): FakeSpan => ({
+      ...parent,
+      spanId: hexId(8),
+      parentSpanId: parent.spanId,
+      name,
+      attributes: {
+        'gen_ai.conversation.id': 'RM_err',
+        'lk.retry_count': retry,
+        'gen_ai.request.model': name.startsWith('llm') ? 'fake-llm-1' : 'fake-tts-1',
+        'gen_ai.provider.name': name.startsWith('llm') ? 'fake-llm-provider' : 'fake-tts-provider',
+        ...(failure
+          ? {
+              'error.type': failure.errorType,
+              'exception.type': failure.type,
+              'exception.message': failure.message,
+            }
+          : {}),
+      },
+      ...(failure
+        ? {
+            status: { code: 2 as const, message: failure.message },
+            exception: { type: failure.type, message: failure.message },
+          }
+        : {}),
+    });
+    const llmDown = {
+      errorType: 'APIConnectionError',
+      type: 'APIConnectionError',
+      message: 'Connection error while asking about jane.doe@example.com.',
+    };
+    turn1.push(
+      attempt(named(turn1, 'llm_request'), 'llm_request_run', 0, llmDown),
+      attempt(named(turn1, 'llm_request'), 'llm_request_run', 1),
+    );
+    turn2.push(
+      attempt(named(turn2, 'tts_request'), 'tts_request_run', 0, {
+        errorType: '503',
+        type: 'APIStatusError',
+        message: 'Service Unavailable',
+      }),
+    );
+    const tool = named(turn3, 'function_tool');
+    tool.status = { code: 2, message: 'no table free' };
+    const failedRequest = named(turn4, 'llm_request');
+    const failedNode = named(turn4, 'llm_node');
+    turn4.push(attempt(failedRequest, 'llm_request_run', 0, llmDown));
+    for (const above of [failedRequest, failedNode]) {
+      above.attributes['error.type'] = 'APIConnectionError';
+      above.status = { code: 2, message: llmDown.message };
+      above.exception = { type: 'APIConnectionError', message: llmDown.message };
+    }
+    const pc = pipecatCall('conv-err');
+    const pcLlm = pc[0]?.find((x) => x.name === 'llm');
+    if (pcLlm === undefined) throw new Error('pipecatCall has an llm span');
+    pcLlm.status = { code: 2, codeName: true, message: 'APIStatusError: Error code: 500' };
+    pcLlm.exception = { type: 'APIStatusError', message: 'Error code: 500' };
+    const genaiTrace = hexId(16);
+    const genaiSpan = (name: string, attributes: Record<string, string>): FakeSpan => ({
+      traceId: genaiTrace,
+      spanId: hexId(8),
+      name,
+      startMs: Date.UTC(2026, 11, 7, 16, 0, 0),
+      endMs: Date.UTC(2026, 11, 7, 16, 0, 1),
+      attributes,
+      scope: 'some.genai.instrumentation',
+      status: { code: 2, message: 'Request timed out for jane.doe@example.com.' },
+    });
+    // The tool first: the chat span's events are then written at once, not held (and redacted) first.
+    const genai = [
+      genaiSpan('execute_tool lookup', {
+        'gen_ai.operation.name': 'execute_tool',
+        'gen_ai.tool.name': 'lookup',
+      }),
+      genaiSpan('chat gpt-4o', {
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.request.model': 'gpt-4o',
+        'error.type': 'timeout',
+      }),
+    ];
+    // Act
+    for (const batch of lk.batches) expect((await post(url, protobufBody(batch))).status).toBe(200);
+    expect((await post(url, protobufBody(turn1))).status, 'a retried export').toBe(200);
+    for (const batch of pc) {
+      const res = await post(url, gzipSync(jsonBody(batch)), {
+        'content-type': 'application/json',
+        'content-encoding': 'gzip',
+      });
+      expect(res.status).toBe(200);
+    }
+    expect((await post(url, jsonBody(genai), { 'content-type': 'application/json' })).status).toBe(200);
+    await c.analytics.flush();
+    // Assess: the error events
+    const events = readLocalLake(lake).map((l) => l.event);
+    const errorsOf = (call: string) =>
+      events
+        .filter((e) => e.call_id === call && e.event_type === 'error')
+        .sort((x, y) => String(x.event_time).localeCompare(String(y.event_time)));
+    const lkErrors = errorsOf('RM_err');
+    expect(lkErrors.map((e) => [e.error_source, e.error_type, e.model_name, e.recoverable])).toEqual([
+      ['llm', 'APIConnectionError', 'fake-llm-1', undefined],
+      ['tts', '503', 'fake-tts-1', undefined],
+      ['llm', 'APIConnectionError', 'fake-llm-1', undefined],
+    ]);
+    expect(lkErrors[1]?.message).toBe('Service Unavailable');
+    for (const e of [lkErrors[0], lkErrors[2]]) {
+      expect(e?.message, 'the message redacted like a transcript').toMatch(
+        /^Connection error while asking about /,
+      );
+      expect(e?.message).not.toContain('jane.doe@example.com');
+    }
+    expect(new Set(lkErrors.map((e) => e.event_id)).size).toBe(3);
+    expect(events.find((e) => e.call_id === 'RM_err' && e.event_type === 'call_ended')).toMatchObject({
+      errors: 3,
+      tool_calls: 2,
+      tool_errors: 1,
+    });
+    expect(errorsOf('conv-err')).toEqual([
+      expect.objectContaining({
+        error_source: 'llm',
+        error_type: 'APIStatusError',
+        message: 'Error code: 500',
+        model_name: 'gpt-4o-mini',
+      }),
+    ]);
+    expect(events.find((e) => e.call_id === 'conv-err' && e.event_type === 'call_ended')).toMatchObject({
+      errors: 1,
+    });
+    expect(errorsOf(genaiTrace)).toEqual([
+      expect.objectContaining({
+        error_source: 'llm',
+        error_type: 'timeout',
+        message: expect.stringMatching(/^Request timed out for (?!jane\.doe@example\.com)/),
+        model_name: 'gpt-4o',
+      }),
+    ]);
+    expect(
+      events.filter((e) => e.call_id === genaiTrace && e.event_type === 'tool_call').map((e) => e.is_error),
+      'a failing tool is a tool_call error, not an error event',
+    ).toEqual([true]);
+    // Assess: the named queries
+    expect(await query('errors', lake)).toEqual([
+      { error_type: 'APIConnectionError', error_source: 'llm', errors: 2, recoverable: 0, calls: 1 },
+      { error_type: '503', error_source: 'tts', errors: 1, recoverable: 0, calls: 1 },
+      { error_type: 'APIStatusError', error_source: 'llm', errors: 1, recoverable: 0, calls: 1 },
+      { error_type: 'timeout', error_source: 'llm', errors: 1, recoverable: 0, calls: 1 },
+    ]);
+    const calls = await query('calls', lake);
+    expect(calls.map((r) => [r.call_id, r.errors])).toEqual(
+      expect.arrayContaining([
+        ['RM_err', 3],
+        ['conv-err', 1],
+      ]),
+    );
   }, 60_000);
 
   it('answers bad input with the OTLP status codes, and loses nothing else', async () => {

@@ -223,7 +223,12 @@ export class Collector {
         eventId: eventIdOf(span.traceId, span.spanId, e.kind, e.timeMs),
         type: e.type,
         timeMs: e.timeMs,
-        data: e.data,
+        // An error's message is an exception's text, which may quote what was said: redacted as
+        // transcripts are, whatever `redactFields` says of `message` (Node errors are its own).
+        data:
+          e.type === 'error' && typeof e.data.message === 'string'
+            ? { ...e.data, message: this.#o.analytics.redact(e.data.message) }
+            : e.data,
       };
       if (open) addEvent(call.totals, e.type, e.data);
       if (call.identified || !open) refused = this.#track(call, held) ?? refused;

@@ -1,9 +1,11 @@
 /**
  * Any other OTLP trace that follows the OpenTelemetry GenAI conventions: a model call
  * (`gen_ai.operation.name` chat, text_completion, generate_content) becomes `llm_metrics`, a
- * tool execution (`execute_tool`) becomes `tool_call`; the trace id is the call id.
+ * tool execution (`execute_tool`) becomes `tool_call`; a failed model call (status ERROR) is also an
+ * `error`. The trace id is the call id.
  */
 import type { Span } from '../otlp/model.js';
+import { errorEvent, failed } from './error.js';
 import {
   bool,
   bytesOf,
@@ -30,8 +32,10 @@ export const genai: Framework = {
     if (op !== undefined && MODEL_CALLS.has(op)) {
       const input = num(a.get('gen_ai.usage.input_tokens'));
       const output = num(a.get('gen_ai.usage.output_tokens'));
+      const error = errorEvent(span, 'llm');
       return {
         events: [
+          ...(error === undefined ? [] : [error]),
           {
             kind: 'llm_metrics',
             type: 'llm_metrics',
@@ -60,7 +64,8 @@ export const genai: Framework = {
             data: compact({
               toolName: str(a.get('gen_ai.tool.name')),
               toolCallId: str(a.get('gen_ai.tool.call.id')),
-              isError: a.get('error.type') !== undefined || bool(a.get('error')) === true,
+              // A failing tool is a tool_call with isError, never an `error` (as the Node adapter).
+              isError: a.get('error.type') !== undefined || bool(a.get('error')) === true || failed(span),
               durationMs: durationMs(span),
               argsBytes: bytesOf(a.get('gen_ai.tool.call.arguments')),
               outputBytes: bytesOf(a.get('gen_ai.tool.call.result')),

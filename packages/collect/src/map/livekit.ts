@@ -2,9 +2,10 @@
  * LiveKit Agents (Python, 1.8.x) spans to voicelake events, as the Node adapter records a call:
  * `agent_session` is the call; `user_turn`, `agent_turn`, `llm_request`, `tts_request` and
  * `function_tool` become `user_turn`/`eou_metrics`, `agent_turn`, `llm_metrics`, `tts_metrics`
- * and `tool_call`. Content attributes (`lk.pii.*`) are read only where the lake has a column.
+ * and `tool_call`; a failed `llm_request_run`/`tts_request_run` attempt becomes `error`. Content attributes (`lk.pii.*`) are read only where the lake has a column.
  */
 import type { Span } from '../otlp/model.js';
+import { errorEvent, failed } from './error.js';
 import {
   bool,
   bytesOf,
@@ -118,6 +119,14 @@ export const livekit: Framework = {
         return { events: [llmMetrics(span)], call };
       case 'tts_request':
         return { events: [ttsMetrics(span)], call };
+      // One attempt of an LLM or TTS request: a failed one is the `error` the Node adapter records
+      // for each failed attempt (LiveKit emits one per attempt, retried or not). The failure also
+      // reaches the request and node spans above it (the same exception, re-raised): not counted again.
+      case 'llm_request_run':
+      case 'tts_request_run': {
+        const error = errorEvent(span, span.name === 'llm_request_run' ? 'llm' : 'tts');
+        return { events: error === undefined ? [] : [error], call };
+      }
       case 'function_tool':
         return {
           events: [
@@ -128,7 +137,10 @@ export const livekit: Framework = {
               data: compact({
                 toolName: str(a.get('lk.function_tool.name')) ?? str(a.get('gen_ai.tool.name')),
                 toolCallId: str(a.get('lk.function_tool.id')) ?? str(a.get('gen_ai.tool.call.id')),
-                isError: bool(a.get('lk.function_tool.is_error')) ?? a.get('error.type') !== undefined,
+                // A failing tool is a tool_call with isError, never an `error` (as the Node adapter).
+                isError:
+                  bool(a.get('lk.function_tool.is_error')) ??
+                  (a.get('error.type') !== undefined || failed(span)),
                 durationMs: durationMs(span),
                 argsBytes: bytesOf(
                   a.get('lk.pii.function_tool.arguments') ?? a.get('gen_ai.tool.call.arguments'),

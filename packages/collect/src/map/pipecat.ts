@@ -3,9 +3,11 @@
  * `agent_turn`; `stt` becomes `user_turn` and `stt_metrics`; `llm` and `tts` become
  * `llm_metrics` and `tts_metrics`. Pipecat has no tool span: a tool call shows in the next `llm`
  * span's input messages (an assistant `tool_calls` entry and its `tool` result), recorded once
- * per call id.
+ * per call id. A failed `stt`/`llm`/`tts` span (status ERROR) is also an `error`: in 1.14 only
+ * `llm` is ever marked (its `start_as_current_span` records the exception the service raised).
  */
 import type { Span } from '../otlp/model.js';
+import { errorEvent } from './error.js';
 import {
   bool,
   bytesOf,
@@ -79,6 +81,7 @@ export const pipecat: Framework = {
                 ...model(span),
               }),
             },
+            ...failure(span, 'stt'),
           ],
           call: { agentId },
         };
@@ -102,6 +105,7 @@ export const pipecat: Framework = {
             }),
           },
           ...toolCalls(span, ctx),
+          ...failure(span, 'llm'),
         ];
         return {
           events,
@@ -126,6 +130,7 @@ export const pipecat: Framework = {
                 ...model(span),
               }),
             },
+            ...failure(span, 'tts'),
           ],
           call: { agentId },
           parentHint: {
@@ -138,6 +143,12 @@ export const pipecat: Framework = {
         return undefined;
     }
   },
+};
+
+/** The span's `error` event, if it failed. */
+const failure = (span: Span, source: 'stt' | 'llm' | 'tts'): SpanEvent[] => {
+  const error = errorEvent(span, source);
+  return error === undefined ? [] : [error];
 };
 
 type Obj = Record<string, unknown>;

@@ -2,7 +2,16 @@
  * `application/json` bodies, in the OTLP/JSON encoding: lowerCamelCase keys, trace and span ids
  * as hex, 64-bit integers as strings or numbers, enums as integers. Validated field by field.
  */
-import { type AttrValue, type Decoded, DecodedBuilder, nanosToMs } from './model.js';
+import {
+  type AttrValue,
+  type Decoded,
+  DecodedBuilder,
+  exceptionOf,
+  nanosToMs,
+  type SpanException,
+  type SpanStatus,
+  statusOf,
+} from './model.js';
 
 type Json = Record<string, unknown>;
 
@@ -54,6 +63,8 @@ export function decodeJson(body: string): Decoded {
             attributes: attributes(attrs),
             scope,
             resource,
+            status: status(s.status),
+            exception: exceptionEvent(s.events),
           },
           attrs.length,
         );
@@ -61,6 +72,32 @@ export function decodeJson(body: string): Decoded {
     }
   }
   return out.result();
+}
+
+const STATUS_NAMES: Record<string, number> = {
+  STATUS_CODE_UNSET: 0,
+  STATUS_CODE_OK: 1,
+  STATUS_CODE_ERROR: 2,
+};
+
+/** `status: {code: 2 | "STATUS_CODE_ERROR", message}`; an unknown code is UNSET, as in protobuf. */
+function status(raw: unknown): SpanStatus {
+  const st = obj(raw, 'status');
+  const code = st.code;
+  let n = 0;
+  if (typeof code === 'number') n = code;
+  else if (typeof code === 'string') n = STATUS_NAMES[code] ?? (/^\d{1,10}$/.test(code) ? Number(code) : 0);
+  else if (code !== undefined && code !== null) throw new Malformed('status.code must be a number or a name');
+  return statusOf(n, text(st.message, 'status.message'));
+}
+
+/** The first `exception` event (only its attributes are decoded: a span may carry many events). */
+function exceptionEvent(raw: unknown): SpanException | undefined {
+  for (const e of arr(raw, 'events')) {
+    const event = obj(e, 'an event');
+    if (text(event.name, 'event name') === 'exception') return exceptionOf(attributes(event.attributes));
+  }
+  return undefined;
 }
 
 function int64(v: unknown): string | undefined {

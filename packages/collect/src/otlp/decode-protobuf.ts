@@ -2,7 +2,8 @@
 import { fromBinary } from '@bufbuild/protobuf';
 import { ExportTraceServiceRequestSchema } from '../gen/opentelemetry/proto/collector/trace/v1/trace_service_pb.js';
 import type { AnyValue, KeyValue } from '../gen/opentelemetry/proto/common/v1/common_pb.js';
-import { type AttrValue, type Decoded, DecodedBuilder, nanosToMs } from './model.js';
+import type { Span_Event } from '../gen/opentelemetry/proto/trace/v1/trace_pb.js';
+import { type AttrValue, type Decoded, DecodedBuilder, exceptionOf, nanosToMs, statusOf } from './model.js';
 
 /** Decode an ExportTraceServiceRequest. Throws (a malformed body: 400) on anything not well-formed, invalid UTF-8 included. */
 export function decodeProtobuf(body: Uint8Array): Decoded {
@@ -24,6 +25,8 @@ export function decodeProtobuf(body: Uint8Array): Decoded {
             attributes: attributes(s.attributes),
             scope,
             resource,
+            status: statusOf(s.status?.code ?? 0, s.status?.message),
+            exception: exceptionEvent(s.events),
           },
           s.attributes.length,
         );
@@ -31,6 +34,12 @@ export function decodeProtobuf(body: Uint8Array): Decoded {
     }
   }
   return out.result();
+}
+
+/** The first `exception` event (only its attributes are decoded: a span may carry many events). */
+function exceptionEvent(events: readonly Span_Event[]) {
+  const e = events.find((x) => x.name === 'exception');
+  return e === undefined ? undefined : exceptionOf(attributes(e.attributes));
 }
 
 function attributes(list: readonly KeyValue[]): Map<string, AttrValue> {

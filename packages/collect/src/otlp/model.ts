@@ -21,6 +21,55 @@ export interface Span {
   readonly scope: string;
   /** Resource attributes (shared by the spans of one `ResourceSpans`). */
   readonly resource: ReadonlyMap<string, AttrValue>;
+  /** `Span.status`: UNSET when the span has none. */
+  readonly status: SpanStatus;
+  /** The span's first `exception` event (OTel's `record_exception`), if it has one. */
+  readonly exception: SpanException | undefined;
+}
+
+/** OTLP `Status.StatusCode`: 0 UNSET, 1 OK, 2 ERROR. */
+export const STATUS_UNSET = 0;
+export const STATUS_OK = 1;
+export const STATUS_ERROR = 2;
+
+export interface SpanStatus {
+  readonly code: typeof STATUS_UNSET | typeof STATUS_OK | typeof STATUS_ERROR;
+  /** The status description, cut to `MAX_STATUS_MESSAGE` characters; undefined when empty. */
+  readonly message: string | undefined;
+}
+
+/** `exception.type` / `exception.message` of an `exception` event, each cut to the same bound. */
+export interface SpanException {
+  readonly type: string | undefined;
+  readonly message: string | undefined;
+}
+
+/** Status descriptions and exception texts are exception messages: kept to this many characters. */
+export const MAX_STATUS_MESSAGE = 2048;
+
+/** A status or exception text as kept: undefined when empty, else cut to `MAX_STATUS_MESSAGE`. */
+export function boundedText(text: string | undefined): string | undefined {
+  if (text === undefined || text === '') return undefined;
+  if (text.length <= MAX_STATUS_MESSAGE) return text;
+  // Never cut a surrogate pair in half: the cut text must stay well-formed.
+  const end = /[\uD800-\uDBFF]/.test(text[MAX_STATUS_MESSAGE - 1] ?? '')
+    ? MAX_STATUS_MESSAGE - 1
+    : MAX_STATUS_MESSAGE;
+  return `${text.slice(0, end)}…`;
+}
+
+/** A status from the wire: code 0-2, else (an unknown future code) UNSET; the message bounded. */
+export function statusOf(code: number, message: string | undefined): SpanStatus {
+  return {
+    code: code === STATUS_OK || code === STATUS_ERROR ? code : STATUS_UNSET,
+    message: boundedText(message),
+  };
+}
+
+/** An `exception` event's attributes as its type and message. */
+export function exceptionOf(attributes: ReadonlyMap<string, AttrValue>): SpanException {
+  const text = (v: AttrValue | undefined) => boundedText(typeof v === 'string' ? v : undefined);
+  return { type: text(attributes.get('exception.type')), message: text(attributes.get('exception.message')) };
 }
 
 /** A decoded request: the spans kept, and those refused (counted into `partial_success`). */
