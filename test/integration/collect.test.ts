@@ -268,11 +268,16 @@ describe('voicelake collect', () => {
       events
         .filter((e) => e.call_id === call && e.event_type === 'error')
         .sort((x, y) => String(x.event_time).localeCompare(String(y.event_time)));
+    // Fields the lake has no column for are in `custom`, a JSON string.
+    const labelOf = (e: Record<string, unknown>) => JSON.parse(String(e.custom ?? '{}')).errorLabel;
     const lkErrors = errorsOf('RM_err');
-    expect(lkErrors.map((e) => [e.error_source, e.error_type, e.model_name, e.recoverable])).toEqual([
-      ['llm', 'APIConnectionError', 'fake-llm-1', undefined],
-      ['tts', '503', 'fake-tts-1', undefined],
-      ['llm', 'APIConnectionError', 'fake-llm-1', undefined],
+    expect(
+      lkErrors.map((e) => [e.error_source, e.error_type, labelOf(e), e.model_name, e.recoverable]),
+      'error_type as the Node adapter writes it; the exception class (or HTTP status) as errorLabel',
+    ).toEqual([
+      ['llm', 'llm_error', 'APIConnectionError', 'fake-llm-1', undefined],
+      ['tts', 'tts_error', '503', 'fake-tts-1', undefined],
+      ['llm', 'llm_error', 'APIConnectionError', 'fake-llm-1', undefined],
     ]);
     expect(lkErrors[1]?.message).toBe('Service Unavailable');
     for (const e of [lkErrors[0], lkErrors[2]]) {
@@ -290,18 +295,20 @@ describe('voicelake collect', () => {
     expect(errorsOf('conv-err')).toEqual([
       expect.objectContaining({
         error_source: 'llm',
-        error_type: 'APIStatusError',
+        error_type: 'llm_error',
         message: 'Error code: 500',
         model_name: 'gpt-4o-mini',
       }),
     ]);
+    expect(errorsOf('conv-err').map(labelOf)).toEqual(['APIStatusError']);
+    expect(errorsOf(genaiTrace).map(labelOf)).toEqual(['timeout']);
     expect(events.find((e) => e.call_id === 'conv-err' && e.event_type === 'call_ended')).toMatchObject({
       errors: 1,
     });
     expect(errorsOf(genaiTrace)).toEqual([
       expect.objectContaining({
         error_source: 'llm',
-        error_type: 'timeout',
+        error_type: 'llm_error',
         message: expect.stringMatching(/^Request timed out for (?!jane\.doe@example\.com)/),
         model_name: 'gpt-4o',
       }),
@@ -312,10 +319,8 @@ describe('voicelake collect', () => {
     ).toEqual([true]);
     // Assess: the named queries
     expect(await query('errors', lake)).toEqual([
-      { error_type: 'APIConnectionError', error_source: 'llm', errors: 2, recoverable: 0, calls: 1 },
-      { error_type: '503', error_source: 'tts', errors: 1, recoverable: 0, calls: 1 },
-      { error_type: 'APIStatusError', error_source: 'llm', errors: 1, recoverable: 0, calls: 1 },
-      { error_type: 'timeout', error_source: 'llm', errors: 1, recoverable: 0, calls: 1 },
+      { error_type: 'llm_error', error_source: 'llm', errors: 4, recoverable: 0, calls: 3 },
+      { error_type: 'tts_error', error_source: 'tts', errors: 1, recoverable: 0, calls: 1 },
     ]);
     const calls = await query('calls', lake);
     expect(calls.map((r) => [r.call_id, r.errors])).toEqual(

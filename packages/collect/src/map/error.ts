@@ -13,9 +13,12 @@ export const failed = (span: Span): boolean => span.status.code === STATUS_ERROR
 
 /**
  * The `error` event of a failed span, or undefined when the span did not fail. `errorType` is
- * the span's `error.type` (the exception's class, or an HTTP status: LiveKit), else its
- * exception's type; `message` its exception's message, else its status description.
- * `recoverable` only when the span says it (neither LiveKit's attempt spans nor Pipecat's do).
+ * `<source>_error`, as LiveKit's own error events say (`llm_error`, `tts_error`): the Node
+ * adapter's value, so `voicelake query errors` groups a Python call's errors with a Node one's.
+ * `errorLabel` (a custom field) is the span's `error.type` (the exception's class, or an HTTP
+ * status: LiveKit), else its exception's type; `message` its exception's message, else its status
+ * description. `recoverable` only when the span says it (neither LiveKit's attempt spans nor
+ * Pipecat's do).
  */
 export function errorEvent(span: Span, source: ErrorSource, recoverable?: boolean): SpanEvent | undefined {
   if (!failed(span)) return undefined;
@@ -26,7 +29,8 @@ export function errorEvent(span: Span, source: ErrorSource, recoverable?: boolea
     timeMs: span.endMs,
     data: compact({
       errorSource: source,
-      errorType: boundedText(
+      errorType: `${source}_error`,
+      errorLabel: boundedText(
         str(a.get('error.type')) ?? span.exception?.type ?? str(a.get('exception.type')),
       ),
       recoverable,
