@@ -18,6 +18,8 @@ import { readLocalLake } from '../helpers/lake.js';
 import { agentsPython, agentTestsOff } from '../helpers/venv.js';
 
 interface SpansSaid {
+  /** LiveKit: `llm_request_run` spans whose status is ERROR. */
+  failedLlmAttempts?: number;
   roomSid?: string;
   conversationId?: string;
   traceId: string;
@@ -46,10 +48,12 @@ async function callInto(script: string, args: string[]): Promise<{ dirs: Collect
 
 // On .ci/run's extra Node legs (VOICELAKE_AGENT_TESTS=off) the frameworks run on the first leg only.
 describe.skipIf(agentTestsOff())('the real LiveKit Agents and Pipecat into voicelake collect', () => {
-  it('a LiveKit AgentSession call: turns, e2e latency, the failing tool and the interruption', async () => {
-    // Prepare, Act: a greeting, a tool call, a failing tool, an interrupted answer, a goodbye
-    const { dirs, said } = await callInto('livekit_call.py', ['AJ_collect_test', '2']);
+  it('a LiveKit AgentSession call: turns, e2e latency, the failing tool, the interruption and a failed model attempt', async () => {
+    // Prepare, Act: a greeting, a tool call, a failing tool, an interrupted answer, a goodbye; the
+    // model's first attempt fails (a dropped connection) and LiveKit retries it
+    const { dirs, said } = await callInto('livekit_call.py', ['AJ_collect_test', '2', '1']);
     // Assess: what the spans said
+    expect(said.failedLlmAttempts).toBe(1);
     expect(said.userTurns).toBe(5);
     expect(said.agentTurns).toHaveLength(5);
     expect(said.agentTurns.filter((t) => t.interrupted)).toHaveLength(1);
@@ -87,6 +91,21 @@ describe.skipIf(agentTestsOff())('the real LiveKit Agents and Pipecat into voice
     ]);
     const [interruptions] = await query('interruptions', dirs.lake);
     expect(interruptions).toMatchObject({ agent_turns: 5, interrupted: 1 });
+    // Assess: the failed attempt, as the Node adapter records a model error
+    const errors = ofCall.filter((e) => e.event_type === 'error');
+    expect(errors).toEqual([
+      expect.objectContaining({
+        error_source: 'llm',
+        error_type: 'llm_error',
+        message: 'fake connection reset by peer',
+        model_name: 'fake-llm-1',
+      }),
+    ]);
+    expect(JSON.parse(String(errors[0]?.custom)).errorLabel).toBe('APIConnectionError');
+    expect(ofCall.find((e) => e.event_type === 'call_ended')).toMatchObject({ errors: 1 });
+    expect(await query('errors', dirs.lake)).toEqual([
+      { error_type: 'llm_error', error_source: 'llm', errors: 1, recoverable: 0, calls: 1 },
+    ]);
   });
 
   it('a Pipecat PipelineWorker call: turns, e2e latency, the failing tool and the interruption', async () => {

@@ -5,7 +5,10 @@ The call: a greeting, a tool call (get_weather), a failing tool (book_table rais
 answer the user interrupts, and a goodbye. It runs under livekit.agents.testing.fake_job_context
 (no worker, no room connection), so the spans carry a room sid like a real job's.
 
-Usage: python livekit_call.py ENDPOINT JOB_ID [SPEED]
+Usage: python livekit_call.py ENDPOINT JOB_ID [SPEED] [FAILED_LLM_ATTEMPTS]
+
+FAILED_LLM_ATTEMPTS (default 0): the model's first attempts fail with a dropped connection, and
+LiveKit retries them (the first retry is immediate).
 
 Prints one JSON line on stdout: what the spans themselves said (read back through an in-memory
 exporter on the same TracerProvider), for the test to compare the lake with.
@@ -24,6 +27,7 @@ from livekit.agents import Agent, function_tool  # noqa: E402
 from livekit.agents.llm import FunctionToolCall, ToolError  # noqa: E402
 from livekit.agents.telemetry import set_tracer_provider  # noqa: E402
 from livekit.agents.testing import fake_job_context  # noqa: E402
+from livekit_fakes.fake_llm import FakeLLM  # noqa: E402
 from livekit_fakes.fake_session import FakeActions, create_session, run_session  # noqa: E402
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter  # noqa: E402
 from opentelemetry.sdk.resources import Resource  # noqa: E402
@@ -87,7 +91,8 @@ def script() -> FakeActions:
     return a
 
 
-async def main(endpoint: str, job_id: str, speed: float) -> None:
+async def main(endpoint: str, job_id: str, speed: float, failed_llm_attempts: int) -> None:
+    FakeLLM.fail_attempts = failed_llm_attempts
     memory = InMemorySpanExporter()
     tp = TracerProvider(resource=Resource.create({"service.name": "livekit-test-agent"}))
     tp.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
@@ -118,6 +123,11 @@ async def main(endpoint: str, job_id: str, speed: float) -> None:
                     }
                     for s in agent_turns
                 ],
+                "failedLlmAttempts": sum(
+                    1
+                    for s in spans
+                    if s.name == "llm_request_run" and s.status.status_code.name == "ERROR"
+                ),
                 "tools": [
                     {
                         "name": s.attributes.get("lk.function_tool.name"),
@@ -131,4 +141,11 @@ async def main(endpoint: str, job_id: str, speed: float) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], sys.argv[2], float(sys.argv[3]) if len(sys.argv) > 3 else 1.0))
+    asyncio.run(
+        main(
+            sys.argv[1],
+            sys.argv[2],
+            float(sys.argv[3]) if len(sys.argv) > 3 else 1.0,
+            int(sys.argv[4]) if len(sys.argv) > 4 else 0,
+        )
+    )

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from livekit.agents import APIConnectionError
 from livekit.agents.llm import (
     LLM,
     ChatChunk,
@@ -44,6 +45,10 @@ class FakeLLMResponse(BaseModel):
 
 
 class FakeLLM(LLM):
+    # How many attempts fail before the model answers, as a dropped connection would (LiveKit's
+    # LLMStream retries them: the failed attempt's span is marked ERROR). Set by the test script.
+    fail_attempts = 0
+
     def __init__(self, *, fake_responses: list[FakeLLMResponse] | None = None) -> None:
         super().__init__()
 
@@ -91,6 +96,9 @@ class FakeLLMStream(LLMStream):
 
     async def _run(self) -> None:
         start_time = time.perf_counter()
+        if FakeLLM.fail_attempts > 0:
+            FakeLLM.fail_attempts -= 1
+            raise APIConnectionError("fake connection reset by peer")
 
         index_text = self._get_index_text()
         if index_text not in self._llm.fake_response_map:
