@@ -163,6 +163,21 @@ describe('CallStore.save', () => {
     expect(reload(base).calls.map((c) => c.traceId)).toEqual(['cd'.repeat(16)]);
   });
 
+  it('a removal whose save failed goes into the next save', async () => {
+    // Prepare
+    const { base, store, call } = storeWithCall([S1]);
+    await store.save([call, newCall('cd'.repeat(16), 'pipecat', Date.now())]);
+    store.remove(TRACE);
+    // Act
+    const failed = store.save([], async () => {
+      throw new Error('the spool answered dropped');
+    });
+    await expect(failed).rejects.toThrow(/dropped/);
+    await store.save([]);
+    // Assess
+    expect(reload(base).calls.map((c) => c.traceId)).toEqual(['cd'.repeat(16)]);
+  });
+
   it('prepares one rewrite at a time: the saves prepared meanwhile append after it', async () => {
     // Prepare: a torn tail, so the next save rewrites the log
     const { base, again, c } = await tornLog();

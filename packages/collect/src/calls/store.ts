@@ -138,9 +138,10 @@ export class CallStore {
     await this.write(prepared);
   }
 
-  /** A prepared save that will not be written (the commit it waited for failed). */
+  /** A prepared save that will not be written (the commit it waited for failed): its removals go into the next. */
   discard(prepared: PreparedSave): void {
     if (prepared.rewrite) this.#rewriting = false;
+    for (const traceId of prepared.removed) this.#removed.add(traceId);
   }
 
   /**
