@@ -44,12 +44,13 @@ const PREFIX = 'voice/';
 const SCHEMA = `vl_${randomBytes(4).toString('hex')}`;
 /**
  * The rank error Trino's approx_percentile answers are held to (docs/at-scale.md). A T-digest
- * (Trino's sketch for doubles) has no hard bound and is least accurate near the median, more so
- * when it merges the digests of many splits: a bound of 0.02 failed once on this lake (a day's
- * TTFT p50 answered 374 where 375..386 was allowed), and 0.05 once, with a replayed batch (a
- * day's TTFT p50 answered 547 where 508..527 was allowed, the exact value 517.5).
+ * (Trino's sketch for doubles) has no hard bound and is least accurate near the median: a bound
+ * of 0.02 failed once on this lake (a day's TTFT p50 answered 374 where 375..386 was allowed).
+ * In a group of a few values its answer is a neighbouring data point, which the band of
+ * test/helpers/recompute.ts allows (a day's few TTFTs answered 547, exact 517.5: its two middle
+ * values were, by the band's ends, 488 and 547).
  */
-const RANK_ERROR = 0.1;
+const RANK_ERROR = 0.05;
 const trinoFlags = ['--server', trinoUrl, '--catalog', 'lake', '--schema', SCHEMA, '--user', 'test'];
 const env = {
   ...process.env,

@@ -53,8 +53,8 @@ export class Tie {
 
 /**
  * Athena's and Trino's `approx_percentile` (a T-digest / q-digest): the answer for percentile `p`
- * is a value whose rank is within `rankError` of `p`'s, so any value between the exact
- * percentiles at `p - rankError` and `p + rankError` (each rounded outwards) is right.
+ * is a value whose rank is within `rankError` of `p`'s, so any value between the data points at
+ * ranks `p - rankError` and `p + rankError` (each rounded outwards to a data point) is right.
  */
 export class Approx {
   constructor(
@@ -92,15 +92,14 @@ const pct = (events: Event[], type: string, field: string, p: number): number | 
   const exact = quantileCont(vs, p);
   if (exact === undefined) return undefined;
   if (rankError !== undefined) {
-    const lo = quantileCont(vs, Math.max(0, p - rankError)) as number;
-    const hi = quantileCont(vs, Math.min(1, p + rankError)) as number;
-    return new Approx(
-      Math.floor(lo),
-      Math.ceil(hi),
-      exact,
-      [...vs].sort((a, b) => a - b),
-      p,
-    );
+    // A sketch answers with a value it holds (a centroid, a data point), not an interpolation: the
+    // band runs from the data point at or below rank p - rankError to the one at or above
+    // p + rankError. In a small group (a day's first half hour) that is the neighbouring values.
+    const sorted = [...vs].sort((a, b) => a - b);
+    const last = sorted.length - 1;
+    const lo = sorted[Math.floor(Math.max(0, p - rankError) * last)] as number;
+    const hi = sorted[Math.ceil(Math.min(1, p + rankError) * last)] as number;
+    return new Approx(Math.floor(lo), Math.ceil(hi), exact, sorted, p);
   }
   const lo = Math.floor(exact);
   return Math.abs(exact - lo - 0.5) < 1e-6 ? new Tie(lo, lo + 1) : round(exact);
