@@ -204,7 +204,9 @@ describe('voicelake cost on demo data', () => {
     expect(benchS3).toBeGreaterThan(0);
     expect(Math.abs(doc.s3Per10kCalls - benchS3) / benchS3).toBeLessThan(0.1);
     expect(rowOf(doc, '= S3, first month').per_10k_calls).toBeCloseTo(doc.s3Per10kCalls, 12);
-    expect(rowOf(doc, 'S3 PUT requests').per_10k_calls).toBeCloseTo(bench.voicelake.s3Puts, 4);
+    // Within 10% as the total: the files per call depend on how the demo's calls fall across days.
+    const puts = rowOf(doc, 'S3 PUT requests').per_10k_calls as number;
+    expect(Math.abs(puts - bench.voicelake.s3Puts) / bench.voicelake.s3Puts).toBeLessThan(0.1);
     // CloudWatch ingestion: the same bytes, in GiB instead of 10^9 bytes.
     const cw = rowOf(doc, 'CloudWatch Logs ingestion').per_10k_calls as number;
     expect(

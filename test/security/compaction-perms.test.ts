@@ -4,7 +4,7 @@
  * its Parquet parts and manifests 0644, so with `--delete-source` another local user could read
  * every transcript. Run as two real users; the symlink case needs only one.
  */
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isoDay } from '../../packages/cli/src/lake/source.js';
@@ -89,8 +89,14 @@ describe('compaction never follows a symlink in the lake', () => {
     mkdirSync(join(outside, 'target'));
     symlinkSync(join(outside, 'target'), join(lake, 'compacted'));
 
+    // The demo's calls follow the clock: just after midnight (UTC) they are all on yesterday.
+    const dayDir = (readdirSync(lake, { recursive: true }) as string[])
+      .map((p) => /year=(\d{4})\/month=(\d\d)\/day=(\d\d)$/.exec(p))
+      .find((m) => m !== null);
+    const day = dayDir ? `${dayDir[1]}-${dayDir[2]}-${dayDir[3]}` : isoDay(Date.now());
+
     // Act
-    const run = voicelake(['compact', '--day', isoDay(Date.now()), '--data-dir', lake]);
+    const run = voicelake(['compact', '--day', day, '--data-dir', lake]);
 
     // Assess
     const failed = await run.then(
