@@ -62,30 +62,35 @@ export async function startCollector(options: CollectOptions = {}): Promise<Runn
   const lock = await lockState(store.dir);
   const heartbeat = setInterval(() => lock.refresh(), HEARTBEAT_MS);
   heartbeat.unref();
-  let analytics: Analytics;
-  try {
-    analytics = options.analytics ?? createAnalytics();
-  } catch (error) {
+  let analytics: Analytics | undefined;
+  /** Everything start-up took, given back: the pipeline (when it made it), the log, the lock. */
+  const release = async (): Promise<void> => {
+    if (analytics !== undefined && options.analytics === undefined)
+      await analytics.close({ timeoutMs: DEFAULTS.closeTimeoutMs });
+    await store.close();
     clearInterval(heartbeat);
     lock.release();
-    throw error;
-  }
-  const collector = new Collector({
-    analytics,
-    store,
-    idleTimeoutMs: options.idleTimeoutMs ?? 10 * 60_000,
-    closedKeepMs: 60 * 60_000,
-  });
-  const { server, http } = createCollectorServer({
-    collector,
-    analytics,
-    maxBodyBytes: options.maxBodyBytes ?? 8 * 1024 * 1024,
-    maxDecompressedBytes: options.maxDecompressedBytes ?? 64 * 1024 * 1024,
-    token,
-    retryAfterSeconds: 5,
-    commitTimeoutMs: 10_000,
-  });
+  };
+  let collector: Collector;
+  let served: ReturnType<typeof createCollectorServer>;
   try {
+    analytics = options.analytics ?? createAnalytics();
+    collector = new Collector({
+      analytics,
+      store,
+      idleTimeoutMs: options.idleTimeoutMs ?? 10 * 60_000,
+      closedKeepMs: 60 * 60_000,
+    });
+    served = createCollectorServer({
+      collector,
+      analytics,
+      maxBodyBytes: options.maxBodyBytes ?? 8 * 1024 * 1024,
+      maxDecompressedBytes: options.maxDecompressedBytes ?? 64 * 1024 * 1024,
+      token,
+      retryAfterSeconds: 5,
+      commitTimeoutMs: 10_000,
+    });
+    const { server } = served;
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error) =>
         reject(new CollectError(`cannot listen on ${host}:${port}: ${error.message}`, { cause: error })),
@@ -93,12 +98,11 @@ export async function startCollector(options: CollectOptions = {}): Promise<Runn
       server.listen(port, host, resolve);
     });
   } catch (error) {
-    if (options.analytics === undefined) await analytics.close({ timeoutMs: DEFAULTS.closeTimeoutMs });
-    await store.close();
-    clearInterval(heartbeat);
-    lock.release();
+    await release();
     throw error;
   }
+  const { server, http } = served;
+  const pipeline = analytics;
   const address = server.address();
   const bound = typeof address === 'object' && address !== null ? address.port : port;
   const sweepEvery = Math.max(50, Math.min(30_000, Math.floor((options.idleTimeoutMs ?? 600_000) / 4)));
@@ -107,7 +111,7 @@ export async function startCollector(options: CollectOptions = {}): Promise<Runn
     sweeping = sweeping
       .then(() => collector.sweep())
       .catch((error: unknown) => {
-        analytics.logger.error({ error: (error as Error).message }, 'collect: closing idle calls failed');
+        pipeline.logger.error({ error: (error as Error).message }, 'collect: closing idle calls failed');
       });
   }, sweepEvery);
   timer.unref();
@@ -116,17 +120,14 @@ export async function startCollector(options: CollectOptions = {}): Promise<Runn
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${bound}`,
     collector,
-    analytics,
-    progressLine: () => progressLine(collector.stats, http, analytics),
+    analytics: pipeline,
+    progressLine: () => progressLine(collector.stats, http, pipeline),
     close() {
       closing ??= (async () => {
         clearInterval(timer);
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await sweeping;
-        if (options.analytics === undefined) await analytics.close({ timeoutMs: DEFAULTS.closeTimeoutMs });
-        await store.close();
-        clearInterval(heartbeat);
-        lock.release();
+        await release();
       })();
       return closing;
     },
