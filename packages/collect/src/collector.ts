@@ -35,8 +35,12 @@ export interface CollectorStats {
   callsTimedOut: number;
 }
 
-/** Text columns `track()` redacts: held events are redacted the same way before they are kept on disk. */
-const TEXT_COLUMNS = ['transcript', 'text', 'message'] as const;
+/**
+ * Text columns `track()` redacts: held events are redacted the same way before they are kept on
+ * disk. An error's `message` is not among them: it is redacted once, when the event is made (see
+ * `#apply`), whether it is held or tracked at once.
+ */
+const TEXT_COLUMNS = ['transcript', 'text'] as const;
 
 export class Collector {
   readonly #o: CollectorOptions;
