@@ -9,6 +9,7 @@
  * - `paced`: `exporters` senders, each posting a request every `requestGapMs`, for `seconds`.
  *   Returns each request's latency (sent → 200) and the spans sent.
  */
+import { Agent, request } from 'node:http';
 import { text } from 'node:stream/consumers';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -28,14 +29,33 @@ interface Paced {
   bodies: string[][];
 }
 
-async function post(url: string, body: Buffer): Promise<void> {
-  const res = await fetch(`${url}/v1/traces`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-protobuf' },
-    body,
+/**
+ * One export request, as an OTLP exporter sends it: a POST on a kept-alive connection, answered
+ * 200. `node:http` with a keep-alive agent, not `fetch`: fetch (undici behind WHATWG streams)
+ * costs this process about as much CPU per request as the collector spends serving it, and on a
+ * small machine the two processes compete for the same cores.
+ */
+const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+function post(url: string, body: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      `${url}/v1/traces`,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/x-protobuf', 'content-length': body.length },
+      },
+      (res) => {
+        res.resume();
+        res.once('error', reject);
+        res.once('end', () =>
+          res.statusCode === 200 ? resolve() : reject(new Error(`collect answered ${res.statusCode}`)),
+        );
+      },
+    );
+    req.once('error', reject);
+    req.end(body);
   });
-  await res.arrayBuffer();
-  if (res.status !== 200) throw new Error(`collect answered ${res.status}`);
 }
 
 async function flood(job: Flood) {
@@ -76,4 +96,5 @@ async function paced(job: Paced) {
 
 const job = JSON.parse(await text(process.stdin)) as Flood | Paced;
 const result = job.kind === 'flood' ? await flood(job) : await paced(job);
+agent.destroy();
 process.stdout.write(JSON.stringify(result));

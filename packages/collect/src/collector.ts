@@ -111,7 +111,6 @@ export class Collector {
         touched.add(call);
       }
     }
-    this.#count();
     await this.#durable(touched);
   }
 
@@ -163,7 +162,7 @@ export class Collector {
     if (call === undefined) {
       call = newCall(span.traceId, framework.name, this.#now);
       this.#calls.set(span.traceId, call);
-      this.#count();
+      this.stats.callsOpen++;
     }
     if (call.seen.includes(span.spanId)) {
       this.stats.spansDuplicate++;
@@ -274,7 +273,7 @@ export class Collector {
     call.closedAt = this.#now;
     call.hints = {};
     this.stats.callsClosed++;
-    this.#count();
+    this.stats.callsOpen--;
   }
 
   #release(call: CallState): string | undefined {
@@ -316,6 +315,7 @@ export class Collector {
     );
   }
 
+  /** Calls not closed yet, counted once at start; kept up to date as calls open and close. */
   #count(): void {
     let open = 0;
     for (const c of this.#calls.values()) if (c.closedAt === undefined) open++;

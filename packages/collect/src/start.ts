@@ -3,12 +3,14 @@
  * as the library), load pending calls, listen, sweep idle calls; `close()` drains within the
  * library's shutdown bound.
  */
+import { availableParallelism } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { type Analytics, CollectError, ConfigError, createAnalytics, DEFAULTS } from 'voicelake';
 import { acquireLock, HEARTBEAT_MS, readLockOwner, stateDir } from 'voicelake/state-files';
 import { CallStore } from './calls/store.js';
 import { Collector } from './collector.js';
 import { createCollectorServer } from './http/server.js';
+import { DecodePool } from './otlp/decode-pool.js';
 import { progressLine } from './progress.js';
 
 export interface CollectOptions {
@@ -63,8 +65,11 @@ export async function startCollector(options: CollectOptions = {}): Promise<Runn
   const heartbeat = setInterval(() => lock.refresh(), HEARTBEAT_MS);
   heartbeat.unref();
   let analytics: Analytics | undefined;
-  /** Everything start-up took, given back: the pipeline (when it made it), the log, the lock. */
+  // On a single CPU a second thread only adds the structured clone's cost: decode inline there.
+  const decoder = new DecodePool(availableParallelism() > 1 ? undefined : false);
+  /** Everything start-up took, given back: the decoding thread, the pipeline (when it made it), the log, the lock. */
   const release = async (): Promise<void> => {
+    await decoder.close();
     if (analytics !== undefined && options.analytics === undefined)
       await analytics.close({ timeoutMs: DEFAULTS.closeTimeoutMs });
     await store.close();
@@ -84,6 +89,7 @@ export async function startCollector(options: CollectOptions = {}): Promise<Runn
     served = createCollectorServer({
       collector,
       analytics,
+      decoder,
       maxBodyBytes: options.maxBodyBytes ?? 8 * 1024 * 1024,
       maxDecompressedBytes: options.maxDecompressedBytes ?? 64 * 1024 * 1024,
       token,

@@ -16,14 +16,27 @@ const EVENTS_PER_ITEM = 2;
 
 export class SpoolAdmission {
   #reserved = 0;
+  /**
+   * The spool's limit less its bytes, read once per turn of the event loop: `stats()` gathers
+   * every destination's too, and one turn serves many requests. What requests add meanwhile is
+   * in `#reserved` until they are answered; those answered within the turn are missing from both
+   * until the next, a few requests' worth, well inside the 10% margin.
+   */
+  #limit: number | null | undefined;
 
   constructor(private readonly analytics: Analytics) {}
 
   /** Bytes the spool may still take before it is refused, or undefined when it has no limit (memory). */
   #room(): number | undefined {
-    const spool = this.analytics.stats().spool;
-    if (spool === undefined || !('maxBytes' in spool)) return undefined;
-    return spool.maxBytes * SPOOL_FULL - spool.diskBytes - this.#reserved;
+    if (this.#limit === undefined) {
+      const spool = this.analytics.stats().spool;
+      this.#limit =
+        spool === undefined || !('maxBytes' in spool) ? null : spool.maxBytes * SPOOL_FULL - spool.diskBytes;
+      setImmediate(() => {
+        this.#limit = undefined;
+      }).unref();
+    }
+    return this.#limit === null ? undefined : this.#limit - this.#reserved;
   }
 
   /** The spool is already near its limit: refuse before reading the body. */

@@ -7,8 +7,8 @@ import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Analytics } from 'voicelake';
 import type { Collector } from '../collector.js';
-import { decodeJson } from '../otlp/decode-json.js';
-import { decodeProtobuf } from '../otlp/decode-protobuf.js';
+import { utf8 } from '../otlp/decode-body.js';
+import { type DecodePool, MalformedBody } from '../otlp/decode-pool.js';
 import type { Decoded } from '../otlp/model.js';
 import { type Encoding, exportResponse } from '../otlp/response.js';
 import { SpoolAdmission } from './admission.js';
@@ -18,6 +18,8 @@ import { type HttpStats, prometheus } from './metrics.js';
 export interface ServerOptions {
   readonly collector: Collector;
   readonly analytics: Analytics;
+  /** Where `/v1/traces` bodies are decoded (a thread of their own). */
+  readonly decoder: DecodePool;
   readonly maxBodyBytes: number;
   readonly maxDecompressedBytes: number;
   /** Bearer token every request but `/healthz` must carry; undefined: none. */
@@ -97,9 +99,10 @@ async function traces(req: IncomingMessage, res: ServerResponse, o: Handling): P
   if (!body.ok) return send(res, body.status, 'text/plain', `${body.message}\n`);
   let decoded: Decoded;
   try {
-    decoded = encoding === 'json' ? decodeJson(utf8(body.body)) : decodeProtobuf(body.body);
+    decoded = await o.decoder.decode(encoding, body.body);
   } catch (error) {
-    return send(res, 400, 'text/plain', `malformed ExportTraceServiceRequest: ${(error as Error).message}\n`);
+    if (!(error instanceof MalformedBody)) throw error;
+    return send(res, 400, 'text/plain', `malformed ExportTraceServiceRequest: ${error.message}\n`);
   }
   const release = o.admission.reserve(body.body.length, decoded.spans.length);
   if (release === undefined) return unavailable(res, o, 'the spool is full');
@@ -164,14 +167,6 @@ async function trackLines(res: ServerResponse, o: Handling, lines: string[]): Pr
     return unavailable(res, o, (error as Error).message);
   }
   return send(res, 200, 'application/json', `${JSON.stringify({ results })}\n`);
-}
-
-function utf8(body: Buffer): string {
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(body);
-  } catch {
-    throw new Error('the body is not valid UTF-8');
-  }
 }
 
 function unavailable(res: ServerResponse, o: ServerOptions, why: string): number {
