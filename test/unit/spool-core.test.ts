@@ -190,8 +190,13 @@ describe('Spool', () => {
     ) {
       // Only this spool's first write (another test's spool may still be finishing).
       const during = args[0].path.startsWith(dir) ? arrivals : undefined;
-      if (during !== undefined) arrivals = undefined;
-      during?.();
+      if (during !== undefined) {
+        arrivals = undefined;
+        during();
+        // The dropped segments' files are removed before this write opens its segment, one of
+        // them: a dropped segment must not be created again (its records would come back).
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
       return write.apply(this, args);
     });
     // Act

@@ -31,6 +31,8 @@ export interface Segment {
   torn?: boolean;
   /** Its file was created (or recovered): it is reopened, never created again. */
   created?: boolean;
+  /** Removed from the set (delivered, or dropped when the spool is full): never written or created again. */
+  removed?: boolean;
 }
 
 /** Read errors that pass: the segment is read again later rather than skipped. */
@@ -265,6 +267,9 @@ export class SegmentSet {
    * more is appended after the partial frame (recovery would lose every record behind it).
    */
   async write(segment: Segment, frames: Buffer): Promise<void> {
+    // Dropped meanwhile (the spool filled up during a group commit): its records are counted as
+    // dropped, and its file, removed or about to be, must not be created again.
+    if (segment.removed) return;
     try {
       if (segment.torn) {
         cutBack(segment);
@@ -272,7 +277,15 @@ export class SegmentSet {
       }
       if (segment.handle === undefined) {
         this.guard();
-        segment.handle = await openAppend(segment.path, segment.created !== true);
+        const handle = await openAppend(segment.path, segment.created !== true);
+        if (segment.removed) {
+          // Dropped while it was being opened: its removal may have run before the open made
+          // the file again, so this write removes it.
+          await handle.close().catch(() => undefined);
+          if (segment.created !== true) await unlink(segment.path).catch(() => undefined);
+          return;
+        }
+        segment.handle = handle;
         segment.created = true;
       }
       // Its own reference: dropping the segment (spool full) meanwhile clears `segment.handle`.
@@ -285,6 +298,8 @@ export class SegmentSet {
     } catch (error) {
       await segment.handle?.close().catch(() => undefined);
       segment.handle = undefined;
+      // Dropped meanwhile: its file is gone and its records are counted as dropped; nothing to cut.
+      if (segment.removed) return;
       // A file this spool never created (the exclusive create failed) is not its to cut.
       try {
         if (segment.created) cutBack(segment);
@@ -314,6 +329,7 @@ export class SegmentSet {
   async shift(removeFile = true): Promise<Segment | undefined> {
     const oldest = this.#list.shift();
     if (oldest === undefined) return undefined;
+    oldest.removed = true;
     this.#decoded.delete(oldest.start);
     this.#unsynced.delete(oldest);
     const handle = oldest.handle;
