@@ -25,7 +25,8 @@ describe('DecodePool', () => {
     const pb = protobufBody(spans);
     const json = Buffer.from(jsonBody(spans));
     try {
-      // Act
+      // Act: the thread loads before the first body, as startCollector waits for it
+      await pool.ready();
       const [a, b] = await Promise.all([pool.decode('protobuf', pb), pool.decode('json', json)]);
       // Assess
       expect(a.spans.length).toBe(spans.length);
@@ -61,7 +62,9 @@ describe('DecodePool', () => {
     });
     const pb = protobufBody(spans);
     try {
-      // Act: four rounds of two bodies in flight at once
+      // Act: a thread that never says it loaded holds ready() only for its timeout; then four
+      // rounds of two bodies in flight at once
+      await pool.ready(100);
       const rounds: number[][] = [];
       for (let r = 0; r < 4; r++) {
         const out = await Promise.all([pool.decode('protobuf', pb), pool.decode('protobuf', pb)]);

@@ -97,6 +97,8 @@ export async function startCollector(options: CollectOptions = {}): Promise<Runn
       commitTimeoutMs: 10_000,
     });
     const { server } = served;
+    // The decoding thread loaded before the first request can come.
+    await decoder.ready();
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error) =>
         reject(new CollectError(`cannot listen on ${host}:${port}: ${error.message}`, { cause: error })),

@@ -192,9 +192,15 @@ export class CallStore {
       // Prepared before an append failed: the log may end in part of a line, so nothing goes after it.
       throw new Error(`${this.#log}: an earlier append failed; the next save rewrites the log`);
     else if (prepared.text !== '') {
+      const bytes = Buffer.from(prepared.text);
       try {
         this.#handle ??= await this.#openLog();
-        await this.#handle.appendFile(prepared.text);
+        // Opened for append: every write goes to the end. A short write is continued.
+        for (let at = 0; at < bytes.length; ) {
+          const { bytesWritten } = await this.#handle.write(bytes, at, bytes.length - at);
+          if (bytesWritten <= 0) throw new Error(`${this.#log}: a write made no progress`);
+          at += bytesWritten;
+        }
         await this.#handle.datasync();
       } catch (error) {
         // A part of the text may be in the file: the next save rewrites the log from what is known.
@@ -202,7 +208,7 @@ export class CallStore {
         await this.#closeLog();
         throw error;
       }
-      this.#logBytes += Buffer.byteLength(prepared.text);
+      this.#logBytes += bytes.length;
     }
     for (const base of prepared.bases) {
       const traceId = base.call.traceId;

@@ -34,6 +34,8 @@ export class DecodePool {
   }
 
   #worker: Worker | undefined;
+  /** Resolves once the current thread has loaded (or failed): see {@link ready}. */
+  #loaded: Promise<void> = Promise.resolve();
   readonly #pending = new Map<number, Pending>();
   #next = 0;
   #failures = 0;
@@ -44,6 +46,17 @@ export class DecodePool {
    * body is decoded inline, on the caller's event loop.
    */
   constructor(private readonly start: (() => Worker) | false = startWorker) {}
+
+  /**
+   * Start the thread now and resolve once it has loaded its code (or failed, or after `timeoutMs`):
+   * a collector listens only then, so its first requests do not wait for the thread to start.
+   */
+  async ready(timeoutMs = 10_000): Promise<void> {
+    if (this.#closed || this.#thread() === undefined) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.#loaded, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
+  }
 
   decode(encoding: Encoding, body: Uint8Array): Promise<Decoded> {
     const worker = this.#closed ? undefined : this.#thread();
@@ -78,7 +91,12 @@ export class DecodePool {
       return undefined;
     }
     worker.unref();
-    worker.on('message', (reply: DecodeReply) => {
+    let loaded = () => {};
+    this.#loaded = new Promise((resolve) => {
+      loaded = resolve;
+    });
+    worker.on('message', (reply: DecodeReply | { readonly ready: true }) => {
+      if ('ready' in reply) return loaded();
       const p = this.#pending.get(reply.id);
       if (p === undefined) return;
       this.#pending.delete(reply.id);
@@ -89,6 +107,7 @@ export class DecodePool {
       if (this.#worker !== worker) return;
       this.#worker = undefined;
       this.#failures++;
+      loaded();
       worker.removeAllListeners();
       void worker.terminate();
       this.#takeBack();

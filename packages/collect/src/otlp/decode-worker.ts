@@ -16,3 +16,5 @@ port.on('message', (request: DecodeRequest) => {
   }
   port.postMessage(reply);
 });
+// Loaded: the pool's `ready()` resolves.
+port.postMessage({ ready: true });

@@ -4,9 +4,18 @@ import { ExportTraceServiceResponseSchema } from '../gen/opentelemetry/proto/col
 
 export type Encoding = 'protobuf' | 'json';
 
+/** The answer to nearly every request (nothing refused): encoded once. */
+const EMPTY: Record<Encoding, Buffer> = {
+  json: Buffer.from('{}'),
+  protobuf: Buffer.from(
+    toBinary(ExportTraceServiceResponseSchema, create(ExportTraceServiceResponseSchema, {})),
+  ),
+};
+
 /** Empty when nothing was refused; else `partial_success` with the count and why. */
 export function exportResponse(encoding: Encoding, rejected: number, message: string): Buffer {
   const partial = rejected > 0 || message !== '';
+  if (!partial) return EMPTY[encoding];
   if (encoding === 'json')
     return Buffer.from(
       JSON.stringify(
