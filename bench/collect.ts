@@ -150,7 +150,7 @@ export async function collectIngest(options: Options) {
     // 1,200 calls (46,800 spans, about 2 s a round): a steady state. With 300 (about 0.5 s), the
     // lake's one write at close (the local lake batches for 30 s) and the warm-up were 15% of a round.
     const n = options.quick ? 10 : Number(process.env.BENCH_COLLECT_CALLS ?? 1200);
-    const senders = 16;
+    const senders = Number(process.env.BENCH_COLLECT_SENDERS ?? 16);
     const perProcess = 8;
     const ratios: number[] = [];
     const limitRates: number[] = [];

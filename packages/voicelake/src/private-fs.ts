@@ -262,11 +262,12 @@ export async function openNew(path: string): Promise<FileHandle> {
 /**
  * Open a file to append to: created exclusively 0600 when `create` (whatever is at the path, a
  * planted file or a symlink, makes it fail), else an existing file that must be a regular file of
- * this user, private, with no other link to it. Never through a symlink.
+ * this user, private, with no other link to it. Never through a symlink. `flags` are added to the
+ * open's (e.g. `O_DSYNC`: every write is durable when it returns, with no fdatasync after it).
  */
-export async function openAppend(path: string, create: boolean): Promise<FileHandle> {
-  if (create) return open(path, APPEND | O_CREAT | O_EXCL, FILE_MODE);
-  const handle = await open(path, APPEND);
+export async function openAppend(path: string, create: boolean, flags = 0): Promise<FileHandle> {
+  if (create) return open(path, APPEND | O_CREAT | O_EXCL | flags, FILE_MODE);
+  const handle = await open(path, APPEND | flags);
   const st = await handle.stat();
   const uid = myUid();
   const problem = !st.isFile()
