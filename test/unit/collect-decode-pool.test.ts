@@ -56,10 +56,14 @@ describe('DecodePool', () => {
   it('decodes inline what a dying thread had, starts another, and stays inline after three failures', async () => {
     // Prepare: every thread this pool starts exits on its first body
     let started = 0;
-    const pool = new DecodePool(() => {
-      started++;
-      return dying();
-    });
+    const told: string[] = [];
+    const pool = new DecodePool(
+      () => {
+        started++;
+        return dying();
+      },
+      (error) => told.push(error.message),
+    );
     const pb = protobufBody(spans);
     try {
       // Act: a thread that never says it loaded holds ready() only for its timeout; then four
@@ -74,6 +78,12 @@ describe('DecodePool', () => {
       expect(rounds).toEqual(Array.from({ length: 4 }, () => [spans.length, spans.length]));
       expect(pool.failures).toBe(3);
       expect(started).toBe(3);
+      // Each failure is told (the collector logs it), the last one saying it is for good
+      expect(told).toHaveLength(3);
+      expect(told[0]).toMatch(
+        /decoding thread failed \(it exited with code 3\); its bodies are decoded inline$/,
+      );
+      expect(told[2]).toMatch(/from now on all of them$/);
     } finally {
       await pool.close();
     }

@@ -65,11 +65,10 @@ export async function startCollector(options: CollectOptions = {}): Promise<Runn
   const heartbeat = setInterval(() => lock.refresh(), HEARTBEAT_MS);
   heartbeat.unref();
   let analytics: Analytics | undefined;
-  // On a single CPU a second thread only adds the structured clone's cost: decode inline there.
-  const decoder = new DecodePool(availableParallelism() > 1 ? undefined : false);
+  let decoder: DecodePool | undefined;
   /** Everything start-up took, given back: the decoding thread, the pipeline (when it made it), the log, the lock. */
   const release = async (): Promise<void> => {
-    await decoder.close();
+    await decoder?.close();
     if (analytics !== undefined && options.analytics === undefined)
       await analytics.close({ timeoutMs: DEFAULTS.closeTimeoutMs });
     await store.close();
@@ -80,6 +79,11 @@ export async function startCollector(options: CollectOptions = {}): Promise<Runn
   let served: ReturnType<typeof createCollectorServer>;
   try {
     analytics = options.analytics ?? createAnalytics();
+    const { logger } = analytics;
+    // On a single CPU a second thread only adds the structured clone's cost: decode inline there.
+    decoder = new DecodePool(availableParallelism() > 1 ? undefined : false, (error) =>
+      logger.warn({ error: error.message }, `collect: ${error.message}`),
+    );
     collector = new Collector({
       analytics,
       store,

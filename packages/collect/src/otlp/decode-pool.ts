@@ -1,8 +1,9 @@
 /**
  * Request bodies decoded on a thread of their own. Decoding is the collector's largest single
  * cost (protobuf through the generated definitions, then to the mappings' span model); on its own
- * thread it runs beside the event loop that maps, tracks, commits and answers, which is left
- * only the structured clone of the result to read.
+ * thread it runs beside the event loop that maps, tracks, commits and answers. That loop still
+ * reads the structured clone of the result, which costs it nearly as much as decoding did: the
+ * measured gain is small (docs/collect.md, Performance).
  *
  * A body that is not well-formed rejects with a {@link MalformedBody} (the caller answers 400).
  * If the thread fails (it exits, or cannot start), the bodies it had are decoded inline and a new
@@ -45,7 +46,11 @@ export class DecodePool {
    * `start` makes the thread (the decoding worker; tests give one that fails), or is `false`: every
    * body is decoded inline, on the caller's event loop.
    */
-  constructor(private readonly start: (() => Worker) | false = startWorker) {}
+  constructor(
+    private readonly start: (() => Worker) | false = startWorker,
+    /** Told of each failure of the thread (the collector logs it). */
+    private readonly onFailure: (error: Error) => void = () => {},
+  ) {}
 
   /**
    * Start the thread now and resolve once it has loaded its code (or failed, or after `timeoutMs`):
@@ -86,8 +91,13 @@ export class DecodePool {
     let worker: Worker;
     try {
       worker = this.start();
-    } catch {
+    } catch (error) {
       this.#failures = MAX_RESTARTS;
+      this.onFailure(
+        new Error(
+          `the decoding thread could not start (${(error as Error).message}); bodies are decoded inline`,
+        ),
+      );
       return undefined;
     }
     worker.unref();
@@ -103,10 +113,16 @@ export class DecodePool {
       if (reply.ok) p.resolve(reply.decoded);
       else p.reject(new MalformedBody(reply.message));
     });
-    const failed = () => {
+    const failed = (cause: unknown) => {
       if (this.#worker !== worker) return;
       this.#worker = undefined;
       this.#failures++;
+      const why = cause instanceof Error ? cause.message : `it exited with code ${String(cause)}`;
+      this.onFailure(
+        new Error(
+          `the decoding thread failed (${why}); its bodies are decoded inline${this.#failures >= MAX_RESTARTS ? ', and from now on all of them' : ''}`,
+        ),
+      );
       loaded();
       worker.removeAllListeners();
       void worker.terminate();
