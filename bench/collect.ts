@@ -7,8 +7,9 @@
  * 12. Ingest throughput: spans/s from the first request to the last event in the local lake,
  * every request answered only after its events were fsynced to the spool (16 agent processes
  * exporting at once, each running 8 calls whose spans its BatchSpanProcessor sends together),
- * beside the limit of the same requests decoded and mapped with no I/O at all (protobuf decode, the collector's mapping, a `track()` that only counts, no
- * HTTP, no spool, no state files). In alternating rounds; the ratio is the median of the rounds'.
+ * beside the limit of the same requests decoded and mapped with no I/O at all (protobuf decode,
+ * the collector's mapping, a `track()` that only counts, no HTTP, no spool, no state files). In
+ * alternating rounds; the ratio is the median of the rounds'.
  *
  * 13. Ack latency: request sent → 200, p99, at 10× the span rate of a host running 32 calls at
  * once. A LiveKit call sends ~86 spans over ~35 s (docs/collect.md), so 32 calls send ~79
@@ -147,7 +148,7 @@ export async function collectIngest(options: Options) {
   const work = mkdtempSync(join(tmpdir(), 'vl-bench-collect-'));
   try {
     const rounds = options.quick ? 3 : 5;
-    // 1,200 calls (46,800 spans, about 2 s a round): a steady state. With 300 (about 0.5 s), the
+    // 1,200 calls (about 50,000 spans, 2 s a round): a steady state. With 300 (about 0.5 s), the
     // lake's one write at close (the local lake batches for 30 s) and the warm-up were 15% of a round.
     const n = options.quick ? 10 : Number(process.env.BENCH_COLLECT_CALLS ?? 1200);
     const senders = Number(process.env.BENCH_COLLECT_SENDERS ?? 16);

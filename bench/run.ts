@@ -10,7 +10,8 @@
  * `--only-recovery` measures section 11 alone (recovery and adoption) and merges it into the
  * results file already there; `--recovery-mib N` sets the leftover spool's size (default 1024).
  * `--only-collect` does the same for sections 12-13 (`voicelake collect`); `BENCH_COLLECT_CALLS=N`
- * sets section 12's calls per round (default 1,200).
+ * sets section 12's calls per round (default 1,200), `BENCH_COLLECT_SENDERS=N` its exporters
+ * (default 16).
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';

@@ -63,8 +63,11 @@ export class Collector {
 
   constructor(options: CollectorOptions) {
     this.#o = options;
-    for (const call of options.store.load()) this.#calls.set(call.traceId, call);
-    this.#count();
+    for (const call of options.store.load()) {
+      this.#calls.set(call.traceId, call);
+      // Counted once here; then as calls open (`#span`) and close (`#close`).
+      if (call.closedAt === undefined) this.stats.callsOpen++;
+    }
   }
 
   get #now(): number {
@@ -132,8 +135,8 @@ export class Collector {
   /**
    * Save these calls' state with the next save (a group commit, like the spool's): the requests
    * that arrive while a save is running share one, which writes every call they touched once, in
-   * its latest state, with one append and one fdatasync. Saves are chained: the log's lines keep
-   * the order of the states they hold.
+   * its latest state, with one durable append. Saves are chained: the log's lines keep the order
+   * of the states they hold.
    */
   #save(touched: Set<CallState>): Promise<void> {
     for (const call of touched) this.#dirty.add(call);
@@ -313,12 +316,5 @@ export class Collector {
     return Object.fromEntries(
       Object.entries(data).map(([k, v]) => [k, typeof v === 'string' ? this.#o.analytics.redact(v) : v]),
     );
-  }
-
-  /** Calls not closed yet, counted once at start; kept up to date as calls open and close. */
-  #count(): void {
-    let open = 0;
-    for (const c of this.#calls.values()) if (c.closedAt === undefined) open++;
-    this.stats.callsOpen = open;
   }
 }

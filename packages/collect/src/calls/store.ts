@@ -9,7 +9,7 @@
  * spans.
  *
  * A save is prepared (its lines serialized) before the spool commits the events those states
- * count, and written (one append, one fdatasync, whatever the number of calls) only once that
+ * count, and written (one durable append, whatever the number of calls) only once that
  * commit resolved: a crash never leaves a span marked seen whose events were lost. When the log
  * has grown to four times its size after the last rewrite (and past 4 MiB), or its tail is torn,
  * or an append failed, the next save rewrites it whole instead: every known call's full state in a
@@ -178,8 +178,8 @@ export class CallStore {
   }
 
   /**
-   * Write a prepared save: one append and one fdatasync, or the rewrite of the whole log. Saves
-   * are written one at a time, in the order they were prepared.
+   * Write a prepared save: one durable append (the log is opened `O_DSYNC`), or the rewrite of the
+   * whole log. Saves are written one at a time, in the order they were prepared.
    */
   async write(prepared: PreparedSave): Promise<void> {
     if (prepared.rewrite) {
@@ -195,14 +195,9 @@ export class CallStore {
       const bytes = Buffer.from(prepared.text);
       try {
         this.#handle ??= await this.#openLog();
-        // Opened for append with O_DSYNC: every write goes to the end and is durable when it
-        // returns (one trip to the thread pool, not a write and then an fdatasync). A short
-        // write is continued.
-        for (let at = 0; at < bytes.length; ) {
-          const { bytesWritten } = await this.#handle.write(bytes, at, bytes.length - at);
-          if (bytesWritten <= 0) throw new Error(`${this.#log}: a write made no progress`);
-          at += bytesWritten;
-        }
+        // Opened O_APPEND | O_DSYNC: the bytes go to the end and are durable when the write
+        // returns, with no fdatasync after it.
+        await this.#handle.appendFile(bytes);
       } catch (error) {
         // A part of the text may be in the file: the next save rewrites the log from what is known.
         this.#rewriteNext = true;

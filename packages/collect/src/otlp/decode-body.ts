@@ -14,6 +14,9 @@ export type DecodeReply =
   | { readonly id: number; readonly ok: true; readonly decoded: Decoded }
   | { readonly id: number; readonly ok: false; readonly message: string };
 
+/** What the decoding thread posts: a reply, or once, when its code has loaded, `{ ready: true }`. */
+export type WorkerMessage = DecodeReply | { readonly ready: true };
+
 /** Throws (a malformed body: 400) on anything not well-formed, invalid UTF-8 included. */
 export function decodeBody(encoding: Encoding, body: Uint8Array): Decoded {
   return encoding === 'json' ? decodeJson(utf8(body)) : decodeProtobuf(body);

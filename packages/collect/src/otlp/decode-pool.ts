@@ -11,7 +11,7 @@
  * for good. Nothing is lost either way, and no answer changes.
  */
 import { Worker } from 'node:worker_threads';
-import { type DecodeReply, decodeBody } from './decode-body.js';
+import { decodeBody, type WorkerMessage } from './decode-body.js';
 import type { Decoded } from './model.js';
 import type { Encoding } from './response.js';
 
@@ -105,7 +105,7 @@ export class DecodePool {
     this.#loaded = new Promise((resolve) => {
       loaded = resolve;
     });
-    worker.on('message', (reply: DecodeReply | { readonly ready: true }) => {
+    worker.on('message', (reply: WorkerMessage) => {
       if ('ready' in reply) return loaded();
       const p = this.#pending.get(reply.id);
       if (p === undefined) return;

@@ -3,7 +3,7 @@
  * loop that maps, tracks and answers does not also parse protobuf and JSON.
  */
 import { parentPort } from 'node:worker_threads';
-import { type DecodeReply, type DecodeRequest, decodeBody } from './decode-body.js';
+import { type DecodeReply, type DecodeRequest, decodeBody, type WorkerMessage } from './decode-body.js';
 
 const port = parentPort;
 if (port === null) throw new Error('decode-worker.js runs as a worker thread');
@@ -17,4 +17,5 @@ port.on('message', (request: DecodeRequest) => {
   port.postMessage(reply);
 });
 // Loaded: the pool's `ready()` resolves.
-port.postMessage({ ready: true });
+const ready: WorkerMessage = { ready: true };
+port.postMessage(ready);
